@@ -1,0 +1,29 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+# Each creates (or refreshes) the local virtual environment in .venv first;
+# a second run reinstalls nothing unless pyproject.toml changed.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DEMO_OUT ?= outputs/demo.png
+
+.PHONY: demo test test-lib test-notebooks venv bench strip clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -e ".[dev,notebooks]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m dreamlib dream images/chelsea.png -o $(DEMO_OUT) --size 384 --steps 10 --seed 0
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache

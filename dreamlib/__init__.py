@@ -1,0 +1,31 @@
+"""dreamlib: DeepDream in PyTorch, the companion library of the notebook series.
+
+Each function's docstring names the notebook that teaches it:
+
+- 01 hooks:            :func:`capture_activations`, :func:`forward_until`, :func:`load_model`
+- 02 preprocessing:    :func:`load_image`, :func:`save_image`, :func:`sample_image`, :class:`DreamModel`
+- 03 gradient ascent:  :func:`normalize_gradient`, :func:`ascent_step`, :func:`layer_mean`
+- 04 octaves:          :func:`octave_sizes`, :func:`dream`
+"""
+
+from .ascent import ascent_step, image_gradient, normalize_gradient, random_shift
+from .config import pick, quick_mode
+from .device import resolve_device, resolve_precision
+from .errors import DreamError, DreamWarning, ImageLoadError, WeightsUnavailableError
+from .hooks import capture_activations, count_hooks, forward_until
+from .images import list_samples, load_image, resize, sample_image, sample_image_path, save_image, tensor_to_pil
+from .models import DreamModel, as_dream_model, available_models, load_model, weights_cache_path
+from .objectives import Objective, channel, class_logit, layer_l2, layer_mean, layers_sum, neuron
+from .octaves import StepInfo, check_settings, dream, octave_sizes
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DreamError", "DreamModel", "DreamWarning", "ImageLoadError", "Objective", "StepInfo",
+    "WeightsUnavailableError", "as_dream_model", "ascent_step", "available_models", "capture_activations",
+    "channel", "check_settings", "class_logit", "count_hooks", "dream", "forward_until", "image_gradient",
+    "layer_l2", "layer_mean", "layers_sum", "list_samples", "load_image", "load_model", "neuron",
+    "normalize_gradient", "octave_sizes", "pick", "quick_mode", "random_shift", "resize", "resolve_device",
+    "resolve_precision", "sample_image", "sample_image_path", "save_image", "tensor_to_pil",
+    "weights_cache_path",
+]

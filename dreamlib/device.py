@@ -1,0 +1,66 @@
+"""Where and in what precision to run: ``device="auto"`` and ``precision="auto"``.
+
+bf16 autocast roughly halves the cost of a step on hardware with native bf16
+matrix units (Intel CPUs with AMX, NVIDIA GPUs from Ampere on), but on CPUs
+without them (AVX2-only machines, many AMD EPYC and laptop chips) bf16 matrix
+products fall back to slow scalar code and run many times *slower* than fp32.
+So ``"auto"`` only chooses bf16 where the hardware has those units.
+Taught in notebook 03 (gradient ascent); measured in ``benchmarks/``.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import torch
+
+from .errors import DreamError
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` picks cuda, then mps, then cpu; anything else is passed to ``torch.device``."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise DreamError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise DreamError("device 'cuda' was asked for but no CUDA GPU is available; use --device cpu or auto")
+    return dev
+
+
+def has_fast_bf16(device: torch.device) -> bool:
+    """Whether this device multiplies bf16 matrices natively (AMX on CPU, sm80+ on CUDA)."""
+    if device.type == "cuda":
+        major, _ = torch.cuda.get_device_capability(device)
+        return major >= 8
+    if device.type == "cpu":
+        probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+        return bool(probe and probe())
+    return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """Turn ``"auto"`` into ``"bf16"`` or ``"fp32"`` for ``device``; validate the others."""
+    if precision not in PRECISIONS:
+        raise DreamError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bf16" if has_fast_bf16(device) else "fp32"
+    return precision
+
+
+def autocast(precision: str, device: torch.device):
+    """A context that runs the forward pass in bf16 autocast, or does nothing for fp32."""
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return nullcontext()

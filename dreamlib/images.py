@@ -1,0 +1,242 @@
+"""Images in and out: every source becomes a float tensor (1, 3, H, W) in [0, 1].
+
+:func:`load_image` reads paths, http(s) URLs, PIL images and numpy arrays,
+applies the EXIF orientation a phone camera recorded, converts every pixel mode
+to RGB and keeps the aspect ratio. :func:`save_image` writes atomically and
+never overwrites an image it loaded. Taught in notebook 02 (preprocessing).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import DreamError, ImageLoadError
+
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+DOWNLOAD_TIMEOUT_S = 15.0
+SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+_loaded_paths: set[str] = set()  # files load_image read: save_image refuses to overwrite them
+
+
+def fetch_url(url: str, timeout: float = DOWNLOAD_TIMEOUT_S, max_bytes: int = MAX_DOWNLOAD_BYTES) -> bytes:
+    """Download an image over http(s) with a timeout, a size cap and a content-type check."""
+    import requests
+
+    scheme = urlparse(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ImageLoadError(f"unsupported URL scheme {scheme!r} in {url}; only http and https are allowed")
+    try:
+        with requests.get(url, stream=True, timeout=timeout, headers={"User-Agent": "dreamlib"}) as r:
+            if r.status_code != 200:
+                raise ImageLoadError(f"could not fetch {url}: HTTP {r.status_code}")
+            ctype = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if not ctype.startswith("image/"):
+                raise ImageLoadError(f"{url} is not an image (Content-Type {ctype or 'missing'})")
+            size = int(r.headers.get("Content-Length") or 0)
+            if size > max_bytes:
+                raise ImageLoadError(f"{url} is too large ({size} bytes; the limit is {max_bytes})")
+            data = bytearray()
+            for chunk in r.iter_content(64 * 1024):
+                data += chunk
+                if len(data) > max_bytes:
+                    raise ImageLoadError(f"{url} is too large (over {max_bytes} bytes)")
+            return bytes(data)
+    except requests.Timeout:
+        raise ImageLoadError(f"timed out after {timeout:g} s fetching {url}") from None
+    except requests.RequestException as exc:
+        raise ImageLoadError(f"could not fetch {url}: {type(exc).__name__}") from None
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Any PIL mode -> RGB. Transparency is composited over white; 16-bit keeps its full range."""
+    if img.mode == "RGB":
+        return img
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 1.0 if img.mode == "F" and arr.max() <= 1.0 else 65535.0 if arr.max() > 255 or img.mode.startswith("I;16") else 255.0
+        arr = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Image.fromarray(arr).convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    try:
+        return img.convert("RGB")
+    except (ValueError, OSError) as exc:
+        raise ImageLoadError(f"cannot convert image mode {img.mode} to RGB: {exc}") from None
+
+
+def _from_array(arr: np.ndarray) -> Image.Image:
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (3, 4)):
+        raise ImageLoadError(f"expected an array of shape (H, W), (H, W, 3) or (H, W, 4), got {arr.shape}")
+    if arr.dtype == np.uint8:
+        scaled = arr
+    elif arr.dtype == np.uint16:
+        scaled = (arr.astype(np.float64) / 257.0 + 0.5).astype(np.uint8)
+    elif np.issubdtype(arr.dtype, np.floating):
+        if arr.size and (np.nanmin(arr) < 0 or np.nanmax(arr) > 1):
+            raise ImageLoadError("float arrays must hold values in [0, 1]")
+        scaled = (np.nan_to_num(arr) * 255.0 + 0.5).astype(np.uint8)
+    else:
+        raise ImageLoadError(f"unsupported array dtype {arr.dtype}; use uint8, uint16 or float in [0, 1]")
+    return to_rgb(Image.fromarray(scaled))
+
+
+def _open(source) -> Image.Image:
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, np.ndarray):
+        return _from_array(source)
+    if isinstance(source, (str, Path)):
+        text = str(source)
+        if "://" in text:
+            return Image.open(io.BytesIO(fetch_url(text)))
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise ImageLoadError(f"no such image file: {text}")
+        _loaded_paths.add(os.path.realpath(path))
+        return Image.open(path)
+    raise ImageLoadError(f"cannot load an image from {type(source).__name__}; give a path, URL, PIL image or array")
+
+
+def pil_to_tensor(img: Image.Image) -> torch.Tensor:
+    """RGB PIL image -> float tensor (1, 3, H, W) in [0, 1]."""
+    arr = np.asarray(to_rgb(img), dtype=np.float32) / 255.0
+    return torch.from_numpy(arr.copy()).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def tensor_to_pil(image: torch.Tensor) -> Image.Image:
+    """Float tensor (1, 3, H, W) or (3, H, W) in [0, 1] -> RGB PIL image (values are clamped)."""
+    image = image.detach()
+    if image.dim() == 4:
+        if image.shape[0] != 1:
+            raise DreamError(f"expected one image, got a batch of {image.shape[0]}")
+        image = image[0]
+    if image.dim() != 3 or image.shape[0] != 3:
+        raise DreamError(f"expected an image tensor of shape (1, 3, H, W), got {tuple(image.shape)}")
+    arr = (image.float().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255.0 + 0.5).astype(np.uint8)
+    return Image.fromarray(arr, "RGB")
+
+
+def load_image(source, max_size: int | None = 512) -> torch.Tensor:
+    """Load an image as a float tensor (1, 3, H, W) in [0, 1].
+
+    ``source``: a file path, an http(s) URL, a PIL image, a numpy array (uint8,
+    uint16 or float in [0, 1]) or a tensor. The EXIF orientation is applied and
+    every mode (RGBA, P, L, 1, CMYK, I;16, ...) becomes RGB. If the longer side
+    exceeds ``max_size`` the image is shrunk, keeping its aspect ratio (it is
+    never enlarged). Taught in notebook 02.
+    """
+    if max_size is not None and max_size < 1:
+        raise DreamError(f"max_size must be a positive number of pixels, got {max_size}")
+    if isinstance(source, torch.Tensor):
+        t = source.detach().float()
+        t = t.unsqueeze(0) if t.dim() == 3 else t
+        if t.dim() != 4 or t.shape[:2] != (1, 3):
+            raise ImageLoadError(f"expected a tensor of shape (3, H, W) or (1, 3, H, W), got {tuple(source.shape)}")
+        return resize_to_max(t.clamp(0, 1).clone(), max_size)
+    try:
+        img = _open(source)
+        img = ImageOps.exif_transpose(img)
+        img = to_rgb(img)
+        img.load()
+    except UnidentifiedImageError:
+        raise ImageLoadError(f"{source} is not an image PIL can read (PNG, JPEG, GIF, BMP, TIFF, WebP, ...)") from None
+    except OSError as exc:
+        raise ImageLoadError(f"could not read image {source}: {exc}") from None
+    if max_size is not None and max(img.size) > max_size:
+        scale = max_size / max(img.size)
+        size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+        img = img.resize(size, Image.LANCZOS)
+    return pil_to_tensor(img)
+
+
+def resize_to_max(image: torch.Tensor, max_size: int | None) -> torch.Tensor:
+    """Shrink a tensor image so its longer side is at most ``max_size`` (aspect ratio kept)."""
+    h, w = image.shape[-2:]
+    if max_size is None or max(h, w) <= max_size:
+        return image
+    scale = max_size / max(h, w)
+    return resize(image, (max(1, round(h * scale)), max(1, round(w * scale))))
+
+
+def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bilinear resize of a (N, C, H, W) tensor to ``size`` = (H, W), antialiased when shrinking."""
+    if tuple(image.shape[-2:]) == tuple(size):
+        return image
+    shrinking = size[0] < image.shape[-2] or size[1] < image.shape[-1]
+    return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=shrinking)
+
+
+def save_image(image: torch.Tensor, path: str | os.PathLike, *, source: str | os.PathLike | None = None) -> Path:
+    """Write ``image`` as PNG or JPEG (chosen by the extension), atomically.
+
+    The file is written to a temporary name next to ``path`` and renamed into
+    place, so a crash never leaves half a file. Refuses to overwrite ``source``
+    or any file :func:`load_image` read. Returns the path written.
+    """
+    path = Path(path).expanduser()
+    fmt = SAVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise DreamError(f"cannot save {path.name!r}: use a .png, .jpg or .jpeg file name")
+    real = os.path.realpath(path)
+    if real in _loaded_paths or (source is not None and real == os.path.realpath(source)):
+        raise DreamError(f"refusing to overwrite the input image {path}; choose another output name")
+    pil = tensor_to_pil(image)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        raise DreamError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pil.save(f, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _samples_dir():
+    try:
+        packaged = resources.files("dreamlib.sample_images")
+        if packaged.joinpath("CREDITS.md").is_file():
+            return packaged
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "images"  # a source checkout
+
+
+def list_samples() -> list[str]:
+    """Names of the bundled CC0 / public-domain sample images (see images/CREDITS.md)."""
+    return sorted(p.name.rsplit(".", 1)[0] for p in _samples_dir().iterdir() if p.name.endswith((".png", ".jpg")))
+
+
+def sample_image_path(name: str) -> Path:
+    """The file of a bundled sample image, e.g. ``sample_image_path("chelsea")``."""
+    for entry in _samples_dir().iterdir():
+        if entry.name.rsplit(".", 1)[0] == name and entry.name.endswith((".png", ".jpg")):
+            return Path(str(entry))
+    raise DreamError(f"unknown sample image {name!r}; choose one of: {', '.join(list_samples())}")
+
+
+def sample_image(name: str = "chelsea", max_size: int | None = 512) -> torch.Tensor:
+    """One of the bundled sample images as a (1, 3, H, W) tensor in [0, 1]. Taught in notebook 02."""
+    return load_image(sample_image_path(name), max_size=max_size)

@@ -1,0 +1,318 @@
+"""Networks to dream with, each wrapped together with its own preprocessing.
+
+A :class:`DreamModel` takes RGB images in [0, 1] and normalises them itself, so
+no normalised tensor ever leaks into user code (notebook 02 explains why the
+model should own this). :func:`load_model` builds the four torchvision
+classifiers the lessons use; :func:`as_dream_model` wraps any ``nn.Module``.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+
+from .config import WEIGHTS_ENV, default_weights
+from .device import resolve_device
+from .errors import DreamError, DreamWarning, WeightsUnavailableError
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+# Google's Inception weights (ported from TensorFlow) expect pixels in [-1, 1].
+# torchvision reaches that with ``transform_input=True``; we normalise directly.
+INCEPTION_MEAN = (0.5, 0.5, 0.5)
+INCEPTION_STD = (0.5, 0.5, 0.5)
+
+
+def _short_list(names: Sequence[str], limit: int = 40) -> str:
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f", ... ({len(names)} in all; see model.layers)"
+
+
+class DreamModel(nn.Module):
+    """A network plus its input normalisation; call it on RGB images in [0, 1].
+
+    ``layers`` lists the names of the layers worth dreaming on (they are
+    ``named_modules()`` names of ``net``); ``min_size`` is the smallest image
+    side the network accepts. Taught in notebooks 01 (layers) and 02 (normalisation).
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        *,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+        layers: Sequence[str] | None = None,
+        min_size: int = 1,
+        name: str = "custom",
+        default_layer: str | None = None,
+        categories: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.net = net.eval()
+        if (mean is None) != (std is None):
+            raise DreamError("give both mean and std for the normalisation, or neither")
+        if mean is not None:
+            self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+            self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+        else:
+            self.mean = self.std = None
+        all_names = [n for n, _ in net.named_modules() if n]
+        self.layers: tuple[str, ...] = tuple(layers) if layers is not None else tuple(all_names)
+        self.min_size = int(min_size)
+        self.name = name
+        self.default_layer = default_layer or (self.layers[-1] if self.layers else "")
+        self.categories = list(categories) if categories is not None else None
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """[0, 1] RGB -> what the network was trained on."""
+        if self.mean is None:
+            return images
+        return (images - self.mean) / self.std
+
+    def denormalize(self, images: torch.Tensor) -> torch.Tensor:
+        """The inverse of :meth:`normalize`: back to [0, 1] RGB."""
+        if self.mean is None:
+            return images
+        return images * self.std + self.mean
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net(self.normalize(images))
+
+    @property
+    def device(self) -> torch.device:
+        for p in self.parameters():
+            return p.device
+        return torch.device("cpu")
+
+    def module(self, layer: str) -> nn.Module:
+        """The submodule called ``layer``; a clear error lists the valid names."""
+        modules = dict(self.net.named_modules())
+        if layer not in modules or not layer:
+            raise DreamError(f"unknown layer {layer!r} for {self.name}; valid layers: {_short_list(self.layers)}")
+        return modules[layer]
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, layers={len(self.layers)}, min_size={self.min_size}"
+
+
+def as_dream_model(
+    model: nn.Module,
+    normalization: tuple[Sequence[float], Sequence[float]] | None = None,
+    min_size: int = 1,
+) -> DreamModel:
+    """Wrap any ``nn.Module`` (put in eval mode) so :func:`dream` can use it.
+
+    Its layers are addressed by their ``named_modules()`` names. Input is [0, 1]
+    RGB unless ``normalization=(mean, std)`` is given. A :class:`DreamModel`
+    is returned unchanged.
+    """
+    if isinstance(model, DreamModel):
+        return model
+    if not isinstance(model, nn.Module):
+        raise DreamError(f"expected a torch.nn.Module or a DreamModel, got {type(model).__name__}")
+    mean, std = normalization if normalization is not None else (None, None)
+    return DreamModel(model, mean=mean, std=std, min_size=min_size)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What dreamlib knows about one architecture."""
+
+    build: Callable[[bool], nn.Module]  # argument: initialise weights randomly
+    weights: Callable[[], object]  # the torchvision weights enum entry (URL, categories)
+    layers: tuple[str, ...]
+    default_layer: str
+    min_size: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    aux: tuple[str, ...] = ()  # training-only heads, dropped after loading
+
+
+def _inception_v3(init: bool) -> nn.Module:
+    from torchvision.models import inception_v3
+
+    return inception_v3(weights=None, aux_logits=True, transform_input=False, init_weights=init)
+
+
+def _googlenet(init: bool) -> nn.Module:
+    from torchvision.models import googlenet
+
+    return googlenet(weights=None, aux_logits=True, transform_input=False, init_weights=init)
+
+
+def _vgg16(init: bool) -> nn.Module:
+    from torchvision.models import vgg16
+
+    return vgg16(weights=None)
+
+
+def _resnet50(init: bool) -> nn.Module:
+    from torchvision.models import resnet50
+
+    return resnet50(weights=None)
+
+
+def _weights(enum_name: str) -> Callable[[], object]:
+    def get():
+        import torchvision.models as tvm
+
+        return getattr(tvm, enum_name).IMAGENET1K_V1
+
+    return get
+
+
+MODELS: dict[str, ModelSpec] = {
+    "inception_v3": ModelSpec(
+        _inception_v3,
+        _weights("Inception_V3_Weights"),
+        layers=(
+            "Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
+            "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
+            "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c",
+        ),
+        default_layer="Mixed_6c",
+        min_size=75,
+        mean=INCEPTION_MEAN,
+        std=INCEPTION_STD,
+        aux=("AuxLogits",),
+    ),
+    "googlenet": ModelSpec(
+        _googlenet,
+        _weights("GoogLeNet_Weights"),
+        layers=(
+            "conv1", "conv2", "conv3", "inception3a", "inception3b", "inception4a", "inception4b",
+            "inception4c", "inception4d", "inception4e", "inception5a", "inception5b",
+        ),
+        default_layer="inception4c",
+        min_size=15,
+        mean=INCEPTION_MEAN,
+        std=INCEPTION_STD,
+        aux=("aux1", "aux2"),
+    ),
+    "vgg16": ModelSpec(
+        _vgg16,
+        _weights("VGG16_Weights"),
+        layers=tuple(f"features.{i}" for i in range(31)),
+        default_layer="features.22",
+        min_size=32,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+    ),
+    "resnet50": ModelSpec(
+        _resnet50,
+        _weights("ResNet50_Weights"),
+        layers=("conv1",)
+        + tuple(
+            name
+            for stage, blocks in (("layer1", 3), ("layer2", 4), ("layer3", 6), ("layer4", 3))
+            for name in (stage, *(f"{stage}.{i}" for i in range(blocks)))
+        ),
+        default_layer="layer3",
+        min_size=32,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+    ),
+}
+
+
+def available_models() -> list[str]:
+    """Names :func:`load_model` accepts."""
+    return sorted(MODELS)
+
+
+def weights_cache_path(url: str) -> Path:
+    """Where torch hub keeps (and looks for) the file at ``url``: ``$TORCH_HOME/hub/checkpoints/<file>``."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
+
+
+def _download_imagenet(name: str, url: str) -> dict:
+    path = weights_cache_path(url)
+    if path.is_file():
+        # Already cached (downloaded earlier or placed by an instructor): no network.
+        return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        return torch.hub.load_state_dict_from_url(url, map_location="cpu", progress=True, check_hash=True)
+    except Exception as exc:  # URLError, HTTPError, timeouts, hash mismatch...
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WeightsUnavailableError(
+            f"could not download ImageNet weights for {name} from {url} ({reason}). "
+            f"Offline options: place that file at {path} (set TORCH_HOME to use another cache), "
+            f"pass weights='path/to/file.pth', or use weights='random' / {WEIGHTS_ENV}=random "
+            f"(dreams will be noise)"
+        ) from None
+
+
+def _load_file(name: str, path: str) -> dict:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise DreamError(f"weights {path!r} are neither 'imagenet', 'random' nor an existing .pth file")
+    try:
+        state = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise WeightsUnavailableError(f"could not read weights file {p}: {str(exc).splitlines()[0]}") from None
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict):
+        raise WeightsUnavailableError(f"weights file {p} does not hold a state dict for {name}")
+    return state
+
+
+def load_model(name: str = "inception_v3", weights: str | None = None, device: str = "auto") -> DreamModel:
+    """Build a pretrained classifier ready for dreaming: eval mode, frozen, owning its preprocessing.
+
+    ``weights``: ``"imagenet"`` (torchvision's, through the torch hub cache, which
+    honours ``TORCH_HOME``), ``"random"`` (random init: dreams will be noise), or a
+    path to a ``.pth`` state dict. ``None`` means ``$DREAMLIB_WEIGHTS`` or ``"imagenet"``.
+    Never falls back from imagenet to random: a failed download raises an error
+    that names the URL and the cache file to place. Taught in notebook 01.
+    """
+    if name not in MODELS:
+        raise DreamError(f"unknown model {name!r}; choose one of: {', '.join(available_models())}")
+    spec = MODELS[name]
+    weights = weights or default_weights()
+    meta = spec.weights()
+    if weights == "random":
+        warnings.warn(
+            f"{name} has random weights: it has learned nothing, so its dreams will be noise, not dogs",
+            DreamWarning,
+            stacklevel=2,
+        )
+        net = spec.build(True)
+        state = None
+    else:
+        state = _download_imagenet(name, meta.url) if weights == "imagenet" else _load_file(name, weights)
+        net = spec.build(False)
+    for head in spec.aux:
+        setattr(net, head, None)  # only used in training mode; no need to carry them
+    if state is not None:
+        state = {k: v for k, v in state.items() if k.split(".")[0] not in spec.aux}
+        try:
+            net.load_state_dict(state)
+        except RuntimeError as exc:
+            missing = net.state_dict().keys() - state.keys()
+            unexpected = state.keys() - net.state_dict().keys()
+            detail = f"{len(missing)} missing and {len(unexpected)} unexpected keys"
+            if not missing and not unexpected:
+                detail = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else "shape mismatch"
+            raise WeightsUnavailableError(f"weights {weights!r} do not fit {name}: {detail}") from None
+    for p in net.parameters():
+        p.requires_grad_(False)
+    model = DreamModel(
+        net,
+        mean=spec.mean,
+        std=spec.std,
+        layers=spec.layers,
+        min_size=spec.min_size,
+        name=name,
+        default_layer=spec.default_layer,
+        categories=meta.meta["categories"],
+    )
+    return model.to(resolve_device(device)).eval()

@@ -1,0 +1,126 @@
+"""What to maximise: objectives turn a network's activations into one score per image.
+
+An :class:`Objective` names the layers it needs (so the forward pass can stop
+right after them) and maps their activations to a tensor of shape (batch,).
+Objectives compose: ``layer_mean("Mixed_5b") + 2 * channel("Mixed_6c", 7)``,
+``-layer_l2("conv1")``. Taught in notebook 03 (the layer mean) and 08 (the rest).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+
+from .errors import DreamError
+from .hooks import OUTPUT
+
+Activations = dict[str, torch.Tensor]
+
+
+class Objective:
+    """A differentiable score of activations: ``objective(acts) -> tensor (batch,)``."""
+
+    def __init__(self, fn: Callable[[Activations], torch.Tensor], layers: Sequence[str], name: str) -> None:
+        self.fn = fn
+        self.layers = tuple(dict.fromkeys(layers))
+        self.name = name
+
+    def __call__(self, acts: Activations) -> torch.Tensor:
+        return self.fn(acts)
+
+    def __add__(self, other: "Objective") -> "Objective":
+        return Objective(lambda a: self(a) + other(a), self.layers + other.layers, f"{self.name} + {other.name}")
+
+    def __neg__(self) -> "Objective":
+        return Objective(lambda a: -self(a), self.layers, f"-{self.name}")
+
+    def __sub__(self, other: "Objective") -> "Objective":
+        return self + (-other)
+
+    def __mul__(self, weight: float) -> "Objective":
+        return Objective(lambda a: weight * self(a), self.layers, f"{weight:g}*{self.name}")
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        return f"Objective({self.name})"
+
+
+def _act(acts: Activations, layer: str) -> torch.Tensor:
+    x = acts[layer]
+    if not isinstance(x, torch.Tensor):
+        raise DreamError(f"layer {layer!r} outputs a {type(x).__name__}, not a tensor; pick another layer")
+    return x.float()
+
+
+def layer_mean(layer: str) -> Objective:
+    """Mean activation of a layer — the objective of the PyTorch DeepDream tutorial."""
+    return Objective(lambda a: _act(a, layer).flatten(1).mean(1), [layer], f"mean({layer})")
+
+
+def layer_l2(layer: str) -> Objective:
+    """Half the mean squared activation — the 2015 original's L2 objective, per element."""
+    return Objective(lambda a: 0.5 * _act(a, layer).pow(2).flatten(1).mean(1), [layer], f"l2({layer})")
+
+
+def layers_sum(weights: dict[str, float], kind: Callable[[str], Objective] = layer_mean) -> Objective:
+    """A weighted sum over several layers, e.g. ``{"Mixed_5b": 1.0, "Mixed_6c": 0.5}``."""
+    if not weights:
+        raise DreamError("layers_sum needs at least one layer")
+    items = [w * kind(layer) for layer, w in weights.items()]
+    total = items[0]
+    for item in items[1:]:
+        total = total + item
+    return total
+
+
+def _check_index(what: str, index: int, size: int, layer: str) -> None:
+    if not 0 <= index < size:
+        raise DreamError(f"{what} {index} is out of range for {layer} (valid: 0..{size - 1})")
+
+
+def channel(layer: str, index: int) -> Objective:
+    """Mean activation of one channel (one feature detector) of a layer."""
+
+    def fn(a: Activations) -> torch.Tensor:
+        x = _act(a, layer)
+        _check_index("channel", index, x.shape[1], layer)
+        return x[:, index].flatten(1).mean(1)
+
+    return Objective(fn, [layer], f"channel({layer}, {index})")
+
+
+def neuron(layer: str, index: int, y: int | None = None, x: int | None = None) -> Objective:
+    """One channel at one spatial position (the centre unless ``y``, ``x`` are given)."""
+
+    def fn(a: Activations) -> torch.Tensor:
+        t = _act(a, layer)
+        _check_index("channel", index, t.shape[1], layer)
+        h, w = t.shape[2], t.shape[3]
+        yy, xx = (h // 2 if y is None else y), (w // 2 if x is None else x)
+        _check_index("row", yy, h, layer)
+        _check_index("column", xx, w, layer)
+        return t[:, index, yy, xx]
+
+    return Objective(fn, [layer], f"neuron({layer}, {index})")
+
+
+def class_logit(index: int) -> Objective:
+    """One class logit of a classifier's output (e.g. ImageNet class 207, golden retriever)."""
+
+    def fn(a: Activations) -> torch.Tensor:
+        out = _act(a, OUTPUT)
+        _check_index("class", index, out.shape[1], "the classifier output")
+        return out[:, index]
+
+    return Objective(fn, [OUTPUT], f"class({index})")
+
+
+def as_objective(objective: Objective | str) -> Objective:
+    """A layer name is shorthand for :func:`layer_mean` of that layer."""
+    if isinstance(objective, Objective):
+        return objective
+    if isinstance(objective, str):
+        return layer_mean(objective)
+    raise DreamError(f"expected a layer name or an Objective, got {type(objective).__name__}")

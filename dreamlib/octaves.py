@@ -1,0 +1,156 @@
+"""Dreaming at several scales (octaves) with detail re-injection: :func:`dream`.
+
+Small patterns come out at full size, large ones only when the image is small
+compared to the network's receptive field. So we dream on a pyramid: start at
+the smallest octave, and after each one carry the *detail* it added (the
+dreamed image minus the plain resized image) up to the next, larger octave.
+Taught in notebook 04 (octaves).
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from .ascent import ascent_step
+from .device import resolve_device, resolve_precision
+from .errors import DreamError, DreamWarning
+from .images import load_image, resize
+from .models import DreamModel, as_dream_model
+from .objectives import Objective, as_objective
+
+
+@dataclass
+class StepInfo:
+    """What a ``callback`` receives after each step (notebooks use it to plot and show frames)."""
+
+    octave: int  # 0 = smallest
+    octaves: int
+    step: int  # within the octave, from 0
+    steps: int
+    score: float  # objective value before this step
+    image: torch.Tensor  # the current octave's image, (1, 3, h, w) in [0, 1]
+
+
+def octave_sizes(
+    height: int, width: int, octaves: int = 4, octave_scale: float = 1.4, min_size: int = 1
+) -> list[tuple[int, int]]:
+    """Image sizes (h, w) of each octave, smallest first; the last is the full size.
+
+    Octaves whose shorter side would fall under ``min_size`` (the network's
+    minimum input) are dropped with a warning; if even the full image is too
+    small, a :class:`DreamError` names the minimum.
+    """
+    check_settings(octaves=octaves, octave_scale=octave_scale)
+    if min(height, width) < min_size:
+        raise DreamError(f"the image is {width}x{height} px but the model needs at least {min_size} px per side")
+    sizes = []
+    for i in range(octaves):
+        f = octave_scale**i
+        size = (max(1, round(height / f)), max(1, round(width / f)))
+        if min(size) < min_size:
+            warnings.warn(
+                f"using {len(sizes)} of {octaves} octaves: smaller ones would fall under the model's "
+                f"minimum input size of {min_size} px",
+                DreamWarning,
+                stacklevel=2,
+            )
+            break
+        sizes.append(size)
+    return sizes[::-1]
+
+
+def check_settings(**settings) -> None:
+    """Validate dream settings with one-line errors that name the valid range."""
+    rules = {
+        "octaves": (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1"),
+        "steps": (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1"),
+        "octave_scale": (lambda v: v > 1, "a number > 1"),
+        "lr": (lambda v: v > 0, "a number > 0"),
+        "jitter": (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0"),
+    }
+    for key, value in settings.items():
+        ok, valid = rules[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
+            raise DreamError(f"{key.replace('_', ' ')} must be {valid}, got {value!r}")
+
+
+def _as_batch(image) -> torch.Tensor:
+    if not isinstance(image, torch.Tensor):
+        return load_image(image, max_size=None)
+    if image.dim() == 3:
+        image = image.unsqueeze(0)
+    if image.dim() != 4 or image.shape[1] != 3:
+        raise DreamError(f"expected an image tensor of shape (1, 3, H, W), got {tuple(image.shape)}")
+    return image.detach().float()
+
+
+def dream(
+    model: torch.nn.Module,
+    image,
+    layer: str | None = None,
+    *,
+    objective: Objective | None = None,
+    octaves: int = 4,
+    octave_scale: float = 1.4,
+    steps: int = 20,
+    lr: float = 0.01,
+    jitter: int = 32,
+    seed: int | None = None,
+    progress: bool = True,
+    callback: Callable[[StepInfo], None] | None = None,
+    device: str | None = None,
+    precision: str = "auto",
+) -> torch.Tensor:
+    """DeepDream an image: amplify what ``layer`` of ``model`` responds to.
+
+    ``model``: a :class:`DreamModel` from :func:`load_model` or any ``nn.Module``
+    (input [0, 1] RGB). ``image``: a (1, 3, H, W) tensor in [0, 1] (or anything
+    :func:`load_image` accepts). ``layer`` defaults to the model's own default
+    (``Mixed_6c`` for InceptionV3); ``objective`` replaces it with any
+    :class:`Objective`. Each octave runs ``steps`` steps of jittered, normalised
+    gradient ascent (see :func:`ascent_step`), the smallest octave first.
+    ``seed`` makes the jitter repeatable; ``precision`` is ``auto``/``fp32``/``bf16``;
+    ``device=None`` keeps the model where it is, otherwise it is moved there.
+    Returns a tensor in [0, 1] of the input's size, on the input's device.
+    Taught in notebook 04 (octaves); the step itself in notebook 03.
+    """
+    check_settings(octaves=octaves, octave_scale=octave_scale, steps=steps, lr=lr, jitter=jitter)
+    dm = as_dream_model(model)
+    if device is not None:
+        dm.to(resolve_device(device))
+    dev = dm.device
+    prec = resolve_precision(precision, dev)
+    if objective is None:
+        objective = as_objective(layer or dm.default_layer)
+    elif layer is not None:
+        raise DreamError("give either layer= or objective=, not both")
+    for name in objective.layers:
+        if name != "output":
+            dm.module(name)  # unknown layer -> clear error before any work
+    base = _as_batch(image)
+    out_device = base.device
+    base = base.to(dev)
+    sizes = octave_sizes(base.shape[2], base.shape[3], octaves, octave_scale, dm.min_size)
+    rng = random.Random(seed)
+    detail = torch.zeros_like(resize(base, sizes[0]))
+    bar = tqdm(total=len(sizes) * steps, desc="dreaming", disable=not progress, leave=False)
+    try:
+        for o, size in enumerate(sizes):
+            octave_base = resize(base, size)
+            img = (octave_base + resize(detail, size)).clamp_(0, 1)
+            bar.set_postfix_str(f"octave {o + 1}/{len(sizes)} {size[1]}x{size[0]}")
+            for s in range(steps):
+                img, score = ascent_step(dm, img, objective, lr, jitter, rng, prec)
+                bar.update(1)
+                if callback is not None:
+                    callback(StepInfo(o, len(sizes), s, steps, float(score.sum()), img.detach()))
+            detail = img - octave_base
+    finally:
+        bar.close()
+    return img.detach().to(out_device)
