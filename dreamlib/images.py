@@ -28,9 +28,15 @@ SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 _loaded_paths: set[str] = set()  # files load_image read: save_image refuses to overwrite them
 
 
-def fetch_url(url: str, timeout: float = DOWNLOAD_TIMEOUT_S, max_bytes: int = MAX_DOWNLOAD_BYTES) -> bytes:
-    """Download an image over http(s) with a timeout, a size cap and a content-type check."""
+def fetch_url(url: str, timeout: float | None = None, max_bytes: int | None = None) -> bytes:
+    """Download an image over http(s) with a timeout, a size cap and a content-type check.
+
+    Defaults: ``DOWNLOAD_TIMEOUT_S`` seconds and ``MAX_DOWNLOAD_BYTES`` bytes.
+    """
     import requests
+
+    timeout = DOWNLOAD_TIMEOUT_S if timeout is None else timeout
+    max_bytes = MAX_DOWNLOAD_BYTES if max_bytes is None else max_bytes
 
     scheme = urlparse(url).scheme.lower()
     if scheme not in ("http", "https"):

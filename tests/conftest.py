@@ -1,0 +1,59 @@
+"""Shared fixtures: small models whose features are known by construction, and random-weight models."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+import dreamlib
+
+
+@pytest.fixture(autouse=True)
+def _no_env_leaks(monkeypatch):
+    """Tests choose their weights explicitly; CI's DREAMLIB_WEIGHTS/QUICK must not change them."""
+    monkeypatch.delenv("DREAMLIB_WEIGHTS", raising=False)
+    monkeypatch.delenv("DREAMLIB_QUICK", raising=False)
+
+
+def edge_model(orientation: str = "vertical") -> nn.Sequential:
+    """A one-filter network: a fixed Sobel edge detector on grey levels, then ReLU.
+
+    ``vertical`` responds to left-to-right brightness steps (vertical edges),
+    ``horizontal`` to top-to-bottom steps. Nothing is learned: we know exactly
+    what it "sees", so we can check that dreaming draws exactly that.
+    """
+    sobel = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+    kernel = sobel if orientation == "vertical" else sobel.T
+    conv = nn.Conv2d(3, 1, 3, padding=1, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(kernel.expand(1, 3, 3, 3) / 3.0)
+    return nn.Sequential(conv, nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(1, 2, 1))
+
+
+def tiny_net() -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1, stride=2), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4),
+    )
+
+
+@pytest.fixture
+def tiny():
+    return tiny_net()
+
+
+@pytest.fixture
+def image():
+    torch.manual_seed(1)
+    return torch.rand(1, 3, 48, 64)
+
+
+@pytest.fixture(scope="session")
+def inception_random():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dreamlib.DreamWarning)
+        return dreamlib.load_model("inception_v3", weights="random", device="cpu")

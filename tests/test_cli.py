@@ -1,0 +1,110 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from dreamlib.cli import main
+
+
+@pytest.fixture
+def photo(tmp_path):
+    path = tmp_path / "in.png"
+    Image.new("RGB", (120, 90), (90, 120, 200)).save(path)
+    return path
+
+
+def _run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--steps", "0"], "error: steps must be a whole number >= 1, got 0"),
+        (["--octaves", "-1"], "error: octaves must be a whole number >= 1"),
+        (["--octave-scale", "1"], "error: octave scale must be a number > 1, got 1.0"),
+        (["--octave-scale", "big"], "expected a number, got 'big'"),
+        (["--model", "alexnet"], "error: unknown model 'alexnet'; choose one of: googlenet, inception_v3, resnet50, vgg16"),
+        (["--layer", "Mixed_9"], "error: unknown layer 'Mixed_9' for inception_v3; valid layers: Conv2d_1a_3x3,"),
+        (["--size", "0"], "error: size must be a whole number >= 1"),
+        (["--weights", "nowhere.pth"], "error: weights 'nowhere.pth' are neither 'imagenet', 'random' nor an existing .pth"),
+    ],
+)
+def test_user_errors_are_one_line_exit_2_and_write_nothing(capsys, photo, tmp_path, extra, message):
+    out = tmp_path / "out.png"
+    code, stdout, err = _run(capsys, "dream", photo, "-o", out, "--steps", "1", *extra)
+    assert code == 2
+    assert message in err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [err.splitlines()[-1]]
+    assert not out.exists()
+
+
+def test_missing_and_bad_inputs(capsys, tmp_path, photo):
+    code, _, err = _run(capsys, "dream", tmp_path / "nope.png", "-o", tmp_path / "o.png")
+    assert code == 2 and err.strip() == f"error: no such image file: {tmp_path / 'nope.png'}"
+    (tmp_path / "text.png").write_text("not really a png")
+    code, _, err = _run(capsys, "dream", tmp_path / "text.png", "-o", tmp_path / "o.png")
+    assert code == 2 and "is not an image" in err and not (tmp_path / "o.png").exists()
+
+
+def test_output_problems_are_caught_before_dreaming(capsys, tmp_path, photo):
+    before = photo.read_bytes()
+    code, _, err = _run(capsys, "dream", photo, "-o", photo)
+    assert code == 2 and "is the input image" in err and photo.read_bytes() == before
+    code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "out.bmp")
+    assert code == 2 and "must end in .png, .jpg or .jpeg" in err
+    (tmp_path / "afile").write_text("")
+    code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "afile" / "o.png", "--weights", "random")
+    assert code == 2 and "error: cannot write" in err
+
+
+def test_failed_download_is_a_one_line_error(capsys, tmp_path, photo, monkeypatch):
+    import dreamlib.models as models
+
+    def offline(*a, **k):
+        raise OSError("<urlopen error [Errno -2] Name or service not known>")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(models.torch.hub, "load_state_dict_from_url", offline)
+    code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "o.png", "--weights", "imagenet", "--model", "googlenet")
+    assert code == 2
+    assert err.startswith("error: could not download ImageNet weights for googlenet from https://download.pytorch.org/")
+    assert str(tmp_path / "cache" / "hub" / "checkpoints" / "googlenet-1378be20.pth") in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_layers_lists_names_and_marks_the_default(capsys):
+    code, out, _ = _run(capsys, "layers", "--model", "googlenet")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "conv1" and lines[-1] == "inception5b" and "inception4c  (default)" in lines
+    code, _, err = _run(capsys, "layers", "--model", "nope")
+    assert code == 2 and "choose one of" in err
+
+
+def test_unknown_command_is_one_line(capsys):
+    code, _, err = _run(capsys, "paint")
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_end_to_end_in_a_real_process(photo, tmp_path):
+    """The real entry point: writes the PNG, prints its path, warns in one line, no traceback on errors."""
+    env = {**os.environ, "DREAMLIB_WEIGHTS": "random"}
+    out = tmp_path / "dreamed.png"
+    ok = subprocess.run(
+        [sys.executable, "-m", "dreamlib", "dream", str(photo), "-o", str(out), "--size", "100",
+         "--steps", "2", "--octaves", "2", "--seed", "1", "--model", "googlenet"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == str(out)
+    assert Image.open(out).size == (100, 75)
+    assert "warning: googlenet has random weights" in ok.stderr
+    bad = subprocess.run([sys.executable, "-m", "dreamlib", "dream", str(photo), "-o", str(out), "--steps", "0"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip() == "error: steps must be a whole number >= 1, got 0"

@@ -1,0 +1,232 @@
+import http.server
+import io
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import dreamlib
+from dreamlib import images as images_mod
+from dreamlib import load_image, save_image
+
+
+def _png_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_path_gives_float_batch_in_unit_range(tmp_path):
+    path = tmp_path / "a.png"
+    Image.new("RGB", (30, 20), (255, 0, 0)).save(path)
+    t = load_image(path)
+    assert t.shape == (1, 3, 20, 30) and t.dtype == torch.float32
+    assert t[0, 0].min() == 1.0 and t[0, 1:].max() == 0.0
+
+
+def test_long_side_is_capped_and_aspect_kept():
+    big = Image.new("RGB", (1000, 500))
+    assert load_image(big, max_size=200).shape == (1, 3, 100, 200)
+    assert load_image(big, max_size=None).shape == (1, 3, 500, 1000)
+    assert load_image(Image.new("RGB", (50, 40)), max_size=200).shape == (1, 3, 40, 50)  # never enlarged
+    with pytest.raises(dreamlib.DreamError, match="positive"):
+        load_image(big, max_size=0)
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda: Image.new("RGBA", (4, 4), (255, 0, 0, 0)), (1.0, 1.0, 1.0)),  # transparent -> white
+        (lambda: Image.new("RGBA", (4, 4), (255, 0, 0, 255)), (1.0, 0.0, 0.0)),
+        (lambda: Image.new("LA", (4, 4), (0, 255)), (0.0, 0.0, 0.0)),
+        (lambda: Image.new("L", (4, 4), 255), (1.0, 1.0, 1.0)),
+        (lambda: Image.new("1", (4, 4), 1), (1.0, 1.0, 1.0)),
+        (lambda: Image.new("CMYK", (4, 4), (0, 255, 255, 0)), (1.0, 0.0, 0.0)),
+        (lambda: Image.new("I;16", (4, 4), 65535), (1.0, 1.0, 1.0)),
+        (lambda: Image.new("I;16", (4, 4), 32768), (128 / 255, 128 / 255, 128 / 255)),
+    ],
+    ids=["RGBA-clear", "RGBA", "LA", "L", "1", "CMYK", "I16-max", "I16-half"],
+)
+def test_every_mode_becomes_rgb(make, expected):
+    t = load_image(make())
+    assert t.shape == (1, 3, 4, 4)
+    torch.testing.assert_close(t[0, :, 0, 0], torch.tensor(expected), atol=1 / 255, rtol=0)
+
+
+def test_palette_with_transparency_is_composited_on_white():
+    p = Image.new("P", (4, 4), 0)
+    p.putpalette([0, 0, 255] + [0] * 765)
+    p.info["transparency"] = 0
+    torch.testing.assert_close(load_image(p)[0, :, 0, 0], torch.ones(3))
+    p.info.pop("transparency")
+    torch.testing.assert_close(load_image(p)[0, :, 0, 0], torch.tensor([0.0, 0.0, 1.0]))
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    img = Image.new("RGB", (40, 20), (0, 0, 255))
+    img.paste((255, 0, 0), (0, 0, 20, 20))  # left half red, right half blue
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    path = tmp_path / "phone.jpg"
+    img.save(path, exif=exif.tobytes(), quality=100)
+    t = load_image(path)
+    assert t.shape == (1, 3, 40, 20)  # portrait now
+    assert t[0, 0, 2, 10] > 0.9 and t[0, 2, 2, 10] < 0.1  # top is red
+    assert t[0, 2, 37, 10] > 0.9  # bottom is blue
+
+
+def test_numpy_arrays_of_each_kind():
+    gray = np.full((5, 6), 255, np.uint8)
+    assert load_image(gray).shape == (1, 3, 5, 6) and load_image(gray).min() == 1.0
+    rgba = np.zeros((5, 6, 4), np.uint8)
+    assert load_image(rgba).min() == 1.0  # fully transparent -> white
+    floats = np.full((5, 6, 3), 0.5, np.float32)
+    torch.testing.assert_close(load_image(floats).mean(), torch.tensor(128 / 255), atol=1e-3, rtol=0)
+    assert load_image(np.full((2, 2, 3), 65535, np.uint16)).min() == 1.0
+    with pytest.raises(dreamlib.ImageLoadError, match=r"\[0, 1\]"):
+        load_image(np.full((2, 2, 3), 2.0))
+    with pytest.raises(dreamlib.ImageLoadError, match="shape"):
+        load_image(np.zeros((2, 2, 7)))
+
+
+def test_bad_inputs_give_clear_errors(tmp_path):
+    with pytest.raises(dreamlib.ImageLoadError, match="no such image file"):
+        load_image(tmp_path / "missing.png")
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(dreamlib.ImageLoadError, match="not an image"):
+        load_image(tmp_path / "notes.txt")
+    for url in ("ftp://example.com/cat.png", "file:///etc/passwd"):
+        with pytest.raises(dreamlib.ImageLoadError, match="only http and https"):
+            load_image(url)
+
+
+def test_save_round_trip_png_and_jpeg(tmp_path, image):
+    out = save_image(image, tmp_path / "out.png")
+    torch.testing.assert_close(load_image(out, max_size=None), image, atol=0.5 / 255 + 1e-6, rtol=0)
+    jpg = save_image(image, tmp_path / "sub" / "out.JPG")
+    assert Image.open(jpg).format == "JPEG"
+    with pytest.raises(dreamlib.DreamError, match=r"\.png, \.jpg or \.jpeg"):
+        save_image(image, tmp_path / "out.gif")
+
+
+def test_save_refuses_to_overwrite_the_input(tmp_path):
+    path = tmp_path / "input.png"
+    Image.new("RGB", (8, 8), (10, 20, 30)).save(path)
+    before = path.read_bytes()
+    t = load_image(path)
+    with pytest.raises(dreamlib.DreamError, match="refusing to overwrite the input"):
+        save_image(t, path)
+    other = tmp_path / "other.png"
+    with pytest.raises(dreamlib.DreamError, match="refusing"):
+        save_image(t, other, source=other)
+    assert path.read_bytes() == before
+
+
+def test_save_is_atomic_when_writing_fails(tmp_path, image, monkeypatch):
+    target = tmp_path / "keep.png"
+    target.write_bytes(b"old contents")
+
+    def broken_save(self, fp, format=None, **kw):
+        fp.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Image.Image, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_image(image, target)
+    assert target.read_bytes() == b"old contents"
+    assert sorted(os.listdir(tmp_path)) == ["keep.png"]  # no temp file left
+
+
+def test_save_into_an_unwritable_place_is_a_clear_error(tmp_path, image):
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(dreamlib.DreamError, match="cannot write"):
+        save_image(image, tmp_path / "afile" / "out.png")
+
+
+def test_bundled_samples_ship_with_credits():
+    names = dreamlib.list_samples()
+    assert {"chelsea", "coffee", "astronaut", "hubble_deep_field", "rocket"} <= set(names)
+    credits = dreamlib.sample_image_path("chelsea").parent / "CREDITS.md"
+    for name in names:
+        assert name in credits.read_text()
+    assert dreamlib.sample_image("chelsea", max_size=100).shape == (1, 3, 67, 100)
+    with pytest.raises(dreamlib.DreamError, match="choose one of: astronaut, chelsea"):
+        dreamlib.sample_image("dog")
+
+
+# --- URLs, against a local server on 127.0.0.1 --------------------------------------------
+
+PNG = _png_bytes(Image.new("RGB", (12, 8), (0, 255, 0)))
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def _send(self, body: bytes, ctype: str, length: int | None = None):
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body) if length is None else length))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/green.png":
+            self._send(PNG, "image/png")
+        elif self.path == "/page.html":
+            self._send(b"<html>not an image</html>", "text/html; charset=utf-8")
+        elif self.path == "/huge.png":
+            self._send(b"", "image/png", length=10**12)
+        elif self.path == "/endless.png":  # no Content-Length, keeps sending
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            try:
+                for _ in range(100):
+                    self.wfile.write(b"\0" * 4096)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        elif self.path == "/slow.png":
+            time.sleep(2)
+            self._send(PNG, "image/png")
+        else:
+            self.send_error(404)
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_url_loads_an_image(server):
+    t = load_image(f"{server}/green.png")
+    assert t.shape == (1, 3, 8, 12) and t[0, 1].min() == 1.0
+
+
+def test_url_that_is_not_an_image(server):
+    with pytest.raises(dreamlib.ImageLoadError, match=r"not an image \(Content-Type text/html\)"):
+        load_image(f"{server}/page.html")
+    with pytest.raises(dreamlib.ImageLoadError, match="HTTP 404"):
+        load_image(f"{server}/missing.png")
+
+
+def test_url_too_large(server, monkeypatch):
+    with pytest.raises(dreamlib.ImageLoadError, match="too large"):
+        load_image(f"{server}/huge.png")
+    monkeypatch.setattr(images_mod, "MAX_DOWNLOAD_BYTES", 10_000)
+    with pytest.raises(dreamlib.ImageLoadError, match="too large"):
+        load_image(f"{server}/endless.png")
+
+
+def test_url_timeout(server, monkeypatch):
+    monkeypatch.setattr(images_mod, "DOWNLOAD_TIMEOUT_S", 0.3)
+    with pytest.raises(dreamlib.ImageLoadError, match="timed out after 0.3 s"):
+        load_image(f"{server}/slow.png")

@@ -1,0 +1,140 @@
+import dataclasses
+import warnings
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torchvision
+
+import dreamlib
+from dreamlib.models import MODELS, weights_cache_path
+
+
+def _random(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dreamlib.DreamWarning)
+        return dreamlib.load_model(name, weights="random", device="cpu")
+
+
+@pytest.mark.parametrize(
+    "name, first, default, last",
+    [
+        ("inception_v3", "Conv2d_1a_3x3", "Mixed_6c", "Mixed_7c"),
+        ("googlenet", "conv1", "inception4c", "inception5b"),
+        ("vgg16", "features.0", "features.22", "features.30"),
+        ("resnet50", "conv1", "layer3", "layer4.2"),
+    ],
+)
+def test_every_model_lists_real_layers(name, first, default, last):
+    model = _random(name)
+    assert model.layers[0] == first and model.layers[-1] == last and model.default_layer == default
+    for layer in model.layers:
+        model.module(layer)  # every listed name is a real submodule
+    assert not model.training
+    assert all(not p.requires_grad for p in model.parameters())
+    assert len(model.categories) == 1000
+    out = model(torch.rand(1, 3, model.min_size, model.min_size))
+    assert out.shape == (1, 1000)
+
+
+def test_random_weights_warn_in_one_line():
+    with pytest.warns(dreamlib.DreamWarning, match="random weights") as record:
+        dreamlib.load_model("googlenet", weights="random", device="cpu")
+    assert "\n" not in str(record[0].message)
+
+
+def test_env_variable_sets_the_default_weights(monkeypatch):
+    monkeypatch.setenv("DREAMLIB_WEIGHTS", "random")
+    with pytest.warns(dreamlib.DreamWarning, match="random weights"):
+        dreamlib.load_model("googlenet", device="cpu")
+
+
+def test_unknown_model_names_the_choices():
+    with pytest.raises(dreamlib.DreamError, match="googlenet, inception_v3, resnet50, vgg16"):
+        dreamlib.load_model("alexnet", weights="random")
+
+
+def test_unknown_layer_names_the_valid_layers(inception_random):
+    with pytest.raises(dreamlib.DreamError, match="Mixed_5b.*Mixed_7c"):
+        inception_random.module("Mixed_9z")
+
+
+@pytest.mark.parametrize("name, builder", [("inception_v3", torchvision.models.inception_v3), ("googlenet", torchvision.models.googlenet)])
+def test_imagenet_weights_load_from_a_preseeded_torch_home(tmp_path, monkeypatch, name, builder):
+    """The real torch-hub path, offline: seed TORCH_HOME with torchvision's file name and load it."""
+    torch.manual_seed(0)
+    reference = builder(weights=None, aux_logits=True, init_weights=True).eval()
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    url = MODELS[name].weights().url
+    cached = weights_cache_path(url)
+    assert cached == tmp_path / "hub" / "checkpoints" / url.rsplit("/", 1)[1]
+    cached.parent.mkdir(parents=True)
+    torch.save(reference.state_dict(), cached)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", dreamlib.DreamWarning)  # no random-weights warning here
+        model = dreamlib.load_model(name, weights="imagenet", device="cpu")
+    torch.testing.assert_close(
+        model.net.state_dict()[next(iter(model.net.state_dict()))], next(iter(reference.state_dict().values()))
+    )
+    # Our own [-1, 1] normalisation equals torchvision's transform_input=True on ImageNet-normalised input.
+    reference.transform_input = True
+    x = torch.rand(1, 3, 96, 96)
+    imagenet_normalised = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        ours, theirs = model(x), reference(imagenet_normalised)
+    scale = theirs.abs().max()  # random-init logits are huge; compare relative to their size
+    torch.testing.assert_close(ours / scale, theirs / scale, atol=1e-4, rtol=1e-3)
+
+
+def test_failed_download_names_url_cache_path_and_offline_options(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    real = MODELS["googlenet"].weights()
+    unreachable = "http://127.0.0.1:9/models/googlenet-1378be20.pth"  # nothing listens on port 9
+    fake = SimpleNamespace(url=unreachable, meta=real.meta)
+    monkeypatch.setitem(MODELS, "googlenet", dataclasses.replace(MODELS["googlenet"], weights=lambda: fake))
+    with pytest.raises(dreamlib.WeightsUnavailableError) as info:
+        dreamlib.load_model("googlenet", weights="imagenet", device="cpu")
+    msg = str(info.value)
+    assert unreachable in msg
+    assert str(tmp_path / "hub" / "checkpoints" / "googlenet-1378be20.pth") in msg
+    assert "weights='random'" in msg and "DREAMLIB_WEIGHTS" in msg and "\n" not in msg
+    assert not (tmp_path / "hub" / "checkpoints" / "googlenet-1378be20.pth").exists()
+
+
+def test_local_state_dict_loads_and_mismatch_is_explained(tmp_path):
+    source = _random("googlenet")
+    path = tmp_path / "mine.pth"
+    torch.save(source.net.state_dict(), path)
+    loaded = dreamlib.load_model("googlenet", weights=str(path), device="cpu")
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), source(x))
+    torch.save(_random("vgg16").net.state_dict(), tmp_path / "vgg.pth")
+    with pytest.raises(dreamlib.WeightsUnavailableError, match="do not fit googlenet: .* missing and .* unexpected"):
+        dreamlib.load_model("googlenet", weights=str(tmp_path / "vgg.pth"))
+    with pytest.raises(dreamlib.DreamError, match="neither 'imagenet', 'random' nor an existing .pth"):
+        dreamlib.load_model("googlenet", weights=str(tmp_path / "missing.pth"))
+
+
+def test_any_module_can_be_wrapped_with_its_normalisation(tiny, image):
+    wrapped = dreamlib.as_dream_model(tiny, normalization=((0.5, 0.5, 0.5), (0.25, 0.25, 0.25)))
+    assert "0" in wrapped.layers and wrapped.default_layer == wrapped.layers[-1]
+    with torch.no_grad():
+        torch.testing.assert_close(wrapped(image), tiny((image - 0.5) / 0.25))
+        torch.testing.assert_close(wrapped.denormalize(wrapped.normalize(image)), image)
+    assert dreamlib.as_dream_model(wrapped) is wrapped
+    with pytest.raises(dreamlib.DreamError, match="Module"):
+        dreamlib.as_dream_model("not a model")
+
+
+def test_device_and_precision_choices():
+    cpu = torch.device("cpu")
+    assert dreamlib.resolve_device("cpu") == cpu
+    assert dreamlib.resolve_precision("fp32", cpu) == "fp32"
+    assert dreamlib.resolve_precision("auto", cpu) in {"fp32", "bf16"}
+    assert dreamlib.resolve_precision("auto", cpu) == ("bf16" if torch.cpu._is_amx_tile_supported() else "fp32")
+    with pytest.raises(dreamlib.DreamError, match="auto, fp32, bf16"):
+        dreamlib.resolve_precision("fp8", cpu)
+    with pytest.raises(dreamlib.DreamError, match="use auto, cpu"):
+        dreamlib.resolve_device("tpu")
