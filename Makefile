@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(PY) -m dreamlib dream images/chelsea.png -o $(DEMO_OUT) --size 384 --steps 10 --seed 0
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -6,9 +6,14 @@ Each function's docstring names the notebook that teaches it:
 - 02 preprocessing:    :func:`load_image`, :func:`save_image`, :func:`sample_image`, :class:`DreamModel`
 - 03 gradient ascent:  :func:`normalize_gradient`, :func:`ascent_step`, :func:`layer_mean`
 - 04 octaves:          :func:`octave_sizes`, :func:`dream`
+- 06 why dogs:         :func:`top_classes`, :func:`dog_probability`, :func:`class_logit`
+
+Exercise checkers for every notebook are in :mod:`dreamlib.exercises`.
 """
 
+from . import exercises
 from .ascent import ascent_step, image_gradient, normalize_gradient, random_shift
+from .classes import DOG_CLASSES, class_probabilities, dog_probability, top_classes
 from .config import pick, quick_mode
 from .device import resolve_device, resolve_precision
 from .errors import DreamError, DreamWarning, ImageLoadError, WeightsUnavailableError
@@ -21,6 +26,7 @@ from .octaves import StepInfo, check_settings, dream, octave_sizes
 __version__ = "0.1.0"
 
 __all__ = [
+    "DOG_CLASSES", "class_probabilities", "dog_probability", "exercises", "top_classes",
     "DreamError", "DreamModel", "DreamWarning", "ImageLoadError", "Objective", "StepInfo",
     "WeightsUnavailableError", "as_dream_model", "ascent_step", "available_models", "capture_activations",
     "channel", "check_settings", "class_logit", "count_hooks", "dream", "forward_until", "image_gradient",
