@@ -1,0 +1,189 @@
+"""Benchmark dreamlib against the tutorial's method: ``make bench`` (or ``python benchmarks/run.py``).
+
+Both dream the same image (a bundled sample, 512 px on the long side) with the
+same random-init InceptionV3 weights, layers, octaves and steps, in one process,
+alternating runs; the median of several is reported. Prints a markdown table
+for benchmarks/README.md. No timing is asserted anywhere: this is a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import torch
+import torchvision
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import dreamlib as dl  # noqa: E402
+from baseline import TutorialDreamer  # noqa: E402
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakMemory:
+    """Peak extra memory while the block runs: CUDA allocator peak, or sampled resident set size on CPU."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device, self.peak = device, 0
+
+    def __enter__(self):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            self.start = torch.cuda.memory_allocated()
+        else:
+            self.start, self.top, self.running = rss_bytes(), rss_bytes(), True
+            self.thread = threading.Thread(target=self._sample, daemon=True)
+            self.thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while self.running:
+            self.top = max(self.top, rss_bytes())
+            time.sleep(0.002)
+
+    def __exit__(self, *exc):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+            self.peak = torch.cuda.max_memory_allocated() - self.start
+        else:
+            self.running = False
+            self.thread.join()
+            self.peak = max(self.top, rss_bytes()) - self.start
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn, device):
+    sync(device)
+    t = time.perf_counter()
+    out = fn()
+    sync(device)
+    return time.perf_counter() - t, out
+
+
+def matmul_peak(dtype: torch.dtype, device: torch.device, n: int = 2048) -> float:
+    """Measured GFLOP/s of an n x n matrix product: the machine's practical peak for this dtype."""
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+    a @ b
+    reps = 1 if dtype == torch.bfloat16 and device.type == "cpu" and not dl.device.has_fast_bf16(device) else 5
+    t, _ = timed(lambda: [a @ b for _ in range(reps)], device)
+    return 2 * n**3 * reps / t / 1e9
+
+
+def flops_of(fn) -> int:
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
+    return torch.nn.functional.cosine_similarity(a.flatten().double(), b.flatten().double(), dim=0).item()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--size", type=int, default=512)
+    p.add_argument("--steps", type=int, default=10, help="steps per octave")
+    p.add_argument("--octaves", type=int, default=4)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--layers", nargs="+", default=["Mixed_6c", "Mixed_5b"])
+    p.add_argument("--device", default="auto")
+    args = p.parse_args()
+    device = dl.resolve_device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+
+    torch.manual_seed(0)
+    reference = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=True)
+    state = reference.state_dict()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "random_inception_v3.pth"
+        torch.save(state, path)
+        model = dl.load_model("inception_v3", weights=str(path), device=str(device))
+    baseline = TutorialDreamer(state)
+    baseline.net.to(device)
+    image = dl.sample_image("chelsea", max_size=args.size).to(device)
+    h, w = image.shape[2:]
+    auto = dl.resolve_precision("auto", device)
+    mean, std = dl.models.IMAGENET_MEAN, dl.models.IMAGENET_STD
+    normalised = ((image.cpu() - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)).to(device)
+
+    print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+          f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), "
+          f"threads {torch.get_num_threads()}, auto precision = {auto}")
+    print(f"# image {w}x{h}, {args.octaves} octaves x 1.4, {args.steps} steps per octave, median of {args.repeats}")
+    peaks = {dt: matmul_peak(dt, device) for dt in (torch.float32, torch.bfloat16)}
+    print(f"# matmul peak: fp32 {peaks[torch.float32]:.0f} GFLOP/s, bf16 {peaks[torch.bfloat16]:.1f} GFLOP/s\n")
+
+    rows = []
+    for layer in args.layers:
+        objective = dl.layer_mean(layer)
+        steps = {
+            "baseline": lambda: baseline.step(normalised, layer),
+            "dreamlib fp32": lambda: dl.ascent_step(model, image, objective, precision="fp32"),
+            f"dreamlib auto ({auto})": lambda: dl.ascent_step(model, image, objective, precision=auto),
+        }
+        dreams = {
+            "baseline": lambda: baseline.dream(image.cpu(), layer, args.octaves, 1.4, args.steps) if device.type == "cpu"
+            else baseline.dream(image, layer, args.octaves, 1.4, args.steps),
+            "dreamlib fp32": lambda: dl.dream(model, image, layer, octaves=args.octaves, steps=args.steps, seed=0,
+                                              progress=False, precision="fp32"),
+            f"dreamlib auto ({auto})": lambda: dl.dream(model, image, layer, octaves=args.octaves, steps=args.steps,
+                                                        seed=0, progress=False, precision="auto"),
+        }
+        step_times = {k: [] for k in steps}
+        for fn in steps.values():
+            fn()  # warm-up
+        for _ in range(max(5, args.repeats)):
+            for k, fn in steps.items():
+                step_times[k].append(timed(fn, device)[0])
+        flops = {k: flops_of(fn) for k, fn in steps.items()}
+        e2e = {k: [] for k in dreams}
+        mem = {k: 0 for k in dreams}
+        outputs = {}
+        for _ in range(args.repeats):
+            for k, fn in dreams.items():  # alternating runs
+                with PeakMemory(device) as pm:
+                    t, outputs[k] = timed(fn, device)
+                e2e[k].append(t)
+                mem[k] = max(mem[k], pm.peak)
+        base_t = statistics.median(e2e["baseline"])
+        keys = list(dreams)
+        diff = (outputs[keys[1]] - outputs[keys[2]]).abs().mean().item()
+        g32, _ = dl.image_gradient(model, image, objective, "fp32")
+        gbf, _ = dl.image_gradient(model, image, objective, "bf16")
+        for k in dreams:
+            st = statistics.median(step_times[k])
+            t = statistics.median(e2e[k])
+            peak = peaks[torch.bfloat16 if "bf16" in k else torch.float32]
+            rows.append((layer, k, st, t, base_t / t, mem[k] / 2**20, flops[k] / st / 1e9, peak))
+        print(f"# {layer}: dreamlib fp32 vs auto output, mean |pixel difference| = {diff:.2e}; "
+              f"input-gradient cosine bf16 vs fp32 = {cosine(gbf, g32):.4f}")
+
+    print("\n| layer | method | step (full size) | end-to-end | speed-up vs baseline | peak extra memory | step GFLOP/s (of matmul peak) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for layer, k, st, t, ratio, mb, gflops, peak in rows:
+        print(f"| {layer} | {k} | {st * 1000:.0f} ms | {t:.1f} s | {ratio:.2f}x | {mb:.0f} MiB | {gflops:.0f} ({gflops / peak:.0%} of {peak:.0f}) |")
+
+
+if __name__ == "__main__":
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dl.DreamWarning)
+        main()
