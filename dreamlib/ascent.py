@@ -44,9 +44,10 @@ def image_gradient(
     """Gradient of ``objective`` with respect to the pixels of ``images``, and the objective's value.
 
     The forward pass stops at the last layer the objective needs; only the
-    input's gradient is asked for, so no weight gradients are computed.
+    input's gradient is asked for, so no weight gradients are computed; the
+    input is laid out channels-last, the faster layout for convolutions.
     """
-    images = images.detach().requires_grad_(True)
+    images = images.detach().contiguous(memory_format=torch.channels_last).requires_grad_(True)
     with autocast(precision, images.device):
         acts = forward_until(model, images, objective.layers)
     score = objective(acts)
