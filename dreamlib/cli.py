@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import DreamError
 from .images import SAVE_FORMATS
-from .models import MODELS, available_models
+from .models import available_models, model_layers
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,11 +77,10 @@ def _cmd_dream(args: argparse.Namespace) -> int:
     check_settings(octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps, lr=args.lr, jitter=args.jitter)
     if args.size < 1:
         raise DreamError(f"size must be a whole number >= 1, got {args.size}")
-    if args.model not in MODELS:
-        raise DreamError(f"unknown model {args.model!r}; choose one of: {', '.join(available_models())}")
-    layer = args.layer or MODELS[args.model].default_layer
-    if layer not in MODELS[args.model].layers:
-        raise DreamError(f"unknown layer {layer!r} for {args.model}; valid layers: {', '.join(MODELS[args.model].layers)}")
+    layers, default = model_layers(args.model)
+    layer = args.layer or default
+    if layer not in layers:
+        raise DreamError(f"unknown layer {layer!r} for {args.model}; valid layers: {', '.join(layers)}")
     out = _check_output(args.output, args.input)
     image = load_image(args.input, max_size=args.size)
     model = load_model(args.model, weights=args.weights, device=args.device)
@@ -95,11 +94,9 @@ def _cmd_dream(args: argparse.Namespace) -> int:
 
 
 def _cmd_layers(args: argparse.Namespace) -> int:
-    if args.model not in MODELS:
-        raise DreamError(f"unknown model {args.model!r}; choose one of: {', '.join(available_models())}")
-    spec = MODELS[args.model]
-    for name in spec.layers:
-        print(name + ("  (default)" if name == spec.default_layer else ""))
+    layers, default = model_layers(args.model)
+    for name in layers:
+        print(name + ("  (default)" if name == default else ""))
     return 0
 
 

@@ -28,7 +28,7 @@ def _run(capsys, *argv):
         (["--octaves", "-1"], "error: octaves must be a whole number >= 1"),
         (["--octave-scale", "1"], "error: octave scale must be a number > 1, got 1.0"),
         (["--octave-scale", "big"], "expected a number, got 'big'"),
-        (["--model", "alexnet"], "error: unknown model 'alexnet'; choose one of: googlenet, inception_v3, resnet50, vgg16"),
+        (["--model", "alexnet"], "error: unknown model 'alexnet'; choose one of: googlenet, inception_v3, resnet50, shapes, vgg16"),
         (["--layer", "Mixed_9"], "error: unknown layer 'Mixed_9' for inception_v3; valid layers: Conv2d_1a_3x3,"),
         (["--size", "0"], "error: size must be a whole number >= 1"),
         (["--weights", "nowhere.pth"], "error: weights 'nowhere.pth' are neither 'imagenet', 'random' nor an existing .pth"),
