@@ -50,7 +50,7 @@ def test_env_variable_sets_the_default_weights(monkeypatch):
 
 
 def test_unknown_model_names_the_choices():
-    with pytest.raises(dreamlib.DreamError, match="googlenet, inception_v3, resnet50, vgg16"):
+    with pytest.raises(dreamlib.DreamError, match="googlenet, inception_v3, resnet50, shapes, vgg16"):
         dreamlib.load_model("alexnet", weights="random")
 
 
