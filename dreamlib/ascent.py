@@ -55,6 +55,36 @@ def image_gradient(
     return grad, score.detach()
 
 
+def tile_spans(length: int, tile: int, min_size: int = 1) -> list[tuple[int, int]]:
+    """Cut ``[0, length)`` into spans of ``tile`` pixels; a last span under ``min_size`` joins its neighbour."""
+    spans = [(start, min(start + tile, length)) for start in range(0, length, tile)]
+    if len(spans) > 1 and spans[-1][1] - spans[-1][0] < min_size:
+        spans[-2:] = [(spans[-2][0], length)]
+    return spans
+
+
+def tiled_gradient(
+    model: DreamModel, images: torch.Tensor, objective: Objective, tile: int, precision: str = "fp32"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`image_gradient`, computed tile by tile so memory depends on ``tile``, not the image size.
+
+    Each tile's gradient is weighted by its share of the image's area, so for a
+    mean-over-positions objective the tiles add up to the whole image's gradient
+    (up to the tile borders, where each tile sees zero padding instead of its
+    neighbour — the random roll of :func:`ascent_step` moves those borders every step).
+    """
+    h, w = images.shape[-2:]
+    grad = torch.empty_like(images)
+    score = images.new_zeros(images.shape[0])
+    for y0, y1 in tile_spans(h, tile, model.min_size):
+        for x0, x1 in tile_spans(w, tile, model.min_size):
+            share = (y1 - y0) * (x1 - x0) / (h * w)
+            g, s = image_gradient(model, images[..., y0:y1, x0:x1], objective, precision)
+            grad[..., y0:y1, x0:x1] = g * share
+            score += s * share
+    return grad, score
+
+
 def ascent_step(
     model: DreamModel,
     image: torch.Tensor,
@@ -63,11 +93,24 @@ def ascent_step(
     jitter: int = 32,
     rng: random.Random | None = None,
     precision: str = "fp32",
+    tile: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """One jittered, normalised, clamped gradient-ascent step; returns (new image, score before the step)."""
-    dy, dx = random_shift(jitter, rng or random.Random())
+    """One jittered, normalised, clamped gradient-ascent step; returns (new image, score before the step).
+
+    With ``tile``, images larger than a tile get their gradient tile by tile
+    (:func:`tiled_gradient`) and an extra random roll of up to a tile, so the
+    tile borders fall somewhere else every step and leave no seams.
+    """
+    rng = rng or random.Random()
+    dy, dx = random_shift(jitter, rng)
+    tiled = tile is not None and max(image.shape[-2:]) > tile
+    if tiled:
+        dy, dx = dy + rng.randrange(tile), dx + rng.randrange(tile)
     rolled = torch.roll(image, shifts=(dy, dx), dims=(2, 3))
-    grad, score = image_gradient(model, rolled, objective, precision)
+    if tiled:
+        grad, score = tiled_gradient(model, rolled, objective, tile, precision)
+    else:
+        grad, score = image_gradient(model, rolled, objective, precision)
     grad = torch.roll(grad, shifts=(-dy, -dx), dims=(2, 3))
     image = (image + lr * normalize_gradient(grad)).clamp_(0.0, 1.0)
     return image, score

@@ -124,3 +124,34 @@ def as_objective(objective: Objective | str) -> Objective:
     if isinstance(objective, str):
         return layer_mean(objective)
     raise DreamError(f"expected a layer name or an Objective, got {type(objective).__name__}")
+
+
+def guide(model, guide_image, layer: str) -> Objective:
+    """Dream toward the features of ``guide_image`` (the 2015 original's "guided dreaming").
+
+    For each position of the dreamed image's ``layer`` output, find the guide
+    feature vector that matches best (largest dot product) and push the
+    activation toward it. ``guide_image``: a (1, 3, H, W) tensor in [0, 1] or
+    anything :func:`load_image` accepts. Taught in notebook 08.
+    """
+    from .hooks import forward_until
+    from .images import load_image
+    from .models import as_dream_model
+
+    dm = as_dream_model(model)
+    if not isinstance(guide_image, torch.Tensor):
+        guide_image = load_image(guide_image)
+    with torch.no_grad():
+        feats = _act(forward_until(dm, guide_image.to(dm.device).float(), layer), layer)[0]
+    bank = feats.flatten(1)  # (C, M): one column per guide position
+
+    def fn(a: Activations) -> torch.Tensor:
+        x = _act(a, layer).flatten(2)  # (B, C, N)
+        if x.shape[1] != bank.shape[0]:
+            raise DreamError(f"guide features have {bank.shape[0]} channels but {layer} has {x.shape[1]}")
+        with torch.no_grad():
+            best = torch.einsum("bcn,cm->bnm", x, bank).argmax(-1)  # (B, N)
+        target = bank.t()[best].transpose(1, 2)  # (B, C, N)
+        return (x * target).sum(1).mean(1)
+
+    return Objective(fn, [layer], f"guide({layer})")

@@ -106,6 +106,7 @@ def dream(
     callback: Callable[[StepInfo], None] | None = None,
     device: str | None = None,
     precision: str = "auto",
+    tile: int | None = None,
 ) -> torch.Tensor:
     """DeepDream an image: amplify what ``layer`` of ``model`` responds to.
 
@@ -117,11 +118,15 @@ def dream(
     gradient ascent (see :func:`ascent_step`), the smallest octave first.
     ``seed`` makes the jitter repeatable; ``precision`` is ``auto``/``fp32``/``bf16``;
     ``device=None`` keeps the model where it is, otherwise it is moved there.
+    ``tile`` (pixels) computes gradients tile by tile for big images: memory then
+    depends on the tile size, not the image size (notebook 08).
     Returns a tensor in [0, 1] of the input's size, on the input's device.
     Taught in notebook 04 (octaves); the step itself in notebook 03.
     """
     check_settings(octaves=octaves, octave_scale=octave_scale, steps=steps, lr=lr, jitter=jitter)
     dm = as_dream_model(model)
+    if tile is not None and (isinstance(tile, bool) or not isinstance(tile, int) or tile < max(dm.min_size, 8)):
+        raise DreamError(f"tile must be a whole number of pixels >= {max(dm.min_size, 8)} for {dm.name}, got {tile!r}")
     if device is not None:
         dm.to(resolve_device(device))
     dev = dm.device
@@ -146,7 +151,7 @@ def dream(
             img = (octave_base + resize(detail, size)).clamp_(0, 1)
             bar.set_postfix_str(f"octave {o + 1}/{len(sizes)} {size[1]}x{size[0]}")
             for s in range(steps):
-                img, score = ascent_step(dm, img, objective, lr, jitter, rng, prec)
+                img, score = ascent_step(dm, img, objective, lr, jitter, rng, prec, tile)
                 bar.update(1)
                 if callback is not None:
                     callback(StepInfo(o, len(sizes), s, steps, float(score.sum()), img.detach()))

@@ -57,3 +57,19 @@ def inception_random():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dreamlib.DreamWarning)
         return dreamlib.load_model("inception_v3", weights="random", device="cpu")
+
+
+def two_edge_model() -> nn.Sequential:
+    """Channel 0 detects vertical edges, channel 1 horizontal edges (fixed Sobel filters, then ReLU)."""
+    sobel = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+    conv = nn.Conv2d(3, 2, 3, padding=1, bias=False)
+    with torch.no_grad():
+        conv.weight[0] = sobel.expand(3, 3, 3) / 3.0
+        conv.weight[1] = sobel.T.expand(3, 3, 3) / 3.0
+    return nn.Sequential(conv, nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3))
+
+
+def edge_energy(img: torch.Tensor) -> tuple[float, float]:
+    """(vertical, horizontal) edge strength: mean |left-right| and |top-bottom| grey-level steps."""
+    grey = img.mean(1)
+    return (grey[..., :, 1:] - grey[..., :, :-1]).abs().mean().item(), (grey[..., 1:, :] - grey[..., :-1, :]).abs().mean().item()

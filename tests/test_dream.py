@@ -6,7 +6,7 @@ import torch
 
 import dreamlib
 from dreamlib import dream, octave_sizes
-from tests.conftest import edge_model
+from tests.conftest import edge_energy, edge_model
 
 
 def _quiet(**kw):
@@ -110,13 +110,6 @@ def test_ascent_step_rolls_back_its_jitter(tiny, image):
     torch.testing.assert_close((moved - image)[inner], (still - image)[inner], atol=1e-4, rtol=1e-3)
 
 
-def _edge_energy(img: torch.Tensor) -> tuple[float, float]:
-    grey = img.mean(1)
-    vertical = (grey[:, :, 1:] - grey[:, :, :-1]).abs().mean().item()  # left-right steps
-    horizontal = (grey[:, 1:, :] - grey[:, :-1, :]).abs().mean().item()  # top-bottom steps
-    return vertical, horizontal
-
-
 @pytest.mark.parametrize("orientation", ["vertical", "horizontal"])
 def test_dreaming_draws_exactly_the_feature_the_model_detects(orientation):
     """A network that only knows one edge orientation dreams stripes of that orientation, and not the other."""
@@ -124,8 +117,8 @@ def test_dreaming_draws_exactly_the_feature_the_model_detects(orientation):
     start = 0.5 + 0.01 * torch.randn(1, 3, 64, 64)
     model = edge_model(orientation)
     out = dream(model, start, "1", octaves=2, steps=15, lr=0.02, **_quiet(seed=0))
-    v, h = _edge_energy(out)
-    v0, h0 = _edge_energy(start)
+    v, h = edge_energy(out)
+    v0, h0 = edge_energy(start)
     along, across = (v, h) if orientation == "vertical" else (h, v)
     assert along > 3 * (v0 + h0) / 2  # the detected edges grew strongly...
     assert along > 3 * across  # ...and far more than the orientation the model cannot see

@@ -1,0 +1,94 @@
+"""Zoom animations: dream, zoom in a little, dream again — each frame feeds the next.
+
+:func:`zoom` returns the frames; :func:`save_animation` writes an animated GIF
+(Pillow) or, when ffmpeg is installed, an MP4. Taught in notebook 08.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from .errors import DreamError
+from .images import resize, tensor_to_pil
+from .octaves import dream
+
+
+def zoom_in(image: torch.Tensor, factor: float) -> torch.Tensor:
+    """Crop the centre ``1/factor`` of the image and enlarge it back to full size."""
+    h, w = image.shape[-2:]
+    ch, cw = max(1, round(h / factor)), max(1, round(w / factor))
+    top, left = (h - ch) // 2, (w - cw) // 2
+    return resize(image[..., top : top + ch, left : left + cw], (h, w))
+
+
+def zoom(
+    model: torch.nn.Module,
+    image: torch.Tensor,
+    frames: int = 30,
+    zoom: float = 1.05,
+    layer: str | None = None,
+    *,
+    steps: int = 5,
+    octaves: int = 1,
+    seed: int | None = 0,
+    progress: bool = True,
+    **settings,
+) -> list[torch.Tensor]:
+    """Make ``frames`` frames: each is the previous one zoomed in by ``zoom`` and dreamed a few steps."""
+    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
+        raise DreamError(f"frames must be a whole number >= 1, got {frames!r}")
+    if not zoom >= 1.0:
+        raise DreamError(f"zoom must be a number >= 1 (1.05 = 5% closer per frame), got {zoom!r}")
+    from tqdm.auto import tqdm
+
+    out, frame = [], image
+    for i in tqdm(range(frames), desc="frames", disable=not progress):
+        frame = dream(model, frame, layer, steps=steps, octaves=octaves, progress=False,
+                      seed=None if seed is None else seed + i, **settings)
+        out.append(frame)
+        frame = zoom_in(frame, zoom)
+    return out
+
+
+def save_animation(frames: Sequence[torch.Tensor], path: str | os.PathLike, fps: int = 12) -> Path:
+    """Write frames as ``.gif`` (Pillow) or ``.mp4`` (needs ffmpeg), atomically."""
+    path = Path(path).expanduser()
+    suffix = path.suffix.lower()
+    if suffix not in (".gif", ".mp4"):
+        raise DreamError(f"cannot save an animation as {path.name!r}: use a .gif or .mp4 file name")
+    if not frames:
+        raise DreamError("no frames to save")
+    if suffix == ".mp4" and shutil.which("ffmpeg") is None:
+        raise DreamError("writing .mp4 needs ffmpeg on the PATH; install it or save a .gif")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images = [tensor_to_pil(f) for f in frames]
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        if suffix == ".gif":
+            images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                           duration=round(1000 / fps), loop=0)
+        else:
+            with tempfile.TemporaryDirectory() as d:
+                for i, im in enumerate(images):
+                    im.save(Path(d) / f"{i:05d}.png")
+                w, h = images[0].size
+                subprocess.run(
+                    ["ffmpeg", "-y", "-loglevel", "error", "-framerate", str(fps), "-i", str(Path(d) / "%05d.png"),
+                     "-vf", f"scale={w - w % 2}:{h - h % 2}", "-pix_fmt", "yuv420p", "-c:v", "libx264", tmp],
+                    check=True,
+                )
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

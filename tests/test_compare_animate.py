@@ -1,0 +1,64 @@
+import shutil
+
+import pytest
+import torch
+from PIL import Image
+
+import dreamlib
+from dreamlib import compare_layers, save_animation, zoom, zoom_in
+
+
+def test_batched_comparison_equals_one_by_one(tiny, image):
+    layers = ["0", "2", "4"]
+    batched = compare_layers(tiny, image, layers, octaves=2, steps=3, progress=False)
+    single = compare_layers(tiny, image, layers, batched=False, octaves=2, steps=3, progress=False)
+    assert list(batched) == layers
+    for layer in layers:
+        assert batched[layer].shape == image.shape
+        torch.testing.assert_close(batched[layer], single[layer], atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(batched["0"], batched["2"])  # different layers, different dreams
+
+
+def test_batched_comparison_on_batchnorm_model_in_eval_mode(inception_random):
+    x = torch.rand(1, 3, 90, 100)
+    layers = ["Conv2d_4a_3x3", "Mixed_5b"]
+    batched = compare_layers(inception_random, x, layers, octaves=1, steps=2, progress=False, precision="fp32")
+    single = compare_layers(inception_random, x, layers, batched=False, octaves=1, steps=2, progress=False, precision="fp32")
+    for layer in layers:  # equal up to float rounding (batched convolutions sum in another order)
+        diff = (batched[layer] - single[layer]).abs()
+        assert diff.max() < 1 / 255 and diff.mean() < 1e-5
+
+
+def test_zoom_in_keeps_size_and_magnifies_the_centre():
+    img = torch.zeros(1, 3, 40, 40)
+    img[..., 18:22, 18:22] = 1.0
+    z = zoom_in(img, 2.0)
+    assert z.shape == img.shape and z.sum() > 3 * img.sum()
+
+
+def test_zoom_frames_feed_each_other(tiny, image, tmp_path):
+    frames = zoom(tiny, image, frames=3, zoom=1.1, layer="2", steps=2, progress=False)
+    assert len(frames) == 3 and all(f.shape == image.shape for f in frames)
+    assert not torch.equal(frames[0], frames[1])
+    gif = save_animation(frames, tmp_path / "zoom.gif", fps=5)
+    with Image.open(gif) as im:
+        assert im.n_frames == 3 and im.size == (64, 48)
+    with pytest.raises(dreamlib.DreamError, match=r"\.gif or \.mp4"):
+        save_animation(frames, tmp_path / "zoom.avi")
+    with pytest.raises(dreamlib.DreamError, match="frames must be"):
+        zoom(tiny, image, frames=0)
+    with pytest.raises(dreamlib.DreamError, match="zoom must be a number >= 1"):
+        zoom(tiny, image, frames=2, zoom=0.5)
+
+
+def test_mp4_needs_ffmpeg(tiny, image, tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(dreamlib.DreamError, match="needs ffmpeg"):
+        save_animation([image], tmp_path / "z.mp4")
+    assert not (tmp_path / "z.mp4").exists()
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
+def test_mp4_with_ffmpeg(image, tmp_path):
+    out = save_animation([image, image.flip(-1)], tmp_path / "z.mp4")
+    assert out.stat().st_size > 0

@@ -1,0 +1,64 @@
+import random
+
+import pytest
+import torch
+
+import dreamlib
+from dreamlib import dream, layer_mean, tile_spans, tiled_gradient
+from dreamlib.ascent import image_gradient
+from tests.conftest import edge_model
+
+
+def test_tile_spans_cover_the_image_and_merge_a_too_small_last_tile():
+    assert tile_spans(100, 32) == [(0, 32), (32, 64), (64, 96), (96, 100)]
+    assert tile_spans(100, 32, min_size=8) == [(0, 32), (32, 64), (64, 100)]
+    assert tile_spans(20, 32) == [(0, 20)]
+
+
+def test_tiled_gradient_equals_the_whole_gradient_away_from_tile_borders():
+    model = dreamlib.as_dream_model(edge_model())
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 64, 96)
+    whole, _ = image_gradient(model, x, layer_mean("1"))
+    tiled, _ = tiled_gradient(model, x, layer_mean("1"), tile=32)
+    inner = torch.ones(64, 96, dtype=torch.bool)
+    for b in (32, 64):  # a 3x3 filter: tiles differ from the whole image within 2 px of their borders
+        inner[:, b - 2 : b + 2] = False
+        if b < 64:
+            inner[b - 2 : b + 2, :] = False
+    torch.testing.assert_close(tiled[..., inner], whole[..., inner], rtol=1e-4, atol=1e-7)
+    assert not torch.allclose(tiled, whole)  # zero padding at the tile borders does differ
+
+
+def _column_profile(change: torch.Tensor) -> torch.Tensor:
+    return change.abs().mean(dim=(0, 1, 2))
+
+
+def test_tiled_dream_leaves_no_seams():
+    """Per-column statistics show a step at tile borders for one fixed tiling, and none after a tiled dream."""
+    model = dreamlib.as_dream_model(edge_model())
+    torch.manual_seed(0)
+    start = 0.5 + 0.05 * torch.randn(1, 3, 64, 256)
+    tile = 32
+    borders = [b for b in range(tile, 256, tile)]
+    # Negative control: one tiled gradient with fixed tiles has a visible step at every border.
+    grad, _ = tiled_gradient(model, start, layer_mean("1"), tile)
+    whole, _ = image_gradient(model, start, layer_mean("1"))
+    seam = _column_profile(grad - whole * 1.0)
+    assert min(seam[b] for b in borders) > 10 * seam[[c for c in range(256) if all(abs(c - b) > 2 for b in borders)]].mean()
+    # The real thing: rolled tiles move every step, so border columns change like all others.
+    out = dream(model, start, "1", octaves=1, steps=40, lr=0.01, seed=0, tile=tile, progress=False)
+    profile = _column_profile(out - start)
+    at_borders = torch.stack([profile[b - 1 : b + 1].mean() for b in borders])
+    assert (at_borders / profile.mean()).max() < 1.3 and (at_borders / profile.mean()).min() > 0.7
+
+
+def test_tile_must_fit_the_model(inception_random):
+    with pytest.raises(dreamlib.DreamError, match="tile must be a whole number of pixels >= 75 for inception_v3"):
+        dream(inception_random, torch.rand(1, 3, 100, 100), "Mixed_5b", tile=50, progress=False)
+
+
+def test_tiled_dream_on_a_real_network_keeps_shape_and_range(inception_random):
+    x = torch.rand(1, 3, 120, 200)
+    out = dream(inception_random, x, "Mixed_5b", octaves=1, steps=2, tile=96, seed=0, progress=False)
+    assert out.shape == x.shape and 0 <= out.min() and out.max() <= 1 and not torch.equal(out, x)
