@@ -1,4 +1,4 @@
-"""Command line: ``python -m dreamlib dream IN -o OUT`` and ``python -m dreamlib layers``.
+"""Command line: ``python -m dreamlib dream|zoom IN -o OUT`` and ``python -m dreamlib layers``.
 
 Every user error prints one line ``error: ...`` on stderr and exits with status 2:
 no traceback, and no output file is written unless the dream succeeded.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -29,50 +30,70 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+def _common(p: argparse.ArgumentParser) -> None:
+    """Options shared by `dream` and `zoom`."""
+    p.add_argument("input", help="image file or http(s) URL")
+    p.add_argument("--model", default="inception_v3", help=f"one of {', '.join(available_models())}")
+    p.add_argument("--layer", help="layer to amplify (default: the model's; see `layers`)")
+    p.add_argument("--steps", type=int, default=20, help="steps per octave")
+    p.add_argument("--lr", type=_positive_float, default=0.01, help="step size, in [0, 1] pixel units")
+    p.add_argument("--jitter", type=int, default=32, help="max random roll in pixels")
+    p.add_argument("--size", type=int, default=512, help="longest side of the working image")
+    p.add_argument("--seed", type=int, help="repeatable jitter")
+    p.add_argument("--weights", help="imagenet | random | path/to/state_dict.pth (default: $DREAMLIB_WEIGHTS or imagenet)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    p.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
+    p.add_argument("--tile", type=int, help="compute gradients in tiles of this many pixels (big images)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    goal = p.add_mutually_exclusive_group()
+    goal.add_argument("--channel", type=int, help="amplify one channel of --layer")
+    goal.add_argument("--class", dest="class_index", type=int, help="dream toward one class logit")
+    goal.add_argument("--guide", help="dream toward the features of this guide image at --layer")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m dreamlib", description="DeepDream images from the command line.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     d = sub.add_parser("dream", help="dream on an image and write the result")
-    d.add_argument("input", help="image file or http(s) URL")
+    _common(d)
     d.add_argument("-o", "--output", required=True, help="output .png / .jpg (never the input)")
-    d.add_argument("--model", default="inception_v3", help=f"one of {', '.join(available_models())}")
-    d.add_argument("--layer", help="layer to amplify (default: the model's; see `layers`)")
     d.add_argument("--octaves", type=int, default=4)
     d.add_argument("--octave-scale", type=_positive_float, default=1.4)
-    d.add_argument("--steps", type=int, default=20, help="steps per octave")
-    d.add_argument("--lr", type=_positive_float, default=0.01, help="step size, in [0, 1] pixel units")
-    d.add_argument("--jitter", type=int, default=32, help="max random roll in pixels")
-    d.add_argument("--size", type=int, default=512, help="longest side of the working image")
-    d.add_argument("--seed", type=int, help="repeatable jitter")
-    d.add_argument("--weights", help="imagenet | random | path/to/state_dict.pth (default: $DREAMLIB_WEIGHTS or imagenet)")
-    d.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
-    d.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
-    d.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    z = sub.add_parser("zoom", help="a zoom animation: dream, zoom in, repeat")
+    _common(z)
+    z.add_argument("-o", "--output", required=True, help="output .gif (or .mp4 with ffmpeg)")
+    z.add_argument("--frames", type=int, default=30)
+    z.add_argument("--zoom", type=_positive_float, default=1.05, help="zoom factor per frame (> 1)")
+    z.add_argument("--fps", type=int, default=12)
+    z.set_defaults(octaves=1, octave_scale=1.4)
 
     ls = sub.add_parser("layers", help="list the dreamable layers of a model")
     ls.add_argument("--model", default="inception_v3", help=f"one of {', '.join(available_models())}")
     return p
 
 
-def _check_output(output: str, input_: str) -> Path:
+def _check_output(output: str, input_: str, formats: dict | tuple) -> Path:
     out = Path(output).expanduser()
-    if out.suffix.lower() not in SAVE_FORMATS:
-        raise DreamError(f"output {output!r} must end in .png, .jpg or .jpeg")
+    if out.suffix.lower() not in formats:
+        raise DreamError(f"output {output!r} must end in {', '.join(formats)}")
     if "://" not in input_ and os.path.realpath(out) == os.path.realpath(input_):
         raise DreamError(f"output {output!r} is the input image; choose another name")
     parent = out.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    if out.is_dir() or not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+    if out.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
         raise DreamError(f"cannot write {output!r}: the location is not writable")
     return out
 
 
-def _cmd_dream(args: argparse.Namespace) -> int:
-    from .images import load_image, save_image
+def _prepare(args: argparse.Namespace, formats) -> tuple:
+    """Validate everything cheap first, then load the image and model; returns (out, image, model, settings)."""
+    from .images import load_image
     from .models import load_model
-    from .octaves import check_settings, dream
+    from .objectives import channel, class_logit, guide
+    from .octaves import check_settings
 
     check_settings(octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps, lr=args.lr, jitter=args.jitter)
     if args.size < 1:
@@ -81,15 +102,54 @@ def _cmd_dream(args: argparse.Namespace) -> int:
     layer = args.layer or default
     if layer not in layers:
         raise DreamError(f"unknown layer {layer!r} for {args.model}; valid layers: {', '.join(layers)}")
-    out = _check_output(args.output, args.input)
+    out = _check_output(args.output, args.input, formats)
     image = load_image(args.input, max_size=args.size)
     model = load_model(args.model, weights=args.weights, device=args.device)
-    result = dream(
-        model, image, layer, octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
-        lr=args.lr, jitter=args.jitter, seed=args.seed, progress=not args.quiet, precision=args.precision,
+    objective = None
+    if args.channel is not None:
+        objective = channel(layer, args.channel)
+    elif args.class_index is not None:
+        count = len(model.categories or [])
+        if not 0 <= args.class_index < count:
+            raise DreamError(f"class {args.class_index} is out of range for {args.model} (valid: 0..{count - 1})")
+        objective = class_logit(args.class_index)
+    elif args.guide is not None:
+        objective = guide(model, load_image(args.guide, max_size=args.size), layer)
+    settings = dict(
+        objective=objective, octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps, lr=args.lr,
+        jitter=args.jitter, seed=args.seed, precision=args.precision, tile=args.tile,
     )
-    written = save_image(result, out, source=None if "://" in args.input else args.input)
-    print(written)
+    if objective is None:
+        settings["layer"] = layer
+    return out, image, model, settings
+
+
+def _cmd_dream(args: argparse.Namespace) -> int:
+    from .images import save_image
+    from .octaves import dream
+
+    out, image, model, settings = _prepare(args, SAVE_FORMATS)
+    result = dream(model, image, progress=not args.quiet, **settings)
+    print(save_image(result, out, source=None if "://" in args.input else args.input))
+    return 0
+
+
+def _cmd_zoom(args: argparse.Namespace) -> int:
+    from .animate import save_animation, zoom
+
+    if args.zoom < 1:
+        raise DreamError(f"zoom must be a number >= 1 (1.05 = 5% closer per frame), got {args.zoom}")
+    if args.frames < 1:
+        raise DreamError(f"frames must be a whole number >= 1, got {args.frames}")
+    if args.fps < 1:
+        raise DreamError(f"fps must be a whole number >= 1, got {args.fps}")
+    out, image, model, settings = _prepare(args, (".gif", ".mp4"))
+    if out.suffix.lower() == ".mp4" and shutil.which("ffmpeg") is None:
+        raise DreamError("writing .mp4 needs ffmpeg on the PATH; install it or save a .gif")
+    layer = settings.pop("layer", None)
+    settings.pop("octave_scale")
+    frames = zoom(model, image, frames=args.frames, zoom=args.zoom, layer=layer, progress=not args.quiet, **settings)
+    print(save_animation(frames, out, fps=args.fps))
     return 0
 
 
@@ -109,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _warn_one_line
     try:
         args = build_parser().parse_args(argv)
-        return {"dream": _cmd_dream, "layers": _cmd_layers}[args.command](args)
+        return {"dream": _cmd_dream, "zoom": _cmd_zoom, "layers": _cmd_layers}[args.command](args)
     except DreamError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

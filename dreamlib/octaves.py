@@ -18,6 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .ascent import ascent_step
+from .hooks import forward_until
 from .device import resolve_device, resolve_precision
 from .errors import DreamError, DreamWarning
 from .images import load_image, resize
@@ -144,6 +145,8 @@ def dream(
     sizes = octave_sizes(base.shape[2], base.shape[3], octaves, octave_scale, dm.min_size)
     rng = random.Random(seed)
     detail = torch.zeros_like(resize(base, sizes[0]))
+    with torch.no_grad():  # one cheap pass at the smallest size: bad channel/class indices fail before any work
+        objective(forward_until(dm, detail, objective.layers))
     bar = tqdm(total=len(sizes) * steps, desc="dreaming", disable=not progress, leave=False)
     try:
         for o, size in enumerate(sizes):

@@ -56,7 +56,7 @@ def test_output_problems_are_caught_before_dreaming(capsys, tmp_path, photo):
     code, _, err = _run(capsys, "dream", photo, "-o", photo)
     assert code == 2 and "is the input image" in err and photo.read_bytes() == before
     code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "out.bmp")
-    assert code == 2 and "must end in .png, .jpg or .jpeg" in err
+    assert code == 2 and "must end in .png, .jpg, .jpeg" in err
     (tmp_path / "afile").write_text("")
     code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "afile" / "o.png", "--weights", "random")
     assert code == 2 and "error: cannot write" in err
@@ -108,3 +108,43 @@ def test_end_to_end_in_a_real_process(photo, tmp_path):
                          capture_output=True, text=True, env=env, timeout=300)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip() == "error: steps must be a whole number >= 1, got 0"
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--layer", "conv2", "--channel", "99"], "error: channel 99 is out of range for conv2 (valid: 0..31)"),
+        (["--class", "6"], "error: class 6 is out of range for shapes (valid: 0..5)"),
+        (["--guide", "missing.png"], "error: no such image file: missing.png"),
+        (["--class", "1", "--channel", "2"], "error: argument --channel: not allowed with argument --class"),
+        (["--tile", "4"], "error: tile must be a whole number of pixels >= 16 for shapes, got 4"),
+    ],
+)
+def test_objective_and_tile_errors(capsys, photo, tmp_path, extra, message):
+    out = tmp_path / "out.png"
+    code, _, err = _run(capsys, "dream", photo, "-o", out, "--model", "shapes", "--steps", "1", *extra)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_objectives_and_tiles_from_the_command_line(capsys, photo, tmp_path):
+    for extra in (["--layer", "conv2", "--channel", "3"], ["--class", "2"], ["--guide", str(photo)], ["--tile", "48"]):
+        out = tmp_path / f"out{len(list(tmp_path.iterdir()))}.png"
+        code, stdout, err = _run(capsys, "dream", photo, "-o", out, "--model", "shapes", "--size", "96",
+                                 "--steps", "2", "--octaves", "2", "-q", *extra)
+        assert code == 0, err
+        assert stdout.strip() == str(out) and Image.open(out).size == (96, 72)
+
+
+def test_zoom_command_writes_a_gif(capsys, photo, tmp_path):
+    out = tmp_path / "zoom.gif"
+    code, stdout, err = _run(capsys, "zoom", photo, "-o", out, "--model", "shapes", "--size", "64", "--frames", "3",
+                             "--steps", "1", "-q")
+    assert code == 0, err
+    with Image.open(out) as gif:
+        assert gif.n_frames == 3
+    for extra, message in ((["--frames", "0"], "frames must be"), (["--zoom", "0.5"], "zoom must be")):
+        code, _, err = _run(capsys, "zoom", photo, "-o", tmp_path / "z2.gif", "--model", "shapes", *extra)
+        assert code == 2 and message in err and not (tmp_path / "z2.gif").exists()
+    code, _, err = _run(capsys, "zoom", photo, "-o", tmp_path / "z.png", "--model", "shapes")
+    assert code == 2 and "must end in .gif, .mp4" in err
