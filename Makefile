@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= outputs/demo.png
 
-.PHONY: demo test test-lib test-notebooks venv bench strip clean
+.PHONY: demo test venv bench strip clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+strip: $(STAMP)
+	$(PY) tools/notebooks.py strip
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -106,6 +106,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--layers", nargs="+", default=["Mixed_6c", "Mixed_5b"])
     p.add_argument("--device", default="auto")
+    p.add_argument("--huge", type=int, default=4096, help="also measure a tiled dream of this size (0: skip)")
     args = p.parse_args()
     device = dl.resolve_device(args.device)
     if device.type == "cuda":
@@ -184,6 +185,12 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for layer, k, st, t, ratio, mb, gflops, peak in rows:
         print(f"| {layer} | {k} | {st * 1000:.0f} ms | {t:.1f} s | {ratio:.2f}x | {mb:.0f} MiB | {gflops:.0f} ({gflops / peak:.0%} of {peak:.0f}) |")
+    if args.huge:
+        import subprocess
+
+        huge = Path(__file__).resolve().parent / "huge.py"
+        done = subprocess.run([sys.executable, str(huge), "--size", str(args.huge)], capture_output=True, text=True)
+        print("\n# tiled dream (fresh process):", (done.stdout or done.stderr).strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
