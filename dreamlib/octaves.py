@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .ascent import ascent_step
-from .hooks import forward_until
+from .hooks import OUTPUT, forward_until
 from .device import resolve_device, resolve_precision
 from .errors import DreamError, DreamWarning
 from .images import load_image, resize
@@ -137,7 +137,7 @@ def dream(
     elif layer is not None:
         raise DreamError("give either layer= or objective=, not both")
     for name in objective.layers:
-        if name != "output":
+        if name != OUTPUT:
             dm.module(name)  # unknown layer -> clear error before any work
     base = _as_batch(image)
     out_device = base.device
@@ -146,7 +146,8 @@ def dream(
     rng = random.Random(seed)
     detail = torch.zeros_like(resize(base, sizes[0]))
     with torch.no_grad():  # one cheap pass at the smallest size: bad channel/class indices fail before any work
-        objective(forward_until(dm, detail, objective.layers))
+        probe = detail if tile is None else detail[..., :tile, :tile]  # tiled: what one gradient pass will see
+        objective(forward_until(dm, probe, objective.layers))
     bar = tqdm(total=len(sizes) * steps, desc="dreaming", disable=not progress, leave=False)
     try:
         for o, size in enumerate(sizes):
