@@ -6,6 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= outputs/demo.png
+DEMO_MODEL ?= inception_v3
 
 .PHONY: demo test venv bench strip clean
 
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m dreamlib dream images/chelsea.png -o $(DEMO_OUT) --size 384 --steps 10 --seed 0
+	$(PY) -m dreamlib dream images/chelsea.png -o $(DEMO_OUT) --model $(DEMO_MODEL) --size 384 --steps 10 --seed 0
 
 test: $(STAMP)
 	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env

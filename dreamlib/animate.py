@@ -21,7 +21,7 @@ from .octaves import dream
 
 
 def zoom_in(image: torch.Tensor, factor: float) -> torch.Tensor:
-    """Crop the centre ``1/factor`` of the image and enlarge it back to full size."""
+    """Crop the centre ``1/factor`` of the image and enlarge it back to full size. Taught in notebook 08."""
     h, w = image.shape[-2:]
     ch, cw = max(1, round(h / factor)), max(1, round(w / factor))
     top, left = (h - ch) // 2, (w - cw) // 2
@@ -41,7 +41,10 @@ def zoom(
     progress: bool = True,
     **settings,
 ) -> list[torch.Tensor]:
-    """Make ``frames`` frames: each is the previous one zoomed in by ``zoom`` and dreamed a few steps."""
+    """Make ``frames`` frames: each is the previous one zoomed in by ``zoom`` and dreamed a few steps.
+
+    Taught in notebook 08.
+    """
     if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
         raise DreamError(f"frames must be a whole number >= 1, got {frames!r}")
     if not zoom >= 1.0:
@@ -58,7 +61,7 @@ def zoom(
 
 
 def save_animation(frames: Sequence[torch.Tensor], path: str | os.PathLike, fps: int = 12) -> Path:
-    """Write frames as ``.gif`` (Pillow) or ``.mp4`` (needs ffmpeg), atomically."""
+    """Write frames as ``.gif`` (Pillow) or ``.mp4`` (needs ffmpeg), atomically. Taught in notebook 08."""
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
     if suffix not in (".gif", ".mp4"):

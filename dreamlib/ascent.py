@@ -27,12 +27,13 @@ def normalize_gradient(grad: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     so one learning rate works everywhere. The mean absolute value is what the
     2015 DeepDream code used; it is robust to a few huge gradient entries in a way
     the maximum is not, and cheaper and less outlier-driven than the L2 norm.
+    Taught in notebook 03.
     """
     return grad / (grad.abs().mean(dim=tuple(range(1, grad.dim())), keepdim=True) + eps)
 
 
 def random_shift(jitter: int, rng: random.Random) -> tuple[int, int]:
-    """A random (dy, dx) offset in [-jitter, jitter] for the roll."""
+    """A random (dy, dx) offset in [-jitter, jitter] for the roll. Taught in notebook 03."""
     if jitter <= 0:
         return 0, 0
     return rng.randint(-jitter, jitter), rng.randint(-jitter, jitter)
@@ -46,6 +47,7 @@ def image_gradient(
     The forward pass stops at the last layer the objective needs; only the
     input's gradient is asked for, so no weight gradients are computed; the
     input is laid out channels-last, the faster layout for convolutions.
+    Taught in notebook 03.
     """
     images = images.detach().contiguous(memory_format=torch.channels_last).requires_grad_(True)
     with autocast(precision, images.device):
@@ -56,7 +58,10 @@ def image_gradient(
 
 
 def tile_spans(length: int, tile: int, min_size: int = 1) -> list[tuple[int, int]]:
-    """Cut ``[0, length)`` into spans of ``tile`` pixels; a last span under ``min_size`` joins its neighbour."""
+    """Cut ``[0, length)`` into spans of ``tile`` pixels; a last span under ``min_size`` joins its neighbour.
+
+    Taught in notebook 08.
+    """
     spans = [(start, min(start + tile, length)) for start in range(0, length, tile)]
     if len(spans) > 1 and spans[-1][1] - spans[-1][0] < min_size:
         spans[-2:] = [(spans[-2][0], length)]
@@ -72,6 +77,7 @@ def tiled_gradient(
     mean-over-positions objective the tiles add up to the whole image's gradient
     (up to the tile borders, where each tile sees zero padding instead of its
     neighbour — the random roll of :func:`ascent_step` moves those borders every step).
+    Taught in notebook 08.
     """
     h, w = images.shape[-2:]
     grad = torch.empty_like(images)
@@ -100,6 +106,7 @@ def ascent_step(
     With ``tile``, images larger than a tile get their gradient tile by tile
     (:func:`tiled_gradient`) and an extra random roll of up to a tile, so the
     tile borders fall somewhere else every step and leave no seams.
+    Taught in notebook 03.
     """
     rng = rng or random.Random()
     dy, dx = random_shift(jitter, rng)

@@ -16,14 +16,14 @@ DOG_CLASSES = range(151, 269)
 
 
 def class_probabilities(model: DreamModel, image: torch.Tensor) -> torch.Tensor:
-    """Softmax probabilities (1000,) of ``model`` for one [0, 1] image."""
+    """Softmax probabilities (1000,) of ``model`` for one [0, 1] image. Taught in notebook 06."""
     with torch.no_grad():
         logits = model(image.to(model.device))
     return logits.float().softmax(dim=1)[0].cpu()
 
 
 def top_classes(model: DreamModel, image: torch.Tensor, k: int = 5) -> list[tuple[str, float]]:
-    """The ``k`` most likely (class name, probability) pairs, best first."""
+    """The ``k`` most likely (class name, probability) pairs, best first. Taught in notebook 06."""
     if not model.categories:
         raise ValueError("this model has no class names (model.categories is empty)")
     probs = class_probabilities(model, image)
@@ -32,5 +32,5 @@ def top_classes(model: DreamModel, image: torch.Tensor, k: int = 5) -> list[tupl
 
 
 def dog_probability(model: DreamModel, image: torch.Tensor) -> float:
-    """Total probability the classifier gives to the 118 dog-breed classes."""
+    """Total probability the classifier gives to the 118 dog-breed classes. Taught in notebook 06."""
     return float(class_probabilities(model, image)[list(DOG_CLASSES)].sum())

@@ -19,7 +19,10 @@ from .octaves import dream
 
 
 def per_image_layers(layers: Sequence[str]) -> Objective:
-    """Objective for a batch: image ``i`` is scored by the mean activation of ``layers[i]``."""
+    """Objective for a batch: image ``i`` is scored by the mean activation of ``layers[i]``.
+
+    Taught in notebook 05.
+    """
 
     def fn(acts):
         return torch.stack([_act(acts, layer)[i].mean() for i, layer in enumerate(layers)])
@@ -41,6 +44,7 @@ def compare_layers(
     ``batched=True`` dreams all layers in one batch (one pass per step; memory
     grows with the number of layers); ``False`` runs them one after another.
     Other keyword arguments go to :func:`dream`.
+    Taught in notebook 05.
     """
     layers = list(layers)
     if not layers:
@@ -56,7 +60,10 @@ def compare_layers(
 
 
 def show_grid(images: dict[str, torch.Tensor], columns: int | None = None, size: float = 4.0):
-    """Plot ``{title: image}`` side by side with matplotlib (ends with ``plt.show()``)."""
+    """Plot ``{title: image}`` side by side with matplotlib (ends with ``plt.show()``).
+
+    Taught in notebook 05.
+    """
     import matplotlib.pyplot as plt
 
     columns = columns or len(images)

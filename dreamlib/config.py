@@ -20,7 +20,10 @@ def default_weights() -> str:
 
 
 def quick_mode() -> bool:
-    """True when ``DREAMLIB_QUICK`` is set to a true value (``1``, ``true``, ``yes``)."""
+    """True when ``DREAMLIB_QUICK`` is set to a true value (``1``, ``true``, ``yes``).
+
+    Used by every notebook's setup cell.
+    """
     return os.environ.get(QUICK_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 

@@ -20,7 +20,10 @@ PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` picks cuda, then mps, then cpu; anything else is passed to ``torch.device``."""
+    """``"auto"`` picks cuda, then mps, then cpu; anything else is passed to ``torch.device``.
+
+    Taught in notebook 03.
+    """
     if isinstance(device, torch.device):
         return device
     if device == "auto":
@@ -51,7 +54,10 @@ def has_fast_bf16(device: torch.device) -> bool:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """Turn ``"auto"`` into ``"bf16"`` or ``"fp32"`` for ``device``; validate the others."""
+    """Turn ``"auto"`` into ``"bf16"`` or ``"fp32"`` for ``device``; validate the others.
+
+    Taught in notebook 03.
+    """
     if precision not in PRECISIONS:
         raise DreamError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
     if precision == "auto":

@@ -39,6 +39,7 @@ def capture_activations(model: nn.Module, layers: str | Sequence[str]) -> Iterat
     >>> acts["Mixed_6c"].shape
 
     The dict holds the latest output of each layer. Hooks are removed on exit.
+    Taught in notebook 01.
     """
     dm, names = _resolve(model, layers)
     acts: dict[str, torch.Tensor] = {}
@@ -65,6 +66,7 @@ def forward_until(model: nn.Module, images: torch.Tensor, layers: str | Sequence
     Once the last needed layer has produced its output, a hook raises an
     exception that ends the forward pass: later layers never run. ``"output"``
     asks for the network's final output (the whole forward runs).
+    Taught in notebook 01.
     """
     dm, names = _resolve(model, layers)
     wanted = [n for n in names if n != OUTPUT]
@@ -95,5 +97,8 @@ def forward_until(model: nn.Module, images: torch.Tensor, layers: str | Sequence
 
 
 def count_hooks(model: nn.Module) -> int:
-    """How many forward hooks are attached anywhere in ``model`` (0 after a clean exit)."""
+    """How many forward hooks are attached anywhere in ``model`` (0 after a clean exit).
+
+    Taught in notebook 01.
+    """
     return sum(len(m._forward_hooks) for m in model.modules())

@@ -126,7 +126,10 @@ def pil_to_tensor(img: Image.Image) -> torch.Tensor:
 
 
 def tensor_to_pil(image: torch.Tensor) -> Image.Image:
-    """Float tensor (1, 3, H, W) or (3, H, W) in [0, 1] -> RGB PIL image (values are clamped)."""
+    """Float tensor (1, 3, H, W) or (3, H, W) in [0, 1] -> RGB PIL image (values are clamped).
+
+    Taught in notebook 02.
+    """
     image = image.detach()
     if image.dim() == 4:
         if image.shape[0] != 1:
@@ -181,7 +184,10 @@ def resize_to_max(image: torch.Tensor, max_size: int | None) -> torch.Tensor:
 
 
 def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Bilinear resize of a (N, C, H, W) tensor to ``size`` = (H, W), antialiased when shrinking."""
+    """Bilinear resize of a (N, C, H, W) tensor to ``size`` = (H, W), antialiased when shrinking.
+
+    Taught in notebook 02.
+    """
     if tuple(image.shape[-2:]) == tuple(size):
         return image
     shrinking = size[0] < image.shape[-2] or size[1] < image.shape[-1]
@@ -194,6 +200,7 @@ def save_image(image: torch.Tensor, path: str | os.PathLike, *, source: str | os
     The file is written to a temporary name next to ``path`` and renamed into
     place, so a crash never leaves half a file. Refuses to overwrite ``source``
     or any file :func:`load_image` read. Returns the path written.
+    Taught in notebook 02.
     """
     path = Path(path).expanduser()
     fmt = SAVE_FORMATS.get(path.suffix.lower())
@@ -231,12 +238,15 @@ def _samples_dir():
 
 
 def list_samples() -> list[str]:
-    """Names of the bundled CC0 / public-domain sample images (see images/CREDITS.md)."""
+    """Names of the bundled CC0 / public-domain sample images (see images/CREDITS.md).
+
+    Taught in notebook 02.
+    """
     return sorted(p.name.rsplit(".", 1)[0] for p in _samples_dir().iterdir() if p.name.endswith((".png", ".jpg")))
 
 
 def sample_image_path(name: str) -> Path:
-    """The file of a bundled sample image, e.g. ``sample_image_path("chelsea")``."""
+    """The file of a bundled sample image, e.g. ``sample_image_path("chelsea")``. Taught in notebook 02."""
     for entry in _samples_dir().iterdir():
         if entry.name.rsplit(".", 1)[0] == name and entry.name.endswith((".png", ".jpg")):
             return Path(str(entry))

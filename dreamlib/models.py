@@ -115,6 +115,7 @@ def as_dream_model(
     Its layers are addressed by their ``named_modules()`` names. Input is [0, 1]
     RGB unless ``normalization=(mean, std)`` is given. A :class:`DreamModel`
     is returned unchanged.
+    Taught in notebook 01.
     """
     if isinstance(model, DreamModel):
         return model
@@ -229,7 +230,7 @@ SHAPES_LAYERS = ("conv1", "conv2", "conv3", "conv4")
 
 
 def available_models() -> list[str]:
-    """Names :func:`load_model` accepts."""
+    """Names :func:`load_model` accepts. Taught in notebook 01."""
     return sorted([*MODELS, "shapes"])
 
 
@@ -270,7 +271,10 @@ def _load_shapes(weights: str | None, device: str) -> DreamModel:
 
 
 def weights_cache_path(url: str) -> Path:
-    """Where torch hub keeps (and looks for) the file at ``url``: ``$TORCH_HOME/hub/checkpoints/<file>``."""
+    """Where torch hub keeps (and looks for) the file at ``url``: ``$TORCH_HOME/hub/checkpoints/<file>``.
+
+    Taught in notebook 02.
+    """
     return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
 
 

@@ -19,7 +19,10 @@ Activations = dict[str, torch.Tensor]
 
 
 class Objective:
-    """A differentiable score of activations: ``objective(acts) -> tensor (batch,)``."""
+    """A differentiable score of activations: ``objective(acts) -> tensor (batch,)``.
+
+    Taught in notebook 03.
+    """
 
     def __init__(self, fn: Callable[[Activations], torch.Tensor], layers: Sequence[str], name: str) -> None:
         self.fn = fn
@@ -55,17 +58,23 @@ def _act(acts: Activations, layer: str) -> torch.Tensor:
 
 
 def layer_mean(layer: str) -> Objective:
-    """Mean activation of a layer — the objective of the PyTorch DeepDream tutorial."""
+    """Mean activation of a layer — the objective of the PyTorch DeepDream tutorial. Taught in notebook 03."""
     return Objective(lambda a: _act(a, layer).flatten(1).mean(1), [layer], f"mean({layer})")
 
 
 def layer_l2(layer: str) -> Objective:
-    """Half the mean squared activation — the 2015 original's L2 objective, per element."""
+    """Half the mean squared activation — the 2015 original's L2 objective, per element.
+
+    Taught in notebook 08.
+    """
     return Objective(lambda a: 0.5 * _act(a, layer).pow(2).flatten(1).mean(1), [layer], f"l2({layer})")
 
 
 def layers_sum(weights: dict[str, float], kind: Callable[[str], Objective] = layer_mean) -> Objective:
-    """A weighted sum over several layers, e.g. ``{"Mixed_5b": 1.0, "Mixed_6c": 0.5}``."""
+    """A weighted sum over several layers, e.g. ``{"Mixed_5b": 1.0, "Mixed_6c": 0.5}``.
+
+    Taught in notebook 08.
+    """
     if not weights:
         raise DreamError("layers_sum needs at least one layer")
     items = [w * kind(layer) for layer, w in weights.items()]
@@ -81,7 +90,7 @@ def _check_index(what: str, index: int, size: int, layer: str) -> None:
 
 
 def channel(layer: str, index: int) -> Objective:
-    """Mean activation of one channel (one feature detector) of a layer."""
+    """Mean activation of one channel (one feature detector) of a layer. Taught in notebook 08."""
 
     def fn(a: Activations) -> torch.Tensor:
         x = _act(a, layer)
@@ -92,7 +101,10 @@ def channel(layer: str, index: int) -> Objective:
 
 
 def neuron(layer: str, index: int, y: int | None = None, x: int | None = None) -> Objective:
-    """One channel at one spatial position (the centre unless ``y``, ``x`` are given)."""
+    """One channel at one spatial position (the centre unless ``y``, ``x`` are given).
+
+    Taught in notebook 08.
+    """
 
     def fn(a: Activations) -> torch.Tensor:
         t = _act(a, layer)
@@ -107,7 +119,10 @@ def neuron(layer: str, index: int, y: int | None = None, x: int | None = None) -
 
 
 def class_logit(index: int) -> Objective:
-    """One class logit of a classifier's output (e.g. ImageNet class 207, golden retriever)."""
+    """One class logit of a classifier's output (e.g. ImageNet class 207, golden retriever).
+
+    Taught in notebook 06.
+    """
 
     def fn(a: Activations) -> torch.Tensor:
         out = _act(a, OUTPUT)
@@ -118,7 +133,7 @@ def class_logit(index: int) -> Objective:
 
 
 def as_objective(objective: Objective | str) -> Objective:
-    """A layer name is shorthand for :func:`layer_mean` of that layer."""
+    """A layer name is shorthand for :func:`layer_mean` of that layer. Taught in notebook 03."""
     if isinstance(objective, Objective):
         return objective
     if isinstance(objective, str):

@@ -46,6 +46,7 @@ def octave_sizes(
     Octaves whose shorter side would fall under ``min_size`` (the network's
     minimum input) are dropped with a warning; if even the full image is too
     small, a :class:`DreamError` names the minimum.
+    Taught in notebook 04.
     """
     check_settings(octaves=octaves, octave_scale=octave_scale)
     if min(height, width) < min_size:
@@ -67,7 +68,7 @@ def octave_sizes(
 
 
 def check_settings(**settings) -> None:
-    """Validate dream settings with one-line errors that name the valid range."""
+    """Validate dream settings with one-line errors that name the valid range. Taught in notebook 04."""
     rules = {
         "octaves": (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1"),
         "steps": (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1"),

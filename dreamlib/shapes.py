@@ -70,7 +70,10 @@ def _mask(kind: int, n: int, size: int, g: torch.Generator) -> torch.Tensor:
 
 
 def make_batch(n: int, generator: torch.Generator | None = None, size: int = IMAGE_SIZE) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` random images (n, 3, size, size) in [0, 1] with their labels (n,), classes balanced at random."""
+    """``n`` random images (n, 3, size, size) in [0, 1] with their labels (n,), classes balanced at random.
+
+    Taught in notebook 07.
+    """
     g = generator or torch.Generator().manual_seed(0)
     labels = torch.randint(len(CLASSES), (n,), generator=g)
     masks = torch.zeros(n, size, size)
@@ -87,7 +90,10 @@ def make_batch(n: int, generator: torch.Generator | None = None, size: int = IMA
 
 
 class ShapesNet(nn.Sequential):
-    """Four conv-BatchNorm-ReLU blocks and a linear classifier; blocks conv1..conv4 are the ones to dream on."""
+    """Four conv-BatchNorm-ReLU blocks and a linear classifier; blocks conv1..conv4 are the ones to dream on.
+
+    Taught in notebook 07.
+    """
 
     def __init__(self, classes: int = len(CLASSES)) -> None:
         super().__init__()
@@ -118,6 +124,7 @@ def train(
 
     ``callback(step, loss, batch_accuracy)`` is called after every step (the
     notebook plots it). Deterministic for a given seed on one machine.
+    Taught in notebook 07.
     """
     from tqdm.auto import tqdm
 
@@ -144,12 +151,12 @@ def train(
 
 
 def accuracy(model: nn.Module, n: int = 600, seed: int = 12345) -> float:
-    """Accuracy on ``n`` held-out images (a generator seed never used in training)."""
+    """Accuracy on ``n`` held-out images (a generator seed never used in training). Taught in notebook 07."""
     images, labels = make_batch(n, torch.Generator().manual_seed(seed))
     with torch.no_grad():
         return (model(images).argmax(1) == labels).float().mean().item()
 
 
 def shipped_weights():
-    """The packaged state dict file (made by ``scripts/train_shapes.py``)."""
+    """The packaged state dict file (made by ``scripts/train_shapes.py``). Taught in notebook 07."""
     return resources.files("dreamlib").joinpath("weights", "shapes.pth")

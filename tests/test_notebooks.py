@@ -104,3 +104,15 @@ def test_cleanliness_check_catches_stale_outputs_and_counts():
     found = nbtool.problems({"cells": [tagged, stale]})
     assert any("execution count 7" in p for p in found) and any("not tagged" in p for p in found)
     assert nbtool.problems(nbtool.strip({"cells": [tagged, stale], "metadata": {}})) == []
+
+
+def test_every_public_function_names_the_lesson_that_teaches_it():
+    import inspect
+
+    import dreamlib
+
+    exceptions = (BaseException, Warning)
+    for name in dreamlib.__all__:
+        obj = getattr(dreamlib, name)
+        if inspect.isfunction(obj) or (inspect.isclass(obj) and not issubclass(obj, exceptions)):
+            assert "notebook" in (inspect.getdoc(obj) or "").lower(), f"dreamlib.{name}'s docstring names no notebook"
