@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
         raise DreamError(message)
 
 
-def _positive_float(text: str) -> float:
+def _number(text: str) -> float:
     try:
         return float(text)
     except ValueError:
@@ -36,7 +36,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="inception_v3", help=f"one of {', '.join(available_models())}")
     p.add_argument("--layer", help="layer to amplify (default: the model's; see `layers`)")
     p.add_argument("--steps", type=int, default=20, help="steps per octave")
-    p.add_argument("--lr", type=_positive_float, default=0.01, help="step size, in [0, 1] pixel units")
+    p.add_argument("--lr", type=_number, default=0.01, help="step size, in [0, 1] pixel units")
     p.add_argument("--jitter", type=int, default=32, help="max random roll in pixels")
     p.add_argument("--size", type=int, default=512, help="longest side of the working image")
     p.add_argument("--seed", type=int, help="repeatable jitter")
@@ -59,13 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(d)
     d.add_argument("-o", "--output", required=True, help="output .png / .jpg (never the input)")
     d.add_argument("--octaves", type=int, default=4)
-    d.add_argument("--octave-scale", type=_positive_float, default=1.4)
+    d.add_argument("--octave-scale", type=_number, default=1.4)
 
     z = sub.add_parser("zoom", help="a zoom animation: dream, zoom in, repeat")
     _common(z)
     z.add_argument("-o", "--output", required=True, help="output .gif (or .mp4 with ffmpeg)")
     z.add_argument("--frames", type=int, default=30)
-    z.add_argument("--zoom", type=_positive_float, default=1.05, help="zoom factor per frame (> 1)")
+    z.add_argument("--zoom", type=_number, default=1.05, help="zoom factor per frame (> 1)")
     z.add_argument("--fps", type=int, default=12)
     z.set_defaults(octaves=1, octave_scale=1.4)
 
@@ -147,7 +147,6 @@ def _cmd_zoom(args: argparse.Namespace) -> int:
     if out.suffix.lower() == ".mp4" and shutil.which("ffmpeg") is None:
         raise DreamError("writing .mp4 needs ffmpeg on the PATH; install it or save a .gif")
     layer = settings.pop("layer", None)
-    settings.pop("octave_scale")
     frames = zoom(model, image, frames=args.frames, zoom=args.zoom, layer=layer, progress=not args.quiet, **settings)
     print(save_animation(frames, out, fps=args.fps))
     return 0
@@ -166,12 +165,16 @@ def _warn_one_line(message, category, filename, lineno, file=None, line=None) ->
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m dreamlib`` and the ``dreamlib`` script."""
-    warnings.showwarning = _warn_one_line
     try:
-        args = build_parser().parse_args(argv)
-        return {"dream": _cmd_dream, "zoom": _cmd_zoom, "layers": _cmd_layers}[args.command](args)
+        with warnings.catch_warnings():  # restored on exit: in-process callers keep their own warning display
+            warnings.showwarning = _warn_one_line
+            args = build_parser().parse_args(argv)
+            return {"dream": _cmd_dream, "zoom": _cmd_zoom, "layers": _cmd_layers}[args.command](args)
     except DreamError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the disk filled up, a file vanished mid-run...: still one line, no traceback
+        print(f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .errors import DreamError
-from .models import DreamModel, as_dream_model
+from .models import DreamModel, as_dream_model, short_list
 
 OUTPUT = "output"  # pseudo-layer: the network's final output (e.g. class logits)
 
@@ -26,7 +26,7 @@ def _resolve(model: nn.Module, layers: str | Sequence[str]) -> tuple[DreamModel,
     dm = as_dream_model(model)
     names = [layers] if isinstance(layers, str) else list(layers)
     if not names:
-        raise DreamError(f"no layers given; valid layers: {', '.join(dm.layers[:40])}")
+        raise DreamError(f"no layers given; valid layers: {short_list(dm.layers)}")
     return dm, names
 
 

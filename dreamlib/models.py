@@ -31,7 +31,8 @@ INCEPTION_MEAN = (0.5, 0.5, 0.5)
 INCEPTION_STD = (0.5, 0.5, 0.5)
 
 
-def _short_list(names: Sequence[str], limit: int = 40) -> str:
+def short_list(names: Sequence[str], limit: int = 40) -> str:
+    """Names joined by commas, cut after ``limit`` (error messages list the valid options)."""
     if len(names) <= limit:
         return ", ".join(names)
     return ", ".join(names[:limit]) + f", ... ({len(names)} in all; see model.layers)"
@@ -98,7 +99,7 @@ class DreamModel(nn.Module):
         """The submodule called ``layer``; a clear error lists the valid names."""
         modules = dict(self.net.named_modules())
         if layer not in modules or not layer:
-            raise DreamError(f"unknown layer {layer!r} for {self.name}; valid layers: {_short_list(self.layers)}")
+            raise DreamError(f"unknown layer {layer!r} for {self.name}; valid layers: {short_list(self.layers)}")
         return modules[layer]
 
     def extra_repr(self) -> str:

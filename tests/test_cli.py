@@ -148,3 +148,15 @@ def test_zoom_command_writes_a_gif(capsys, photo, tmp_path):
         assert code == 2 and message in err and not (tmp_path / "z2.gif").exists()
     code, _, err = _run(capsys, "zoom", photo, "-o", tmp_path / "z.png", "--model", "shapes")
     assert code == 2 and "must end in .gif, .mp4" in err
+
+
+def test_disk_errors_are_one_line_too(capsys, photo, tmp_path, monkeypatch):
+    import dreamlib.images
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(dreamlib.images, "save_image", full_disk)
+    out = tmp_path / "o.png"
+    code, _, err = _run(capsys, "dream", photo, "-o", out, "--model", "shapes", "--size", "64", "--steps", "1", "-q")
+    assert code == 2 and err.strip() == "error: No space left on device" and not out.exists()
