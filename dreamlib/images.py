@@ -71,7 +71,12 @@ def to_rgb(img: Image.Image) -> Image.Image:
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
     if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
-        top = 1.0 if img.mode == "F" and arr.max() <= 1.0 else 65535.0 if arr.max() > 255 or img.mode.startswith("I;16") else 255.0
+        if img.mode == "F" and arr.max() <= 1.0:
+            top = 1.0  # float image already in [0, 1]
+        elif img.mode.startswith("I;16") or arr.max() > 255:
+            top = 65535.0  # 16-bit range
+        else:
+            top = 255.0
         arr = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return Image.fromarray(arr).convert("RGB")
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
