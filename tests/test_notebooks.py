@@ -116,3 +116,20 @@ def test_every_public_function_names_the_lesson_that_teaches_it():
         obj = getattr(dreamlib, name)
         if inspect.isfunction(obj) or (inspect.isclass(obj) and not issubclass(obj, exceptions)):
             assert "notebook" in (inspect.getdoc(obj) or "").lower(), f"dreamlib.{name}'s docstring names no notebook"
+
+
+QUIET_CALLS = {"print", "plt.show", "display", "dl.show_grid", "show_top5", "forgotten.remove"}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_no_object_repr_leaks_into_outputs(name):
+    """A cell's last expression is a call that returns None (print, plt.show, ...) or is silenced with ';'."""
+    for i, cell in enumerate(_load(name)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        source = _code(cell)
+        tree = ast.parse(source)
+        last = tree.body[-1] if tree.body else None
+        if isinstance(last, ast.Expr) and not source.rstrip().endswith(";"):
+            func = ast.unparse(last.value.func) if isinstance(last.value, ast.Call) else None
+            assert func in QUIET_CALLS, f"{name} cell {i} ends with `{ast.unparse(last)}`, whose repr would be shown"
