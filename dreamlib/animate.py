@@ -16,7 +16,7 @@ from typing import Sequence
 import torch
 
 from .errors import DreamError
-from .images import resize, tensor_to_pil
+from .images import atomic_path, resize, tensor_to_pil
 from .octaves import dream
 
 
@@ -70,11 +70,8 @@ def save_animation(frames: Sequence[torch.Tensor], path: str | os.PathLike, fps:
         raise DreamError("no frames to save")
     if suffix == ".mp4" and shutil.which("ffmpeg") is None:
         raise DreamError("writing .mp4 needs ffmpeg on the PATH; install it or save a .gif")
-    path.parent.mkdir(parents=True, exist_ok=True)
     images = [tensor_to_pil(f) for f in frames]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         if suffix == ".gif":
             images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
                            duration=round(1000 / fps), loop=0)
@@ -88,10 +85,4 @@ def save_animation(frames: Sequence[torch.Tensor], path: str | os.PathLike, fps:
                      "-vf", f"scale={w - w % 2}:{h - h % 2}", "-pix_fmt", "yuv420p", "-c:v", "libx264", tmp],
                     check=True,
                 )
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path

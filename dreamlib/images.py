@@ -11,8 +11,10 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlparse
 
 import numpy as np
@@ -199,6 +201,25 @@ def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=shrinking)
 
 
+@contextmanager
+def atomic_path(path: Path) -> Iterator[str]:
+    """A temporary file name next to ``path``: renamed onto ``path`` if the block succeeds, removed if not."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        raise DreamError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def save_image(image: torch.Tensor, path: str | os.PathLike, *, source: str | os.PathLike | None = None) -> Path:
     """Write ``image`` as PNG or JPEG (chosen by the extension), atomically.
 
@@ -215,20 +236,8 @@ def save_image(image: torch.Tensor, path: str | os.PathLike, *, source: str | os
     if real in _loaded_paths or (source is not None and real == os.path.realpath(source)):
         raise DreamError(f"refusing to overwrite the input image {path}; choose another output name")
     pil = tensor_to_pil(image)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    except OSError as exc:
-        raise DreamError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pil.save(f, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        pil.save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
     return path
 
 

@@ -131,7 +131,8 @@ def test_save_is_atomic_when_writing_fails(tmp_path, image, monkeypatch):
     target.write_bytes(b"old contents")
 
     def broken_save(self, fp, format=None, **kw):
-        fp.write(b"partial")
+        with open(fp, "wb") as f:
+            f.write(b"partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(Image.Image, "save", broken_save)
