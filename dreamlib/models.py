@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from contextlib import nullcontext
 from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,13 +252,10 @@ def _load_shapes(weights: str | None, device: str) -> DreamModel:
         warnings.warn("shapes has random weights: it has learned nothing, so its dreams will be noise", DreamWarning, stacklevel=3)
     else:
         if weights in (None, "shipped"):
-            source = resources.as_file(shapes.shipped_weights())
-        elif Path(weights).is_file():
-            source = nullcontext(Path(weights))
+            with resources.as_file(shapes.shipped_weights()) as path:
+                state = torch.load(path, map_location="cpu", weights_only=True)
         else:
-            raise DreamError(f"weights {weights!r} for shapes must be 'shipped', 'random' or an existing .pth file")
-        with source as path:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = _load_file("shapes", weights, named="'shipped', 'random'")
         try:
             net.load_state_dict(state)
         except RuntimeError:
@@ -296,10 +292,10 @@ def _download_imagenet(name: str, url: str) -> dict:
         ) from None
 
 
-def _load_file(name: str, path: str) -> dict:
+def _load_file(name: str, path: str, named: str = "'imagenet', 'random'") -> dict:
     p = Path(path).expanduser()
     if not p.is_file():
-        raise DreamError(f"weights {path!r} are neither 'imagenet', 'random' nor an existing .pth file")
+        raise DreamError(f"weights {path!r} for {name} are neither {named} nor an existing .pth file")
     try:
         state = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:

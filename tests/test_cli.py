@@ -31,7 +31,7 @@ def _run(capsys, *argv):
         (["--model", "alexnet"], "error: unknown model 'alexnet'; choose one of: googlenet, inception_v3, resnet50, shapes, vgg16"),
         (["--layer", "Mixed_9"], "error: unknown layer 'Mixed_9' for inception_v3; valid layers: Conv2d_1a_3x3,"),
         (["--size", "0"], "error: size must be a whole number >= 1"),
-        (["--weights", "nowhere.pth"], "error: weights 'nowhere.pth' are neither 'imagenet', 'random' nor an existing .pth"),
+        (["--weights", "nowhere.pth"], "error: weights 'nowhere.pth' for inception_v3 are neither 'imagenet', 'random' nor an existing .pth"),
     ],
 )
 def test_user_errors_are_one_line_exit_2_and_write_nothing(capsys, photo, tmp_path, extra, message):

@@ -49,3 +49,12 @@ def test_training_learns_quickly():
     net = shapes.train(steps=120, batch_size=32, progress=False)
     model = dreamlib.DreamModel(net, mean=shapes.MEAN, std=shapes.STD)
     assert shapes.accuracy(model, n=300) > 0.4
+
+
+def test_bad_weights_files_for_shapes_are_clear_errors(tmp_path):
+    broken = tmp_path / "broken.pth"
+    broken.write_bytes(b"not a state dict")
+    with pytest.raises(dreamlib.WeightsUnavailableError, match="could not read weights file"):
+        dreamlib.load_model("shapes", weights=str(broken))
+    with pytest.raises(dreamlib.DreamError, match="for shapes are neither 'shipped', 'random' nor an existing .pth"):
+        dreamlib.load_model("shapes", weights="imagenet")
