@@ -24,7 +24,7 @@ from .errors import DreamError, DreamWarning, WeightsUnavailableError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-# Google's Inception weights (ported from TensorFlow) expect pixels in [-1, 1].
+# torchvision's InceptionV3 and GoogLeNet weights (ported from the original papers' models) expect [-1, 1].
 # torchvision reaches that with ``transform_input=True``; we normalise directly.
 INCEPTION_MEAN = (0.5, 0.5, 0.5)
 INCEPTION_STD = (0.5, 0.5, 0.5)
