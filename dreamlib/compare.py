@@ -14,7 +14,7 @@ import torch
 
 from .errors import DreamError
 from .models import as_dream_model
-from .objectives import Objective, _act
+from .objectives import Objective, activation
 from .octaves import dream
 
 
@@ -25,7 +25,7 @@ def per_image_layers(layers: Sequence[str]) -> Objective:
     """
 
     def fn(acts):
-        return torch.stack([_act(acts, layer)[i].mean() for i, layer in enumerate(layers)])
+        return torch.stack([activation(acts, layer)[i].mean() for i, layer in enumerate(layers)])
 
     return Objective(fn, list(layers), f"per-image({', '.join(layers)})")
 

@@ -50,7 +50,8 @@ class Objective:
         return f"Objective({self.name})"
 
 
-def _act(acts: Activations, layer: str) -> torch.Tensor:
+def activation(acts: Activations, layer: str) -> torch.Tensor:
+    """The tensor a layer produced, as float32 (bf16 autocast outputs are upcast); a clear error otherwise."""
     x = acts[layer]
     if not isinstance(x, torch.Tensor):
         raise DreamError(f"layer {layer!r} outputs a {type(x).__name__}, not a tensor; pick another layer")
@@ -59,7 +60,7 @@ def _act(acts: Activations, layer: str) -> torch.Tensor:
 
 def layer_mean(layer: str) -> Objective:
     """Mean activation of a layer — the objective of the PyTorch DeepDream tutorial. Taught in notebook 03."""
-    return Objective(lambda a: _act(a, layer).flatten(1).mean(1), [layer], f"mean({layer})")
+    return Objective(lambda a: activation(a, layer).flatten(1).mean(1), [layer], f"mean({layer})")
 
 
 def layer_l2(layer: str) -> Objective:
@@ -67,7 +68,7 @@ def layer_l2(layer: str) -> Objective:
 
     Taught in notebook 08.
     """
-    return Objective(lambda a: 0.5 * _act(a, layer).pow(2).flatten(1).mean(1), [layer], f"l2({layer})")
+    return Objective(lambda a: 0.5 * activation(a, layer).pow(2).flatten(1).mean(1), [layer], f"l2({layer})")
 
 
 def layers_sum(weights: dict[str, float], kind: Callable[[str], Objective] = layer_mean) -> Objective:
@@ -93,7 +94,7 @@ def channel(layer: str, index: int) -> Objective:
     """Mean activation of one channel (one feature detector) of a layer. Taught in notebook 08."""
 
     def fn(a: Activations) -> torch.Tensor:
-        x = _act(a, layer)
+        x = activation(a, layer)
         _check_index("channel", index, x.shape[1], layer)
         return x[:, index].flatten(1).mean(1)
 
@@ -107,7 +108,7 @@ def neuron(layer: str, index: int, y: int | None = None, x: int | None = None) -
     """
 
     def fn(a: Activations) -> torch.Tensor:
-        t = _act(a, layer)
+        t = activation(a, layer)
         _check_index("channel", index, t.shape[1], layer)
         h, w = t.shape[2], t.shape[3]
         yy, xx = (h // 2 if y is None else y), (w // 2 if x is None else x)
@@ -125,7 +126,7 @@ def class_logit(index: int) -> Objective:
     """
 
     def fn(a: Activations) -> torch.Tensor:
-        out = _act(a, OUTPUT)
+        out = activation(a, OUTPUT)
         _check_index("class", index, out.shape[1], "the classifier output")
         return out[:, index]
 
@@ -157,11 +158,11 @@ def guide(model, guide_image, layer: str) -> Objective:
     if not isinstance(guide_image, torch.Tensor):
         guide_image = load_image(guide_image)
     with torch.no_grad():
-        feats = _act(forward_until(dm, guide_image.to(dm.device).float(), layer), layer)[0]
+        feats = activation(forward_until(dm, guide_image.to(dm.device).float(), layer), layer)[0]
     bank = feats.flatten(1)  # (C, M): one column per guide position
 
     def fn(a: Activations) -> torch.Tensor:
-        x = _act(a, layer).flatten(2)  # (B, C, N)
+        x = activation(a, layer).flatten(2)  # (B, C, N)
         if x.shape[1] != bank.shape[0]:
             raise DreamError(f"guide features have {bank.shape[0]} channels but {layer} has {x.shape[1]}")
         with torch.no_grad():
