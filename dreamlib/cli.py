@@ -1,4 +1,4 @@
-"""Command line: ``python -m dreamlib dream|zoom IN -o OUT`` and ``python -m dreamlib layers``.
+"""Command line: ``python -m dreamlib dream|zoom IN -o OUT``, ``layers`` and ``weights``.
 
 Every user error prints one line ``error: ...`` on stderr and exits with status 2:
 no traceback, and no output file is written unless the dream succeeded.
@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("layers", help="list the dreamable layers of a model")
     ls.add_argument("--model", default="inception_v3", help=f"one of {', '.join(available_models())}")
+
+    w = sub.add_parser("weights", help="where each model's ImageNet weights are cached; --download fetches missing ones")
+    w.add_argument("--model", action="append", help="only this model (repeatable); default: all")
+    w.add_argument("--download", action="store_true", help="download the missing files (needs internet)")
     return p
 
 
@@ -159,6 +163,23 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_weights(args: argparse.Namespace) -> int:
+    """For instructors: check (and fill) the weights cache before a workshop without internet."""
+    from .models import MODELS, fetch_imagenet_weights, weights_cache_path
+
+    names = args.model or sorted(MODELS)
+    for name in names:
+        if name not in MODELS:
+            raise DreamError(f"unknown model {name!r} for weights; choose one of: {', '.join(sorted(MODELS))}")
+    for name in names:
+        url = MODELS[name].weights().url
+        path = weights_cache_path(url)
+        if args.download and not path.is_file():
+            fetch_imagenet_weights(name, url)
+        print(f"{name:13s} {'cached ' if path.is_file() else 'missing'} {path}  <- {url}")
+    return 0
+
+
 def _warn_one_line(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
@@ -169,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():  # restored on exit: in-process callers keep their own warning display
             warnings.showwarning = _warn_one_line
             args = build_parser().parse_args(argv)
-            return {"dream": _cmd_dream, "zoom": _cmd_zoom, "layers": _cmd_layers}[args.command](args)
+            commands = {"dream": _cmd_dream, "zoom": _cmd_zoom, "layers": _cmd_layers, "weights": _cmd_weights}
+            return commands[args.command](args)
     except DreamError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -275,7 +275,8 @@ def weights_cache_path(url: str) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
 
 
-def _download_imagenet(name: str, url: str) -> dict:
+def fetch_imagenet_weights(name: str, url: str) -> dict:
+    """The state dict at ``url`` from the torch-hub cache, downloading it first if it is not there."""
     path = weights_cache_path(url)
     if path.is_file():
         # Already cached (downloaded earlier or placed by an instructor): no network.
@@ -334,7 +335,7 @@ def load_model(name: str = "inception_v3", weights: str | None = None, device: s
         net = spec.build(True)
         state = None
     else:
-        state = _download_imagenet(name, meta.url) if weights == "imagenet" else _load_file(name, weights)
+        state = fetch_imagenet_weights(name, meta.url) if weights == "imagenet" else _load_file(name, weights)
         net = spec.build(False)
     for head in spec.aux:
         setattr(net, head, None)  # only used in training mode; no need to carry them

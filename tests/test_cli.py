@@ -160,3 +160,29 @@ def test_disk_errors_are_one_line_too(capsys, photo, tmp_path, monkeypatch):
     out = tmp_path / "o.png"
     code, _, err = _run(capsys, "dream", photo, "-o", out, "--model", "shapes", "--size", "64", "--steps", "1", "-q")
     assert code == 2 and err.strip() == "error: No space left on device" and not out.exists()
+
+
+def test_weights_command_shows_the_cache_and_downloads_only_when_asked(capsys, tmp_path, monkeypatch):
+    import dataclasses
+    from types import SimpleNamespace
+
+    import torch
+
+    from dreamlib.models import MODELS
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cache = tmp_path / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    torch.save({}, cache / "googlenet-1378be20.pth")
+    code, out, _ = _run(capsys, "weights")
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert code == 0 and set(lines) == {"googlenet", "inception_v3", "resnet50", "vgg16"}
+    assert "cached" in lines["googlenet"] and str(cache / "googlenet-1378be20.pth") in lines["googlenet"]
+    assert "missing" in lines["vgg16"] and "https://download.pytorch.org/models/vgg16-397923af.pth" in lines["vgg16"]
+    real = MODELS["vgg16"].weights()
+    fake = SimpleNamespace(url="http://127.0.0.1:9/models/vgg16-397923af.pth", meta=real.meta)
+    monkeypatch.setitem(MODELS, "vgg16", dataclasses.replace(MODELS["vgg16"], weights=lambda: fake))
+    code, _, err = _run(capsys, "weights", "--model", "vgg16", "--download")
+    assert code == 2 and err.splitlines()[-1].startswith("error: could not download ImageNet weights for vgg16")
+    code, _, err = _run(capsys, "weights", "--model", "shapes")
+    assert code == 2 and "choose one of: googlenet, inception_v3, resnet50, vgg16" in err
