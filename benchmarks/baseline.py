@@ -44,10 +44,11 @@ class TutorialDreamer:
         return (x + lr * g / g.std()).detach()
 
     def dream(self, image01: torch.Tensor, layer: str, octaves: int = 4, scale: float = 1.4, steps: int = 20) -> torch.Tensor:
-        base = (image01 - MEAN) / STD
+        mean, std = MEAN.to(image01.device), STD.to(image01.device)
+        base = (image01 - mean) / std
         h, w = base.shape[2:]
         sizes = [(round(h / scale**i), round(w / scale**i)) for i in range(octaves)][::-1]
-        detail = torch.zeros(1, 3, *sizes[0])
+        detail = torch.zeros(1, 3, *sizes[0], device=image01.device)
         for size in sizes:
             plain = F.interpolate(base, size=size, mode="bilinear", align_corners=False)
             detail = F.interpolate(detail, size=size, mode="bilinear", align_corners=False)
@@ -55,4 +56,4 @@ class TutorialDreamer:
             for _ in range(steps):
                 x = self.step(x, layer)
             detail = x - plain
-        return (x * STD + MEAN).clamp(0, 1)
+        return (x * std + mean).clamp(0, 1)

@@ -155,8 +155,7 @@ def main() -> None:
             f"dreamlib auto ({auto})": lambda: dl.ascent_step(model, image, objective, precision=auto),
         }
         dreams = {
-            "baseline": lambda: baseline.dream(image.cpu(), layer, args.octaves, 1.4, args.steps) if device.type == "cpu"
-            else baseline.dream(image, layer, args.octaves, 1.4, args.steps),
+            "baseline": lambda: baseline.dream(image, layer, args.octaves, 1.4, args.steps),
             "dreamlib fp32": lambda: dl.dream(model, image, layer, octaves=args.octaves, steps=args.steps, seed=0,
                                               progress=False, precision="fp32"),
             f"dreamlib auto ({auto})": lambda: dl.dream(model, image, layer, octaves=args.octaves, steps=args.steps,
