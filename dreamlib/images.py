@@ -167,9 +167,13 @@ def load_image(source, max_size: int | None = 512) -> torch.Tensor:
         return resize_to_max(t.clamp(0, 1).clone(), max_size)
     try:
         img = _open(source)
+        if max_size is not None and img.format == "JPEG":
+            img.draft("RGB", (max_size, max_size))  # let the JPEG decoder shrink big photos cheaply
         img = ImageOps.exif_transpose(img)
         img = to_rgb(img)
         img.load()
+    except Image.DecompressionBombError:
+        raise ImageLoadError(f"{source} has too many pixels to open safely (Pillow's limit is {Image.MAX_IMAGE_PIXELS})") from None
     except UnidentifiedImageError:
         raise ImageLoadError(f"{source} is not an image PIL can read (PNG, JPEG, GIF, BMP, TIFF, WebP, ...)") from None
     except OSError as exc:

@@ -231,3 +231,19 @@ def test_url_timeout(server, monkeypatch):
     monkeypatch.setattr(images_mod, "DOWNLOAD_TIMEOUT_S", 0.3)
     with pytest.raises(dreamlib.ImageLoadError, match="timed out after 0.3 s"):
         load_image(f"{server}/slow.png")
+
+
+def test_decompression_bombs_are_refused(tmp_path, monkeypatch):
+    path = tmp_path / "big.png"
+    Image.new("RGB", (100, 100)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 10 000 px is then over twice the limit
+    with pytest.raises(dreamlib.ImageLoadError, match="too many pixels"):
+        load_image(path)
+
+
+def test_big_jpeg_is_shrunk_while_decoding(tmp_path):
+    path = tmp_path / "photo.jpg"
+    Image.new("RGB", (1600, 1200), (30, 60, 90)).save(path, quality=90)
+    t = load_image(path, max_size=200)
+    assert t.shape == (1, 3, 150, 200)
+    torch.testing.assert_close(t[0, :, 75, 100], torch.tensor([30, 60, 90]) / 255, atol=3 / 255, rtol=0)
