@@ -28,6 +28,24 @@ def zoom_in(image: torch.Tensor, factor: float) -> torch.Tensor:
     return resize(image[..., top : top + ch, left : left + cw], (h, w))
 
 
+def check_zoom(frames: int, zoom: float) -> None:
+    """Validate zoom settings with one-line errors (the CLI calls this before loading anything). Notebook 08."""
+    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
+        raise DreamError(f"frames must be a whole number >= 1, got {frames!r}")
+    if not zoom >= 1.0:
+        raise DreamError(f"zoom must be a number >= 1 (1.05 = 5% closer per frame), got {zoom!r}")
+
+
+def check_animation_path(path: str | os.PathLike) -> Path:
+    """The animation file to write: a .gif, or an .mp4 when ffmpeg is installed. Notebook 08."""
+    path = Path(path).expanduser()
+    if path.suffix.lower() not in (".gif", ".mp4"):
+        raise DreamError(f"cannot save an animation as {path.name!r}: use a .gif or .mp4 file name")
+    if path.suffix.lower() == ".mp4" and shutil.which("ffmpeg") is None:
+        raise DreamError("writing .mp4 needs ffmpeg on the PATH; install it or save a .gif")
+    return path
+
+
 def zoom(
     model: torch.nn.Module,
     image: torch.Tensor,
@@ -45,10 +63,7 @@ def zoom(
 
     Taught in notebook 08.
     """
-    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
-        raise DreamError(f"frames must be a whole number >= 1, got {frames!r}")
-    if not zoom >= 1.0:
-        raise DreamError(f"zoom must be a number >= 1 (1.05 = 5% closer per frame), got {zoom!r}")
+    check_zoom(frames, zoom)
     from tqdm.auto import tqdm
 
     out, frame = [], image
@@ -62,14 +77,10 @@ def zoom(
 
 def save_animation(frames: Sequence[torch.Tensor], path: str | os.PathLike, fps: int = 12) -> Path:
     """Write frames as ``.gif`` (Pillow) or ``.mp4`` (needs ffmpeg), atomically. Taught in notebook 08."""
-    path = Path(path).expanduser()
+    path = check_animation_path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".gif", ".mp4"):
-        raise DreamError(f"cannot save an animation as {path.name!r}: use a .gif or .mp4 file name")
     if not frames:
         raise DreamError("no frames to save")
-    if suffix == ".mp4" and shutil.which("ffmpeg") is None:
-        raise DreamError("writing .mp4 needs ffmpeg on the PATH; install it or save a .gif")
     images = [tensor_to_pil(f) for f in frames]
     with atomic_path(path) as tmp:
         if suffix == ".gif":

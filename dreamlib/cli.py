@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -139,17 +138,13 @@ def _cmd_dream(args: argparse.Namespace) -> int:
 
 
 def _cmd_zoom(args: argparse.Namespace) -> int:
-    from .animate import save_animation, zoom
+    from .animate import check_animation_path, check_zoom, save_animation, zoom
 
-    if args.zoom < 1:
-        raise DreamError(f"zoom must be a number >= 1 (1.05 = 5% closer per frame), got {args.zoom}")
-    if args.frames < 1:
-        raise DreamError(f"frames must be a whole number >= 1, got {args.frames}")
+    check_zoom(args.frames, args.zoom)
     if args.fps < 1:
         raise DreamError(f"fps must be a whole number >= 1, got {args.fps}")
     out, image, model, settings = _prepare(args, (".gif", ".mp4"))
-    if out.suffix.lower() == ".mp4" and shutil.which("ffmpeg") is None:
-        raise DreamError("writing .mp4 needs ffmpeg on the PATH; install it or save a .gif")
+    check_animation_path(out)
     layer = settings.pop("layer", None)
     frames = zoom(model, image, frames=args.frames, zoom=args.zoom, layer=layer, progress=not args.quiet, **settings)
     print(save_animation(frames, out, fps=args.fps))
