@@ -13,7 +13,9 @@ from typing import Callable, Sequence
 import torch
 
 from .errors import DreamError
-from .hooks import OUTPUT
+from .hooks import OUTPUT, forward_until
+from .images import load_image
+from .models import as_dream_model
 
 Activations = dict[str, torch.Tensor]
 
@@ -150,10 +152,6 @@ def guide(model, guide_image, layer: str) -> Objective:
     activation toward it. ``guide_image``: a (1, 3, H, W) tensor in [0, 1] or
     anything :func:`load_image` accepts. Taught in notebook 08.
     """
-    from .hooks import forward_until
-    from .images import load_image
-    from .models import as_dream_model
-
     dm = as_dream_model(model)
     if not isinstance(guide_image, torch.Tensor):
         guide_image = load_image(guide_image)
