@@ -15,7 +15,7 @@ import torch
 from .errors import DreamError
 from .models import as_dream_model
 from .objectives import Objective, activation
-from .octaves import dream
+from .octaves import as_batch, dream
 
 
 def per_image_layers(layers: Sequence[str]) -> Objective:
@@ -50,8 +50,7 @@ def compare_layers(
     if not layers:
         raise DreamError("compare_layers needs at least one layer")
     dm = as_dream_model(model)
-    if image.dim() == 3:
-        image = image.unsqueeze(0)
+    image = as_batch(image)
     if not batched:
         return {layer: dream(dm, image, layer, seed=seed, **settings) for layer in layers}
     batch = image.expand(len(layers), -1, -1, -1).contiguous()

@@ -82,7 +82,8 @@ def check_settings(**settings) -> None:
             raise DreamError(f"{key.replace('_', ' ')} must be {valid}, got {value!r}")
 
 
-def _as_batch(image) -> torch.Tensor:
+def as_batch(image) -> torch.Tensor:
+    """A (N, 3, H, W) float tensor from a tensor ((3, H, W) gains a batch axis) or anything load_image reads."""
     if not isinstance(image, torch.Tensor):
         return load_image(image, max_size=None)
     if image.dim() == 3:
@@ -140,7 +141,7 @@ def dream(
     for name in objective.layers:
         if name != OUTPUT:
             dm.module(name)  # unknown layer -> clear error before any work
-    base = _as_batch(image)
+    base = as_batch(image)
     out_device = base.device
     base = base.to(dev)
     sizes = octave_sizes(base.shape[2], base.shape[3], octaves, octave_scale, dm.min_size)
