@@ -9,11 +9,14 @@ classifiers the lessons use; :func:`as_dream_model` wraps any ``nn.Module``.
 from __future__ import annotations
 
 import os
+import socket
+import sys
 import warnings
 from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
+from urllib.parse import urlparse
 
 import torch
 from torch import nn
@@ -28,6 +31,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # torchvision reaches that with ``transform_input=True``; we normalise directly.
 INCEPTION_MEAN = (0.5, 0.5, 0.5)
 INCEPTION_STD = (0.5, 0.5, 0.5)
+DOWNLOAD_TIMEOUT_S = 30.0  # per connection attempt and per read while downloading weights
 
 
 def short_list(names: Sequence[str], limit: int = 40) -> str:
@@ -37,12 +41,23 @@ def short_list(names: Sequence[str], limit: int = 40) -> str:
     return ", ".join(names[:limit]) + f", ... ({len(names)} in all; see model.layers)"
 
 
+def spread(layers: Sequence[str], count: int = 4) -> tuple[str, ...]:
+    """``count`` layers spread evenly from the first to the last (all of them if there are fewer)."""
+    if len(layers) <= count:
+        return tuple(layers)
+    return tuple(layers[round(i * (len(layers) - 1) / (count - 1))] for i in range(count))
+
+
 class DreamModel(nn.Module):
     """A network plus its input normalisation; call it on RGB images in [0, 1].
 
     ``layers`` lists the names of the layers worth dreaming on (they are
-    ``named_modules()`` names of ``net``); ``min_size`` is the smallest image
-    side the network accepts. Taught in notebooks 01 (layers) and 02 (normalisation).
+    ``named_modules()`` names of ``net``); ``depth_layers`` picks four of them,
+    shallow to deep, that the lessons compare (so a lesson runs unchanged on
+    any model); ``min_size`` is the smallest image side the network accepts;
+    ``weights`` says what the weights are (``"imagenet"``, ``"random"``,
+    ``"shipped"``, a file path, or ``"custom"``).
+    Taught in notebooks 01 (layers) and 02 (normalisation).
     """
 
     def __init__(
@@ -56,6 +71,8 @@ class DreamModel(nn.Module):
         name: str = "custom",
         default_layer: str | None = None,
         categories: Sequence[str] | None = None,
+        depth_layers: Sequence[str] | None = None,
+        weights: str = "custom",
     ) -> None:
         super().__init__()
         self.net = net.eval()
@@ -72,6 +89,8 @@ class DreamModel(nn.Module):
         self.name = name
         self.default_layer = default_layer or (self.layers[-1] if self.layers else "")
         self.categories = list(categories) if categories is not None else None
+        self.depth_layers: tuple[str, ...] = tuple(depth_layers) if depth_layers is not None else spread(self.layers)
+        self.weights = weights
 
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
         """[0, 1] RGB -> what the network was trained on."""
@@ -102,7 +121,7 @@ class DreamModel(nn.Module):
         return modules[layer]
 
     def extra_repr(self) -> str:
-        return f"name={self.name!r}, layers={len(self.layers)}, min_size={self.min_size}"
+        return f"name={self.name!r}, weights={self.weights!r}, layers={len(self.layers)}, min_size={self.min_size}"
 
 
 def as_dream_model(
@@ -136,6 +155,7 @@ class ModelSpec:
     min_size: int
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    depth_layers: tuple[str, ...] = ()  # four layers, shallow to deep, that the lessons compare
     aux: tuple[str, ...] = ()  # training-only heads, dropped after loading
 
 
@@ -185,6 +205,7 @@ MODELS: dict[str, ModelSpec] = {
         min_size=75,
         mean=INCEPTION_MEAN,
         std=INCEPTION_STD,
+        depth_layers=("Conv2d_4a_3x3", "Mixed_5b", "Mixed_6c", "Mixed_7c"),
         aux=("AuxLogits",),
     ),
     "googlenet": ModelSpec(
@@ -198,6 +219,7 @@ MODELS: dict[str, ModelSpec] = {
         min_size=15,
         mean=INCEPTION_MEAN,
         std=INCEPTION_STD,
+        depth_layers=("conv3", "inception3b", "inception4c", "inception5b"),
         aux=("aux1", "aux2"),
     ),
     "vgg16": ModelSpec(
@@ -206,6 +228,7 @@ MODELS: dict[str, ModelSpec] = {
         layers=tuple(f"features.{i}" for i in range(31)),
         default_layer="features.22",
         min_size=32,
+        depth_layers=("features.8", "features.15", "features.22", "features.29"),
         mean=IMAGENET_MEAN,
         std=IMAGENET_STD,
     ),
@@ -220,6 +243,7 @@ MODELS: dict[str, ModelSpec] = {
         ),
         default_layer="layer3",
         min_size=32,
+        depth_layers=("layer1", "layer2", "layer3", "layer4"),
         mean=IMAGENET_MEAN,
         std=IMAGENET_STD,
     ),
@@ -263,7 +287,8 @@ def _load_shapes(weights: str | None, device: str) -> DreamModel:
     for p in net.parameters():
         p.requires_grad_(False)
     model = DreamModel(net, mean=shapes.MEAN, std=shapes.STD, layers=SHAPES_LAYERS, min_size=16,
-                       name="shapes", default_layer="conv3", categories=shapes.CLASSES)
+                       name="shapes", default_layer="conv3", categories=shapes.CLASSES,
+                       weights=weights or "shipped")
     return model.to(resolve_device(device)).eval()
 
 
@@ -281,9 +306,14 @@ def fetch_imagenet_weights(name: str, url: str) -> dict:
     if path.is_file():
         # Already cached (downloaded earlier or placed by an instructor): no network.
         return torch.load(path, map_location="cpu", weights_only=True)
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # torch.hub sets none: a network that drops packets would hang
     try:
+        # Can we reach the server at all? Offline this fails in seconds, before torch.hub announces a download.
+        parts = urlparse(url)
+        socket.create_connection((parts.hostname, parts.port or 443), timeout=DOWNLOAD_TIMEOUT_S).close()
         return torch.hub.load_state_dict_from_url(url, map_location="cpu", progress=True, check_hash=True)
-    except Exception as exc:  # URLError, HTTPError, timeouts, hash mismatch...
+    except Exception as exc:  # no network, URLError, HTTPError, timeouts, hash mismatch...
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise WeightsUnavailableError(
             f"could not download ImageNet weights for {name} from {url} ({reason}). "
@@ -291,6 +321,8 @@ def fetch_imagenet_weights(name: str, url: str) -> dict:
             f"pass weights='path/to/file.pth', or use weights='random' / {WEIGHTS_ENV}=random "
             f"(dreams will be noise)"
         ) from None
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def _load_file(name: str, path: str, named: str = "'imagenet', 'random'") -> dict:
@@ -308,7 +340,9 @@ def _load_file(name: str, path: str, named: str = "'imagenet', 'random'") -> dic
     return state
 
 
-def load_model(name: str = "inception_v3", weights: str | None = None, device: str = "auto") -> DreamModel:
+def load_model(
+    name: str = "inception_v3", weights: str | None = None, device: str = "auto", fallback: str | None = None
+) -> DreamModel:
     """Build a pretrained classifier ready for dreaming: eval mode, frozen, owning its preprocessing.
 
     ``weights``: ``"imagenet"`` (torchvision's, through the torch hub cache, which
@@ -317,8 +351,26 @@ def load_model(name: str = "inception_v3", weights: str | None = None, device: s
     Never falls back from imagenet to random: a failed download raises an error
     that names the URL and the cache file to place. ``"shapes"`` is the small
     pattern classifier of notebook 07: its weights ship with dreamlib (``"shipped"``,
-    the default; ``$DREAMLIB_WEIGHTS`` does not apply to it). Taught in notebook 01.
+    the default; ``$DREAMLIB_WEIGHTS`` does not apply to it).
+
+    ``fallback`` (e.g. ``"shapes"``): when no weights were chosen (neither
+    ``weights=`` nor ``$DREAMLIB_WEIGHTS``) and the ImageNet weights can be
+    neither found in the cache nor downloaded, print one line saying so and
+    return this model instead. The lessons use it so that they run in a
+    classroom without internet on a *trained* network; an explicit
+    ``weights="imagenet"`` never falls back. Taught in notebook 01.
     """
+    if fallback is not None and weights is None and not os.environ.get(WEIGHTS_ENV, "").strip() and name in MODELS:
+        if fallback not in available_models():
+            raise DreamError(f"unknown fallback model {fallback!r}; choose one of: {', '.join(available_models())}")
+        try:
+            return load_model(name, "imagenet", device)
+        except WeightsUnavailableError:
+            cached = weights_cache_path(MODELS[name].weights().url)
+            print(f"note: no ImageNet weights for {name} here (not in {cached.parent}, and the download failed); "
+                  f"continuing on the trained '{fallback}' model that ships with dreamlib (README: offline use)",
+                  file=sys.stderr)
+            return load_model(fallback, device=device)
     if name == "shapes":
         return _load_shapes(weights, device)
     if name not in MODELS:
@@ -361,6 +413,8 @@ def load_model(name: str = "inception_v3", weights: str | None = None, device: s
         name=name,
         default_layer=spec.default_layer,
         categories=meta.meta["categories"],
+        depth_layers=spec.depth_layers,
+        weights=weights,
     )
     # channels_last: convolutions run faster on CPU (oneDNN) and on GPU tensor cores in this layout;
     # measured in benchmarks/.
