@@ -1,12 +1,19 @@
 """The exercise checkers accept the instructors' solutions and reject typical mistakes."""
 
 import importlib.util
+import inspect
+import pkgutil
+import random
 from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
+from torch import nn
 
+import dreamlib as dl
 from dreamlib import exercises
+from dreamlib.exercises import scales, training
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions" / "solutions.py"
 
@@ -27,6 +34,11 @@ CASES = [
     ("check_octave_sizes", "octave_sizes"),
     ("check_activation_shapes", "activation_shapes"),
     ("check_top_k", "top_k"),
+    ("check_octave_dream", "octave_dream"),
+    ("check_receptive_field", "receptive_field"),
+    ("check_contrast", "contrast"),
+    ("check_train_step", "train_step"),
+    ("check_batch_without", "batch_without"),
 ]
 
 
@@ -71,3 +83,260 @@ def _leaky_mean_activation(model, image, layer):
 def test_mistakes_are_named_in_plain_words(checker, wrong, says, capsys):
     assert getattr(exercises, checker)(wrong) is False
     assert says in capsys.readouterr().out
+
+
+def test_every_checker_is_exported_and_names_its_notebook():
+    found = {}
+    for info in pkgutil.iter_modules(exercises.__path__):
+        module = importlib.import_module(f"dreamlib.exercises.{info.name}")
+        found.update({n: f for n, f in vars(module).items() if n.startswith("check_") and inspect.isfunction(f)})
+    assert sorted(found) == sorted(exercises.__all__)
+    assert {c for c, _ in CASES} == set(found)
+    for name, fn in found.items():
+        assert getattr(exercises, name) is fn
+        assert fn.__doc__.startswith("Notebook 0"), name
+
+
+def test_exercise_modules_import_no_package_above_them():
+    for path in Path(exercises.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        assert "import dreamlib" not in text and "from dreamlib" not in text and "from .. import" not in text, path.name
+
+
+# Lesson 04: the octave loop with detail re-injection
+
+
+def test_octave_reference_is_what_dream_does():
+    model, objective = dl.as_dream_model(exercises._shared._probe_net()), dl.layer_mean("3")
+    image = torch.rand(1, 3, 24, 32, generator=torch.Generator().manual_seed(0))
+    sizes = dl.octave_sizes(24, 32, 3, 1.4)
+    ours = scales._octave_loop(model, image, objective, sizes, 3, random.Random(0))
+    packaged = dl.dream(model, image, objective=objective, octaves=3, octave_scale=1.4, steps=3, seed=0,
+                        precision="fp32", progress=False)
+    assert torch.allclose(ours, packaged, atol=1e-6)
+
+
+def _octaves(carry="detail", order=1, clamp=True, lr=0.01, result="image"):
+    """The octave loop written the ways learners get it wrong."""
+
+    def octave_dream(model, image, objective, sizes, steps, rng):
+        detail, x = torch.zeros_like(dl.resize(image, sizes[0])), None
+        for size in sizes[::order]:
+            plain = dl.resize(image, size)
+            if carry == "nothing":
+                x = plain
+            elif carry == "resized" and x is not None:
+                x = dl.resize(x, size)
+            else:
+                x = plain + dl.resize(detail, size)
+                x = x.clamp(0, 1) if clamp else x
+            for _ in range(steps):
+                x, score = dl.ascent_step(model, x, objective, lr=lr, jitter=32, rng=rng)
+            detail = x if carry == "image" else x - plain
+        return (x, score) if result == "pair" else x
+
+    return octave_dream
+
+
+def _last_octave_only(model, image, objective, sizes, steps, rng):
+    x = dl.resize(image, sizes[-1])
+    for _ in range(steps):
+        x, _ = dl.ascent_step(model, x, objective, rng=rng)
+    return x
+
+
+def _octaves_in_place(model, image, objective, sizes, steps, rng):
+    image.mul_(0.5)
+    return _octaves()(model, image, objective, sizes, steps, rng)
+
+
+# Lesson 05: receptive field by hand
+
+
+def _rf(start=1, late_jump=False, strides=True):
+    def receptive_field(layers):
+        r, j = start, 1
+        for k, s in layers:
+            if late_jump:
+                j *= s if strides else 1
+                r += (k - 1) * j
+            else:
+                r += (k - 1) * j
+                j *= s if strides else 1
+        return r
+
+    return receptive_field
+
+
+@pytest.mark.parametrize("what, layers", scales.RECEPTIVE_STACKS)
+def test_receptive_field_formula_matches_a_real_network(what, layers):
+    """Build the stack with all-ones weights; one output unit's gradient covers exactly its receptive field."""
+    expected = scales._receptive_field(layers)
+    net = nn.Sequential(*[nn.Conv2d(1, 1, k, s, bias=False) for k, s in layers])
+    for conv in net:
+        nn.init.ones_(conv.weight)
+    x = torch.rand(1, 1, 2 * expected + 8, 2 * expected + 8, requires_grad=True)
+    out = net(x)
+    out[0, 0, out.shape[2] // 2, out.shape[3] // 2].backward()
+    rows, cols = x.grad[0, 0].ne(0).any(1).nonzero(), x.grad[0, 0].ne(0).any(0).nonzero()
+    assert rows.max() - rows.min() + 1 == expected == cols.max() - cols.min() + 1
+
+
+def test_inception_stem_receptive_field_is_31_pixels():
+    assert scales._receptive_field(scales.INCEPTION_STEM) == 31
+
+
+# Lesson 08: a hand-written objective
+
+
+def _objective(score, layers=None):
+    """A contrast-like Objective built from ``score(x, index)`` on the layer's activations."""
+
+    def contrast(layer, index):
+        return dl.Objective(lambda acts: score(acts[layer], index), layers or [layer], "mine")
+
+    return contrast
+
+
+# Lesson 07: the training loop by hand
+
+
+def _step(zero_grad=True, step=True, sign=1.0, result="item", clear_after_backward=False, when="before"):
+    def train_step(net, optimizer, images, labels):
+        loss = F.cross_entropy(net(images), labels)
+        if zero_grad:
+            optimizer.zero_grad()
+        (sign * loss).backward()
+        if clear_after_backward:
+            optimizer.zero_grad()
+        if step:
+            optimizer.step()
+        if when == "after":
+            loss = F.cross_entropy(net(images), labels)
+        return loss if result == "tensor" else loss.item()
+
+    return train_step
+
+
+def _softmax_step(net, optimizer, images, labels):
+    loss = F.cross_entropy(net(images).softmax(1), labels)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+# Lesson 07: remove a class
+
+
+def _one_batch_filtered(n, generator, removed):
+    images, labels = dl.shapes.make_batch(n, generator)
+    keep = labels != removed
+    return images[keep], labels[keep]
+
+
+def _too_many(n, generator, removed):
+    images, labels = dl.shapes.make_batch(2 * n, generator)
+    keep = labels != removed
+    return images[keep], labels[keep]
+
+
+def _ignores_generator(n, generator, removed):
+    images, labels = dl.shapes.make_batch(3 * n + 20)
+    keep = labels != removed
+    return images[keep][:n], labels[keep][:n]
+
+
+def _removes_too_much(n, generator, removed):
+    images, labels = dl.shapes.make_batch(3 * n + 20, generator)
+    keep = (labels != removed) & (labels != removed + 1)  # one class too many
+    images, labels = images[keep], labels[keep]
+    return images[:n], labels[:n]
+
+
+def _float_labels(n, generator, removed):
+    images, labels = _too_many(n, generator, removed)
+    return images[:n], labels[:n].float()
+
+
+@pytest.mark.parametrize(
+    "checker, wrong, says",
+    [
+        # 04: octave_dream
+        ("check_octave_dream", _octaves(carry="nothing"), "no detail was carried up"),
+        ("check_octave_dream", _last_octave_only, "no detail was carried up"),
+        ("check_octave_dream", _octaves(carry="image"), "carried the dreamed image up instead of the detail"),
+        ("check_octave_dream", _octaves(carry="resized"), "carried the dreamed image up instead of the detail"),
+        ("check_octave_dream", _octaves(order=-1), "largest first"),
+        ("check_octave_dream", _octaves(clamp=False), "clamp the start of each octave"),
+        ("check_octave_dream", _octaves(lr=0.02), "values differ from the reference"),
+        ("check_octave_dream", _octaves(result="pair"), "return only the final image"),
+        ("check_octave_dream", _octaves_in_place, "in place"),
+        # 05: receptive_field
+        ("check_receptive_field", _rf(late_jump=True), "multiplied the jump by the stride too early"),
+        ("check_receptive_field", _rf(strides=False), "the strides are missing"),
+        ("check_receptive_field", lambda layers: sum(k for k, _ in layers) - len(layers) + 1 if len(layers) < 3
+         else sum(k for k, _ in layers), "the strides are missing"),
+        ("check_receptive_field", _rf(start=0), "off by one"),
+        ("check_receptive_field", lambda layers: sum(k - 1 for k, _ in layers), "off by one"),
+        ("check_receptive_field", lambda layers: f"{len(layers)} px", "expected a number"),
+        # 08: contrast
+        ("check_contrast", lambda layer, index: torch.zeros(2), "returned a tensor"),
+        ("check_contrast", lambda layer, index: (lambda acts: acts[layer][:, index].mean()), "plain function"),
+        ("check_contrast", _objective(lambda x, i: x[:, i].flatten(1).mean(1) - x.flatten(1).mean(1), ["conv1"]),
+         "list the layer it needs"),
+        ("check_contrast", _objective(lambda x, i: x[:, i].mean() - x.mean()), "averaged over the batch too"),
+        ("check_contrast", _objective(lambda x, i: x[:, i].flatten(1).mean(1)), "subtract the mean of the whole layer"),
+        ("check_contrast", _objective(lambda x, i: x.flatten(1).mean(1) - x[:, i].flatten(1).mean(1)),
+         "sign is reversed"),
+        ("check_contrast", _objective(lambda x, i: (x[:, i].flatten(1).mean(1) - x.flatten(1).mean(1)).detach()),
+         "during gradient ascent"),
+        ("check_contrast", _objective(lambda x, i: x[:, i].flatten(1).mean(1) - x[:, i].flatten(1).mean(1)),
+         "values differ"),
+        # 07: train_step
+        ("check_train_step", _step(zero_grad=False), "call `optimizer.zero_grad()` before `loss.backward()`"),
+        ("check_train_step", _step(step=False), "the weights did not change"),
+        ("check_train_step", _step(clear_after_backward=True), "the weights did not change"),
+        ("check_train_step", _step(sign=-1.0), "the loss went up"),
+        ("check_train_step", _step(result="tensor"), "the loss is a tensor: return `loss.item()`"),
+        ("check_train_step", _step(when="after"), "computed before the step"),
+        ("check_train_step", _softmax_step, "no softmax"),
+        # 07: batch_without
+        ("check_batch_without", _one_batch_filtered, "draw more"),
+        ("check_batch_without", lambda n, g, removed: dl.shapes.make_batch(n, g), "still have label"),
+        ("check_batch_without", _too_many, "keep exactly the first n"),
+        ("check_batch_without", _removes_too_much, "keep every other class"),
+        ("check_batch_without", _ignores_generator, "pass `generator` on to make_batch"),
+        ("check_batch_without", _float_labels, "whole class indices"),
+        ("check_batch_without", lambda n, g, removed: _too_many(n, g, removed)[0][:n], "pair `(images, labels)`"),
+    ],
+)
+def test_lesson_mistakes_get_their_hint(checker, wrong, says, capsys):
+    assert getattr(exercises, checker)(wrong) is False
+    out = capsys.readouterr().out
+    assert "❌" in out and says in out, out
+
+
+def test_removing_a_class_through_weights_also_passes(capsys):
+    if "weights" not in inspect.signature(dl.shapes.make_batch).parameters:
+        pytest.skip("make_batch has no weights= yet")
+
+    def batch_without(n, generator, removed):
+        weights = [0.0 if k == removed else 1.0 for k in range(len(dl.shapes.CLASSES))]
+        return dl.shapes.make_batch(n, generator, weights=weights)
+
+    assert exercises.check_batch_without(batch_without) is True
+    assert "✅" in capsys.readouterr().out
+
+
+def test_labels_that_do_not_match_their_images_are_caught(capsys):
+    images, labels = dl.shapes.make_batch(300, torch.Generator().manual_seed(0))
+    if training._label_agreement(images, labels) is None:
+        pytest.skip("the shipped shapes weights do not fit the current classes")
+
+    def shuffled_labels(n, generator, removed):
+        images, labels = dl.shapes.make_batch(3 * n + 20, generator)
+        return images[:n], labels[labels != removed][:n]
+
+    assert exercises.check_batch_without(shuffled_labels) is False
+    assert "labels do not match the images" in capsys.readouterr().out

@@ -26,3 +26,4 @@ def test_wheel_ships_sample_images_credits_and_weights(tmp_path):
     assert {f"dreamlib/sample_images/{n}" for n in images} <= names
     assert "dreamlib/weights/shapes.pth" in names
     assert "dreamlib/cli.py" in names and not any(n.startswith("tests/") for n in names)
+    assert "dreamlib/exercises/__init__.py" in names and "dreamlib/exercises/_shared.py" in names

@@ -4,6 +4,9 @@ Paste a function into its exercise cell, or run ``from solutions import *`` from
 """
 
 import torch
+import torch.nn.functional as F
+
+import dreamlib as dl
 
 
 # 01_hooks
@@ -39,6 +42,17 @@ def octave_sizes(height, width, octaves, scale):
     return sizes[::-1]
 
 
+def octave_dream(model, image, objective, sizes, steps, rng):
+    detail = torch.zeros_like(dl.resize(image, sizes[0]))
+    for size in sizes:
+        plain = dl.resize(image, size)
+        x = (plain + dl.resize(detail, size)).clamp(0, 1)
+        for _ in range(steps):
+            x, _ = dl.ascent_step(model, x, objective, lr=0.01, jitter=32, rng=rng)
+        detail = x - plain
+    return x
+
+
 # 05_layer_comparison
 def activation_shapes(model, image, layers):
     shapes, handles = {}, []
@@ -54,8 +68,45 @@ def activation_shapes(model, image, layers):
     return shapes
 
 
+def receptive_field(layers):
+    r, j = 1, 1  # a unit of the input sees one pixel; neighbouring units are one pixel apart
+    for kernel, stride in layers:
+        r += (kernel - 1) * j
+        j *= stride
+    return r
+
+
 # 06_why_dogs
 def top_k(logits, categories, k):
     probs = logits.softmax(dim=1)[0]
     values, indices = probs.topk(k)
     return [(categories[i], p) for p, i in zip(values.tolist(), indices.tolist())]
+
+
+# 07_train_your_own_dreamer
+def train_step(net, optimizer, images, labels):
+    loss = F.cross_entropy(net(images), labels)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def batch_without(n, generator, removed):
+    kept_images, kept_labels, count = [], [], 0
+    while count < n:  # each batch loses about 1/len(CLASSES) of its images: draw until there are enough
+        images, labels = dl.shapes.make_batch(n, generator)
+        keep = labels != removed
+        kept_images.append(images[keep])
+        kept_labels.append(labels[keep])
+        count += int(keep.sum())
+    return torch.cat(kept_images)[:n], torch.cat(kept_labels)[:n]
+
+
+# 08_beyond
+def contrast(layer, index):
+    def score(acts):
+        x = acts[layer]
+        return x[:, index].flatten(1).mean(1) - x.flatten(1).mean(1)
+
+    return dl.Objective(score, [layer], f"contrast({layer}, {index})")
