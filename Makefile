@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO_OUT ?= outputs/demo.png
 DEMO_MODEL ?= inception_v3
 
-.PHONY: demo test venv bench strip clean
+.PHONY: demo test test-imagenet test-gpu venv bench strip sync clean
 
 venv: $(STAMP)
 
@@ -17,17 +17,35 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --disable-pip-version-check -q -e ".[dev,notebooks]"
 	touch $(STAMP)
 
+# Without internet (and no cached ImageNet weights) the demo says so in one line and dreams
+# with the shipped, trained shapes model instead.
 demo: $(STAMP)
-	$(PY) -m dreamlib dream images/chelsea.png -o $(DEMO_OUT) --model $(DEMO_MODEL) --size 384 --steps 10 --seed 0
+	$(PY) -m dreamlib dream images/chelsea.png -o $(DEMO_OUT) --model $(DEMO_MODEL) --fallback shapes --size 384 --steps 10 --seed 0
 
+# Offline by design: the lessons run at full settings on the shipped shapes model, even
+# where ImageNet weights are cached (DREAMLIB_OFFLINE=1), so their checked outputs are stable.
 test: $(STAMP)
-	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
+	DREAMLIB_OFFLINE=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
+
+# Opt-in: every lesson on the real ImageNet weights (cached or downloaded; fails without them).
+test-imagenet: $(STAMP)
+	DREAMLIB_WEIGHTS=imagenet $(PY) tools/run_lessons.py
+
+# On a machine with an NVIDIA GPU: the test suite (CUDA tests included) and every lesson, on CUDA.
+test-gpu: $(STAMP)
+	$(PY) -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'error: no CUDA GPU here')"
+	$(PY) -m pytest tests
+	DREAMLIB_OFFLINE=1 $(PY) tools/run_lessons.py --compare
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 strip: $(STAMP)
 	$(PY) tools/notebooks.py strip
+
+# Rewrite every lesson's setup cell from the one template in tools/notebooks.py.
+sync: $(STAMP)
+	$(PY) tools/notebooks.py sync
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

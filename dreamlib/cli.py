@@ -40,6 +40,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=int, default=512, help="longest side of the working image")
     p.add_argument("--seed", type=int, help="repeatable jitter")
     p.add_argument("--weights", help="imagenet | random | path/to/state_dict.pth (default: $DREAMLIB_WEIGHTS or imagenet)")
+    p.add_argument("--fallback", metavar="MODEL",
+                   help="if no --weights are given and the ImageNet weights cannot be had (offline), "
+                        "say so and use this model instead, e.g. shapes")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     p.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
     p.add_argument("--tile", type=int, help="compute gradients in tiles of this many pixels (big images)")
@@ -102,12 +105,19 @@ def _prepare(args: argparse.Namespace, formats) -> tuple:
     if args.size < 1:
         raise DreamError(f"size must be a whole number >= 1, got {args.size}")
     layers, default = model_layers(args.model)
+    if args.fallback is not None:
+        model_layers(args.fallback)  # unknown fallback model -> error before any work
     layer = args.layer or default
     if layer not in layers:
         raise DreamError(f"unknown layer {layer!r} for {args.model}; valid layers: {', '.join(layers)}")
     out = _check_output(args.output, args.input, formats)
     image = load_image(args.input, max_size=args.size)
-    model = load_model(args.model, weights=args.weights, device=args.device)
+    model = load_model(args.model, weights=args.weights, device=args.device, fallback=args.fallback)
+    if model.name != args.model:  # the fallback model was loaded
+        if args.layer is not None and args.layer not in model.layers:
+            raise DreamError(f"layer {args.layer!r} is not in the fallback model {model.name}; "
+                             f"valid layers: {', '.join(model.layers)}")
+        layer = args.layer or model.default_layer
     objective = None
     if args.channel is not None:
         objective = channel(layer, args.channel)

@@ -186,3 +186,17 @@ def test_weights_command_shows_the_cache_and_downloads_only_when_asked(capsys, t
     assert code == 2 and err.splitlines()[-1].startswith("error: could not download ImageNet weights for vgg16")
     code, _, err = _run(capsys, "weights", "--model", "shapes")
     assert code == 2 and "choose one of: googlenet, inception_v3, resnet50, vgg16" in err
+
+
+def test_fallback_option_dreams_offline_on_the_shipped_model(capsys, photo, tmp_path, monkeypatch):
+    """`make demo` on a machine without internet: one note line, then a real dream with the shipped model."""
+    monkeypatch.setenv("DREAMLIB_OFFLINE", "1")
+    out = tmp_path / "demo.png"
+    code, stdout, err = _run(capsys, "dream", photo, "-o", out, "--fallback", "shapes", "--steps", "2", "--octaves", "1", "-q")
+    assert code == 0 and stdout.strip() == str(out) and out.is_file()
+    assert err.count("\n") == 1 and err.startswith("note: no ImageNet weights for inception_v3")
+    code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "x.png", "--fallback", "shapes", "--layer", "Mixed_5b", "-q")
+    assert code == 2 and "error: layer 'Mixed_5b' is not in the fallback model shapes" in err
+    assert not (tmp_path / "x.png").exists()
+    code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "y.png", "--fallback", "alexnet")
+    assert code == 2 and err.startswith("error: unknown model 'alexnet'")

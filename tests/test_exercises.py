@@ -72,6 +72,8 @@ def _leaky_mean_activation(model, image, layer):
         ("check_normalize", lambda x, mean, std: x / std - mean, "subtract the mean first"),
         ("check_denormalize", lambda x, mean, std: (x + mean) * std, "multiply, then add"),
         ("check_normalize_gradient", lambda g: g / g.abs().mean(), "mean of its absolute values"),
+        ("check_normalize_gradient", lambda g: g / (g.abs().mean(dim=(1, 2, 3), keepdim=True) + 1e-8), "1e-8"),
+        ("check_normalize_gradient", lambda g: g / g.abs().mean(dim=(1, 2, 3), keepdim=True), "stay all zero"),
         ("check_normalize_gradient", lambda g: g[0], "shape"),
         ("check_octave_sizes", lambda h, w, n, s: [(round(h / s**i), round(w / s**i)) for i in range(n)], "smallest first"),
         ("check_activation_shapes", lambda m, x, layers: {k: (1,) for k in layers}, "expected"),

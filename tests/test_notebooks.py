@@ -133,3 +133,32 @@ def test_no_object_repr_leaks_into_outputs(name):
         if isinstance(last, ast.Expr) and not source.rstrip().endswith(";"):
             func = ast.unparse(last.value.func) if isinstance(last.value, ast.Call) else None
             assert func in QUIET_CALLS, f"{name} cell {i} ends with `{ast.unparse(last)}`, whose repr would be shown"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_setup_cell_is_the_one_template(name):
+    """The Colab install source is written once (tools/notebooks.py); `make sync` rewrites the lessons from it."""
+    first_code = next(c for c in _load(name)["cells"] if c["cell_type"] == "code")
+    assert "".join(first_code["source"]) == nbtool.setup_source(), "run `make sync`"
+
+
+def test_colab_installs_dreamlib_alone_pinned_to_this_release():
+    import dreamlib
+
+    source = nbtool.install_source()
+    assert source == f"dreamlib @ git+https://github.com/dreamlib/dreamlib@v{dreamlib.__version__}"
+    assert nbtool.version() == dreamlib.__version__
+    setup = nbtool.setup_source()
+    assert "jupyter" not in setup.split("import torch")[0].lower().replace("colab already has jupyter", "")
+
+
+IMAGENET_LOAD = re.compile(r"load_model\(\s*\"(inception_v3|googlenet|vgg16|resnet50)\"([^)]*)\)")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_lessons_never_need_imagenet_weights_and_never_use_random_ones(name):
+    """Offline, a lesson continues on a trained model (fallback=); random weights are never loaded silently."""
+    text = "\n".join("".join(c["source"]) for c in _load(name)["cells"] if c["cell_type"] == "code")
+    for match in IMAGENET_LOAD.finditer(text):
+        assert "fallback=" in match.group(2), f"{name}: {match.group(0)} has no fallback"
+    assert 'weights="random"' not in text and "DREAMLIB_WEIGHTS" not in text

@@ -1,4 +1,7 @@
-"""Keep committed notebooks clean: ``python tools/notebooks.py strip|check [files]``.
+"""Keep committed notebooks clean and in sync: ``python tools/notebooks.py strip|check|sync [files]``.
+
+``sync`` rewrites every lesson's setup cell (the second cell) from :data:`SETUP`, the one place
+where the Colab install source is written; tests fail when a lesson's setup cell differs.
 
 Committed notebooks carry no outputs and no execution counts, except cells tagged
 ``nbval-check-output`` whose small, deterministic text outputs nbval compares in CI
@@ -9,11 +12,46 @@ Committed notebooks carry no outputs and no execution counts, except cells tagge
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 TAG = "nbval-check-output"
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+REPOSITORY = "https://github.com/dreamlib/dreamlib"
+
+
+def version() -> str:
+    """dreamlib's version, read from pyproject.toml (the released version Colab installs)."""
+    match = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"), re.M)
+    return match.group(1)
+
+
+def install_source() -> str:
+    """What Colab pip-installs: dreamlib alone, pinned to the release tag of this version."""
+    return f"dreamlib @ git+{REPOSITORY}@v{version()}"
+
+
+SETUP = """\
+# Setup. On Colab this installs dreamlib alone, pinned to a release (Colab already has Jupyter,
+# PyTorch and matplotlib); elsewhere it uses your local install (`make test` or `pip install -e .`).
+import sys, subprocess
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{source}"], check=True)
+
+import torch
+import matplotlib.pyplot as plt
+import dreamlib as dl
+
+torch.manual_seed(0)
+# Quick mode (DREAMLIB_QUICK=1, for slow laptops) shrinks images and step counts; the lesson is the same.
+print("dreamlib", dl.__version__, "| quick mode:", dl.quick_mode(), "| device:", dl.resolve_device("auto"))"""
+
+
+def setup_source() -> str:
+    """The setup cell every lesson starts with."""
+    return SETUP.format(source=install_source())
 
 
 def problems(nb: dict) -> list[str]:
@@ -52,16 +90,24 @@ def strip(nb: dict) -> dict:
     return nb
 
 
+def sync(nb: dict) -> dict:
+    """Replace the setup cell (the first code cell) with :func:`setup_source`."""
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    cell["source"] = setup_source().splitlines(keepends=True)
+    return nb
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("strip", "check"):
-        print("usage: python tools/notebooks.py strip|check [notebook ...]", file=sys.stderr)
+    if not argv or argv[0] not in ("strip", "check", "sync"):
+        print("usage: python tools/notebooks.py strip|check|sync [notebook ...]", file=sys.stderr)
         return 2
     files = [Path(p) for p in argv[1:]] or sorted(NOTEBOOKS.glob("*.ipynb"))
     bad = 0
     for path in files:
         nb = json.loads(path.read_text(encoding="utf-8"))
-        if argv[0] == "strip":
-            path.write_text(json.dumps(strip(nb), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        if argv[0] in ("strip", "sync"):
+            nb = strip(sync(nb) if argv[0] == "sync" else nb)
+            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         else:
             for p in problems(nb):
                 print(f"{path}: {p}")

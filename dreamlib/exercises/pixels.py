@@ -46,8 +46,27 @@ def check_denormalize(fn: Callable) -> bool:
 
 
 def check_normalize_gradient(fn: Callable) -> bool:
-    """Notebook 03: ``fn(grad)`` -> the gradient divided by its mean absolute value (per image)."""
-    g = torch.randn(3, 3, 8, 8) * torch.tensor([1e-3, 1.0, 1e3]).view(3, 1, 1, 1)
-    got, problem = _call("normalize_gradient", fn, g)
+    """Notebook 03: ``fn(grad)`` -> each image's gradient divided by its mean absolute value; all-zero stays zero.
+
+    The batch mixes ordinary scales (1e-3 .. 1e3) with a gradient of size 1e-14 (an untrained GoogLeNet's)
+    and an all-zero one, so an additive epsilon or a division by zero is caught.
+    """
+    torch.manual_seed(3)
+    g = torch.randn(5, 3, 8, 8) * torch.tensor([1e-3, 1.0, 1e3, 1e-14, 0.0]).view(5, 1, 1, 1)
+    got, problem = _call("normalize_gradient", fn, g.clone())
+    if problem:
+        return _report("normalize_gradient", problem)
     hint = "divide each image by the mean of its absolute values (mean over channels, height and width)"
-    return _report("normalize_gradient", problem or _compare(got, normalize_gradient(g), hint))
+    ordinary = _compare(got[:3] if isinstance(got, torch.Tensor) and got.shape == g.shape else got,
+                        normalize_gradient(g)[:3] if isinstance(got, torch.Tensor) and got.shape == g.shape
+                        else normalize_gradient(g), hint)
+    if ordinary:
+        return _report("normalize_gradient", ordinary)
+    if not torch.isfinite(got[4]).all() or got[4].abs().max() > 0:
+        return _report("normalize_gradient", "an all-zero gradient must stay all zero (no nan from 0 / 0): "
+                                             "divide by torch.where(mean > 0, mean, 1)")
+    tiny = got[3].abs().mean().item()
+    if abs(tiny - 1) > 1e-3:
+        return _report("normalize_gradient", f"a gradient of size 1e-14 came out with mean |g| = {tiny:.3g}, "
+                                             "not 1: don't add a constant like 1e-8 to the divisor")
+    return _report("normalize_gradient", _compare(got, normalize_gradient(g), hint))

@@ -33,7 +33,8 @@ def denormalize(normalized, mean, std):
 
 # 03_gradient_ascent
 def normalize_gradient(grad):
-    return grad / (grad.abs().mean(dim=(1, 2, 3), keepdim=True) + 1e-8)
+    mean = grad.abs().mean(dim=(1, 2, 3), keepdim=True)
+    return grad / torch.where(mean > 0, mean, 1)
 
 
 # 04_octaves
