@@ -105,13 +105,33 @@ class DreamModel(nn.Module):
         return images * self.std + self.mean
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.net(self.normalize(images))
+        """Run the network on [0, 1] images from any device: they are moved to the model's device and dtype.
+
+        The move is differentiable, so a CPU leaf tensor with ``requires_grad``
+        still gets its gradient when the model lives on a GPU or in another
+        precision. The output stays on the model's device, in its dtype.
+        """
+        x = self.normalize(images.to(self.device))  # normalise in the image's precision (or the buffers', if finer)
+        return self.net(x.to(self.dtype))
 
     @property
     def device(self) -> torch.device:
+        """Where the model lives: the device of its first parameter or buffer (CPU if it has none)."""
         for p in self.parameters():
             return p.device
+        for b in self.buffers():
+            return b.device
         return torch.device("cpu")
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The model's floating dtype (float32, float64, float16, bfloat16): that of its first floating
+        parameter or buffer (float32 if it has none). Input images are cast to it."""
+        for tensors in (self.parameters(), self.buffers()):
+            for t in tensors:
+                if t.is_floating_point():
+                    return t.dtype
+        return torch.float32
 
     def module(self, layer: str) -> nn.Module:
         """The submodule called ``layer``; a clear error lists the valid names."""
