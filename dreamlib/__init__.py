@@ -27,6 +27,7 @@ from .images import list_samples, load_image, resize, sample_image, sample_image
 from .models import DreamModel, as_dream_model, available_models, load_model, weights_cache_path
 from .objectives import Objective, as_objective, channel, class_logit, guide, layer_l2, layer_mean, layers_sum, neuron
 from .octaves import StepInfo, check_settings, dream, octave_sizes
+from .receptive import receptive_field, receptive_field_size
 
 __version__ = "0.1.0"
 
@@ -41,4 +42,5 @@ __all__ = [
     "normalize_gradient", "octave_sizes", "pick", "quick_mode", "random_shift", "resize", "resolve_device",
     "resolve_precision", "sample_image", "sample_image_path", "save_image", "tensor_to_pil",
     "weights_cache_path",
+    "receptive_field", "receptive_field_size",
 ]

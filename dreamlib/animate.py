@@ -15,9 +15,11 @@ from typing import Sequence
 
 import torch
 
+from .device import resolve_device
 from .errors import DreamError
 from .images import atomic_path, resize, tensor_to_pil
-from .octaves import dream
+from .models import as_dream_model
+from .octaves import as_batch, dream
 
 
 def zoom_in(image: torch.Tensor, factor: float) -> torch.Tensor:
@@ -61,22 +63,35 @@ def zoom(
 ) -> list[torch.Tensor]:
     """Make ``frames`` frames: each is the previous one zoomed in by ``zoom`` and dreamed a few steps.
 
-    Taught in notebook 08.
+    ``image``: a (1, 3, H, W) tensor in [0, 1] or anything :func:`load_image` accepts.
+    The frames are dreamed and zoomed on the model's device (``device=`` moves
+    the model first, as in :func:`dream`) and returned as float32 tensors on
+    ``image``'s device. Taught in notebook 08.
     """
     check_zoom(frames, zoom)
     from tqdm.auto import tqdm
 
-    out, frame = [], image
+    dm = as_dream_model(model)
+    device = settings.pop("device", None)
+    if device is not None:
+        dm.to(resolve_device(device))
+    frame = as_batch(image)
+    out_device = frame.device
+    frame = frame.to(dm.device)  # one copy in; every frame then feeds the next on the model's device
+    out = []
     for i in tqdm(range(frames), desc="frames", disable=not progress):
-        frame = dream(model, frame, layer, steps=steps, octaves=octaves, progress=False,
+        frame = dream(dm, frame, layer, steps=steps, octaves=octaves, progress=False,
                       seed=None if seed is None else seed + i, **settings)
-        out.append(frame)
+        out.append(frame.to(out_device))
         frame = zoom_in(frame, zoom)
     return out
 
 
 def save_animation(frames: Sequence[torch.Tensor], path: str | os.PathLike, fps: int = 12) -> Path:
-    """Write frames as ``.gif`` (Pillow) or ``.mp4`` (needs ffmpeg), atomically. Taught in notebook 08."""
+    """Write frames as ``.gif`` (Pillow) or ``.mp4`` (needs ffmpeg), atomically.
+
+    Frames may be on any device and in any dtype (see :func:`tensor_to_pil`). Taught in notebook 08.
+    """
     path = check_animation_path(path)
     suffix = path.suffix.lower()
     if not frames:

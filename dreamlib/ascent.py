@@ -4,7 +4,9 @@ Training changes the *weights* to lower a loss; dreaming freezes the weights and
 changes the *pixels* to raise an objective. One step: roll the image by a random
 offset (jitter), get the gradient of the objective with respect to the pixels,
 roll it back, normalise it, take a small step, and clamp to the valid range.
-Taught in notebook 03 (gradient ascent).
+The model owns its device and dtype: images from anywhere are moved to them,
+and what comes back (gradients, stepped images, scores) is on the device of the
+image that was passed in. Taught in notebook 03 (gradient ascent).
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ import torch
 
 from .device import autocast
 from .hooks import forward_until
-from .models import DreamModel
+from .models import DreamModel, as_dream_model
 from .objectives import Objective
 
 
-def normalize_gradient(grad: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+def normalize_gradient(grad: torch.Tensor) -> torch.Tensor:
     """Divide each image's gradient by its mean absolute value (an L1 norm per pixel).
 
     Raw gradient sizes differ by orders of magnitude between layers, images and
@@ -27,9 +29,20 @@ def normalize_gradient(grad: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     so one learning rate works everywhere. The mean absolute value is what the
     2015 DeepDream code used; it is robust to a few huge gradient entries in a way
     the maximum is not, and cheaper and less outlier-driven than the L2 norm.
-    Taught in notebook 03.
+
+    The division is scale-free: a gradient multiplied by any positive number
+    normalises to the same result. There is deliberately no additive epsilon
+    (``mean|g| + 1e-8``): it would make the step depend on the gradient's scale,
+    and a network whose gradients are tiny (a random-weight GoogLeNet's are
+    1e-10 to 1e-16) would take steps of almost nothing, so the image would never
+    change. An image whose gradient is exactly zero is handled explicitly: its
+    gradient stays zero (never NaN or inf). Half-precision gradients are
+    normalised in float32, so tiny values do not underflow; the result keeps
+    ``grad``'s dtype. Taught in notebook 03.
     """
-    return grad / (grad.abs().mean(dim=tuple(range(1, grad.dim())), keepdim=True) + eps)
+    work = grad if grad.dtype in (torch.float32, torch.float64) else grad.float()
+    scale = work.abs().mean(dim=tuple(range(1, work.dim())), keepdim=True)
+    return (work / torch.where(scale > 0, scale, torch.ones_like(scale))).to(grad.dtype)
 
 
 def random_shift(jitter: int, rng: random.Random) -> tuple[int, int]:
@@ -47,14 +60,20 @@ def image_gradient(
     The forward pass stops at the last layer the objective needs; only the
     input's gradient is asked for, so no weight gradients are computed; the
     input is laid out channels-last, the faster layout for convolutions.
+    ``images`` are moved to the model's device and dtype on the way in; the
+    gradient (in ``images``' dtype) and the score come back on ``images``' device.
     Taught in notebook 03.
     """
-    images = images.detach().contiguous(memory_format=torch.channels_last).requires_grad_(True)
-    with autocast(precision, images.device):
-        acts = forward_until(model, images, objective.layers)
+    dm = as_dream_model(model)
+    device = images.device
+    leaf = images.detach()
+    leaf = (leaf if leaf.is_floating_point() else leaf.float()).requires_grad_(True)
+    x = leaf.to(device=dm.device, dtype=dm.dtype, memory_format=torch.channels_last)  # no copy if already there
+    with autocast(precision, dm.device):
+        acts = forward_until(dm, x, objective.layers)
     score = objective(acts)
-    (grad,) = torch.autograd.grad(score.sum(), images)
-    return grad, score.detach()
+    (grad,) = torch.autograd.grad(score.sum(), leaf)
+    return grad, score.detach().to(device)
 
 
 def tile_spans(length: int, tile: int, min_size: int = 1) -> list[tuple[int, int]]:
@@ -77,18 +96,22 @@ def tiled_gradient(
     mean-over-positions objective the tiles add up to the whole image's gradient
     (up to the tile borders, where each tile sees zero padding instead of its
     neighbour — the random roll of :func:`ascent_step` moves those borders every step).
-    Taught in notebook 08.
+    The image is moved to the model's device once; the gradient and the score
+    come back on ``images``' device. Taught in notebook 08.
     """
-    h, w = images.shape[-2:]
-    grad = torch.empty_like(images)
-    score = images.new_zeros(images.shape[0])
-    for y0, y1 in tile_spans(h, tile, model.min_size):
-        for x0, x1 in tile_spans(w, tile, model.min_size):
+    dm = as_dream_model(model)
+    work = images.detach()
+    work = (work if work.is_floating_point() else work.float()).to(dm.device)
+    h, w = work.shape[-2:]
+    grad = torch.empty_like(work)
+    score = work.new_zeros(work.shape[0], dtype=torch.float32)
+    for y0, y1 in tile_spans(h, tile, dm.min_size):
+        for x0, x1 in tile_spans(w, tile, dm.min_size):
             share = (y1 - y0) * (x1 - x0) / (h * w)
-            g, s = image_gradient(model, images[..., y0:y1, x0:x1], objective, precision)
+            g, s = image_gradient(dm, work[..., y0:y1, x0:x1], objective, precision)
             grad[..., y0:y1, x0:x1] = g * share
             score += s * share
-    return grad, score
+    return grad.to(images.device), score.to(images.device)
 
 
 def ascent_step(
@@ -106,18 +129,25 @@ def ascent_step(
     With ``tile``, images larger than a tile get their gradient tile by tile
     (:func:`tiled_gradient`) and an extra random roll of up to a tile, so the
     tile borders fall somewhere else every step and leave no seams.
-    Taught in notebook 03.
+    The step runs on the model's device (``image`` is moved there, and cast to
+    float32 if it is not floating); the new image and the score come back on
+    ``image``'s device — inside :func:`dream` both already live on the model's
+    device, so nothing is copied. Taught in notebook 03.
     """
+    dm = as_dream_model(model)
     rng = rng or random.Random()
+    out_device = image.device
+    image = image.detach()
+    image = (image if image.is_floating_point() else image.float()).to(dm.device)
     dy, dx = random_shift(jitter, rng)
     tiled = tile is not None and max(image.shape[-2:]) > tile
     if tiled:
         dy, dx = dy + rng.randrange(tile), dx + rng.randrange(tile)
     rolled = torch.roll(image, shifts=(dy, dx), dims=(2, 3))
     if tiled:
-        grad, score = tiled_gradient(model, rolled, objective, tile, precision)
+        grad, score = tiled_gradient(dm, rolled, objective, tile, precision)
     else:
-        grad, score = image_gradient(model, rolled, objective, precision)
+        grad, score = image_gradient(dm, rolled, objective, precision)
     grad = torch.roll(grad, shifts=(-dy, -dx), dims=(2, 3))
     image = (image + lr * normalize_gradient(grad)).clamp_(0.0, 1.0)
-    return image, score
+    return image.to(out_device), score.to(out_device)

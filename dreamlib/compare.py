@@ -43,7 +43,8 @@ def compare_layers(
 
     ``batched=True`` dreams all layers in one batch (one pass per step; memory
     grows with the number of layers); ``False`` runs them one after another.
-    Other keyword arguments go to :func:`dream`.
+    Other keyword arguments go to :func:`dream`. The dreams run on the model's
+    device and come back as float32 tensors on ``image``'s device.
     Taught in notebook 05.
     """
     layers = list(layers)
@@ -61,6 +62,7 @@ def compare_layers(
 def show_grid(images: dict[str, torch.Tensor], columns: int | None = None, size: float = 4.0):
     """Plot ``{title: image}`` side by side with matplotlib (ends with ``plt.show()``).
 
+    Images may be on any device and in any dtype (they are brought to the CPU as float32).
     Taught in notebook 05.
     """
     import matplotlib.pyplot as plt
@@ -71,7 +73,7 @@ def show_grid(images: dict[str, torch.Tensor], columns: int | None = None, size:
     for ax in axes.flat:
         ax.axis("off")
     for ax, (title, im) in zip(axes.flat, images.items()):
-        ax.imshow(im[0].detach().cpu().permute(1, 2, 0).clamp(0, 1))
+        ax.imshow(im[0].detach().cpu().float().permute(1, 2, 0).clamp(0, 1).numpy())
         ax.set_title(title)
     plt.tight_layout()
     plt.show()

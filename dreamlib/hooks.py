@@ -5,6 +5,9 @@ layer runs. :func:`capture_activations` records outputs of named layers and
 always removes its hooks, even when the forward pass fails;
 :func:`forward_until` uses the same idea to *stop* the forward pass as soon as
 the layers it needs have run, so no compute is spent on the rest of the network.
+Images may live anywhere (e.g. on the CPU, as :func:`load_image` returns them):
+they are moved to the model's device and dtype; the activations stay on the
+model's device, in its dtype.
 Taught in notebook 01 (hooks) and used by notebook 03 (gradient ascent).
 """
 
@@ -38,13 +41,19 @@ def capture_activations(model: nn.Module, layers: str | Sequence[str]) -> Iterat
     ...     model(image)
     >>> acts["Mixed_6c"].shape
 
-    The dict holds the latest output of each layer. Hooks are removed on exit.
+    The dict holds the latest output of each layer, on the model's device and
+    in its dtype. Calling the model inside the block works with images from any
+    device: a :class:`DreamModel` moves them itself; for a plain ``nn.Module`` a
+    pre-hook moves them to its device and floating dtype (differentiably, so a
+    CPU leaf tensor still gets its gradient). Hooks are removed on exit.
     Taught in notebook 01.
     """
     dm, names = _resolve(model, layers)
     acts: dict[str, torch.Tensor] = {}
     handles = []
     try:
+        if dm is not model:  # a plain module: the caller calls it directly, so move its inputs on the way in
+            handles.append(model.register_forward_pre_hook(lambda _m, args: to_model(dm, args)))
         for name in names:
             def hook(_module, _inputs, output, name=name):
                 acts[name] = output
@@ -54,6 +63,13 @@ def capture_activations(model: nn.Module, layers: str | Sequence[str]) -> Iterat
     finally:
         for h in handles:
             h.remove()
+
+
+def to_model(dm: DreamModel, args: tuple) -> tuple:
+    """Floating tensors in ``args`` moved (differentiably) to ``dm``'s device and dtype; the rest unchanged."""
+    device, dtype = dm.device, dm.dtype
+    return tuple(a.to(device=device, dtype=dtype) if isinstance(a, torch.Tensor) and a.is_floating_point() else a
+                 for a in args)
 
 
 class _Stop(Exception):
@@ -66,6 +82,9 @@ def forward_until(model: nn.Module, images: torch.Tensor, layers: str | Sequence
     Once the last needed layer has produced its output, a hook raises an
     exception that ends the forward pass: later layers never run. ``"output"``
     asks for the network's final output (the whole forward runs).
+    ``images`` may be on any device and in any floating dtype: they are moved
+    (differentiably) to the model's; the returned activations stay on the
+    model's device, in its dtype.
     Taught in notebook 01.
     """
     dm, names = _resolve(model, layers)

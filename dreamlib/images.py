@@ -135,16 +135,18 @@ def pil_to_tensor(img: Image.Image) -> torch.Tensor:
 def tensor_to_pil(image: torch.Tensor) -> Image.Image:
     """Float tensor (1, 3, H, W) or (3, H, W) in [0, 1] -> RGB PIL image (values are clamped).
 
+    The tensor may be on any device (a GPU) and in any dtype (float64, float16,
+    bfloat16): it is brought to the CPU as float32 first.
     Taught in notebook 02.
     """
-    image = image.detach()
     if image.dim() == 4:
         if image.shape[0] != 1:
             raise DreamError(f"expected one image, got a batch of {image.shape[0]}")
         image = image[0]
     if image.dim() != 3 or image.shape[0] != 3:
         raise DreamError(f"expected an image tensor of shape (1, 3, H, W), got {tuple(image.shape)}")
-    arr = (image.float().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255.0 + 0.5).astype(np.uint8)
+    image = image.detach().cpu().float()
+    arr = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
     return Image.fromarray(arr, "RGB")
 
 
@@ -229,7 +231,8 @@ def save_image(image: torch.Tensor, path: str | os.PathLike, *, source: str | os
 
     The file is written to a temporary name next to ``path`` and renamed into
     place, so a crash never leaves half a file. Refuses to overwrite ``source``
-    or any file :func:`load_image` read. Returns the path written.
+    or any file :func:`load_image` read. ``image`` may be on any device and in any
+    dtype (see :func:`tensor_to_pil`). Returns the path written.
     Taught in notebook 02.
     """
     path = Path(path).expanduser()

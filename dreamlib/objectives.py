@@ -150,17 +150,20 @@ def guide(model, guide_image, layer: str) -> Objective:
     For each position of the dreamed image's ``layer`` output, find the guide
     feature vector that matches best (largest dot product) and push the
     activation toward it. ``guide_image``: a (1, 3, H, W) tensor in [0, 1] or
-    anything :func:`load_image` accepts. Taught in notebook 08.
+    anything :func:`load_image` accepts, on any device (the model moves it to
+    its own device and dtype; the guide features stay on the model's device).
+    Taught in notebook 08.
     """
     dm = as_dream_model(model)
     if not isinstance(guide_image, torch.Tensor):
         guide_image = load_image(guide_image)
     with torch.no_grad():
-        feats = activation(forward_until(dm, guide_image.to(dm.device).float(), layer), layer)[0]
-    bank = feats.flatten(1)  # (C, M): one column per guide position
+        feats = activation(forward_until(dm, guide_image, layer), layer)[0]
+    guide_bank = feats.flatten(1)  # (C, M): one column per guide position
 
     def fn(a: Activations) -> torch.Tensor:
         x = activation(a, layer).flatten(2)  # (B, C, N)
+        bank = guide_bank.to(x.device)  # no copy unless the model moved since the guide was made
         if x.shape[1] != bank.shape[0]:
             raise DreamError(f"guide features have {bank.shape[0]} channels but {layer} has {x.shape[1]}")
         with torch.no_grad():

@@ -35,7 +35,7 @@ class StepInfo:
     step: int  # within the octave, from 0
     steps: int
     score: float  # objective value before this step
-    image: torch.Tensor  # the current octave's image, (1, 3, h, w) in [0, 1]
+    image: torch.Tensor  # the current octave's image, (1, 3, h, w) in [0, 1], on the model's device
 
 
 def octave_sizes(
@@ -123,7 +123,9 @@ def dream(
     ``device=None`` keeps the model where it is, otherwise it is moved there.
     ``tile`` (pixels) computes gradients tile by tile for big images: memory then
     depends on the tile size, not the image size (notebook 08).
-    Returns a tensor in [0, 1] of the input's size, on the input's device.
+    The image is moved to the model's device once and every step runs there (the
+    model casts it to its own dtype, e.g. float64 or bfloat16, on the way in).
+    Returns a float32 tensor in [0, 1] of the input's size, on the input's device.
     Taught in notebook 04 (octaves); the step itself in notebook 03.
     """
     check_settings(octaves=octaves, octave_scale=octave_scale, steps=steps, lr=lr, jitter=jitter)

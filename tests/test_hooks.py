@@ -22,6 +22,17 @@ def test_capture_removes_hooks_when_forward_fails(tiny):
     assert count_hooks(tiny) == 0
 
 
+def test_capture_on_a_plain_module_moves_its_input_and_cleans_up(tiny, image):
+    """Inside the block a plain module takes images of another dtype (a pre-hook casts them); it is removed after."""
+    model = tiny.double()
+    with capture_activations(model, "2") as acts:
+        model(image)  # float32 image, float64 model
+    assert acts["2"].dtype == torch.float64
+    assert count_hooks(model) == 0 and not any(m._forward_pre_hooks for m in model.modules())
+    with pytest.raises(RuntimeError):
+        model(image)  # outside the block it is plain torch again
+
+
 def test_capture_unknown_layer_lists_valid_names(tiny):
     with pytest.raises(dreamlib.DreamError, match=r"unknown layer 'nope'.*valid layers: 0, 1, 2"):
         with capture_activations(tiny, "nope"):
