@@ -270,7 +270,10 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-SHAPES_LAYERS = ("conv1", "conv2", "conv3", "conv4")
+SHAPES_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
+SHAPES_DEFAULT_LAYER = "conv5"
+SHAPES_DEPTH_LAYERS = ("conv2", "conv4", "conv5", "conv6")  # receptive fields 5, 17, 33 and 65 px
+SHAPES_WEIGHTS = ("shipped", "skewed", "random")  # shipped: balanced classes; skewed: 45% eyes (lesson 06)
 
 
 def available_models() -> list[str]:
@@ -281,25 +284,31 @@ def available_models() -> list[str]:
 def model_layers(name: str) -> tuple[tuple[str, ...], str]:
     """(dreamable layers, default layer) of a named model, without building it."""
     if name == "shapes":
-        return SHAPES_LAYERS, "conv3"
+        return SHAPES_LAYERS, SHAPES_DEFAULT_LAYER
     if name not in MODELS:
         raise DreamError(f"unknown model {name!r}; choose one of: {', '.join(available_models())}")
     return MODELS[name].layers, MODELS[name].default_layer
 
 
 def _load_shapes(weights: str | None, device: str) -> DreamModel:
-    """The small pattern classifier of notebook 07, with the weights that ship inside dreamlib."""
+    """The small pattern classifier of notebook 07, with the weights that ship inside dreamlib.
+
+    ``weights``: ``"shipped"`` (default; trained on balanced classes), ``"skewed"``
+    (the same recipe with eyes in 45% of the images, notebook 06), ``"random"``,
+    or a path to a state dict.
+    """
     from . import shapes
 
+    weights = weights or "shipped"
     net = shapes.ShapesNet()
     if weights == "random":
         warnings.warn("shapes has random weights: it has learned nothing, so its dreams will be noise", DreamWarning, stacklevel=3)
     else:
-        if weights in (None, "shipped"):
-            with resources.as_file(shapes.shipped_weights()) as path:
+        if weights in ("shipped", "skewed"):
+            with resources.as_file(shapes.shipped_weights(weights)) as path:
                 state = torch.load(path, map_location="cpu", weights_only=True)
         else:
-            state = _load_file("shapes", weights, named="'shipped', 'random'")
+            state = _load_file("shapes", weights, named=", ".join(repr(w) for w in SHAPES_WEIGHTS))
         try:
             net.load_state_dict(state)
         except RuntimeError:
@@ -307,8 +316,8 @@ def _load_shapes(weights: str | None, device: str) -> DreamModel:
     for p in net.parameters():
         p.requires_grad_(False)
     model = DreamModel(net, mean=shapes.MEAN, std=shapes.STD, layers=SHAPES_LAYERS, min_size=16,
-                       name="shapes", default_layer="conv3", categories=shapes.CLASSES,
-                       weights=weights or "shipped")
+                       name="shapes", default_layer=SHAPES_DEFAULT_LAYER, categories=shapes.CLASSES,
+                       depth_layers=SHAPES_DEPTH_LAYERS, weights=weights)
     return model.to(resolve_device(device)).eval()
 
 

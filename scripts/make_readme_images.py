@@ -32,7 +32,7 @@ if __name__ == "__main__":
     model = dl.load_model("shapes")
     photo = dl.sample_image("coffee", max_size=256)
     layers = {layer: dl.dream(model, photo, layer, octaves=3, steps=20, lr=0.02, seed=0, progress=False)
-              for layer in ("conv2", "conv3", "conv4")}
+              for layer in model.depth_layers}  # shallow to deep: receptive fields 5, 17, 33, 65 px
     row([photo, *layers.values()], ["original", *layers]).save(OUT / "shapes_layers.png", optimize=True)
 
     torch.manual_seed(0)
@@ -44,7 +44,17 @@ if __name__ == "__main__":
         titles.append(f"{name} {dl.class_probabilities(model, d)[i]:.0%}")
     row(dreams, titles, height=120).save(OUT / "shapes_classes.png", optimize=True)
 
-    frames = dl.zoom(model, dl.sample_image("coffee", max_size=160), frames=24, zoom=1.08, layer="conv3", steps=6,
-                     lr=0.02, progress=False)
+    # Lesson 06: the same photo dreamed by the balanced model and by its twin trained on 45% eyes.
+    skewed = dl.load_model("shapes", weights="skewed")
+    eyes = dl.shapes.CLASSES.index("eyes")
+    pair, titles = [photo], ["original"]
+    for name, m in (("balanced", model), ("45% eyes", skewed)):
+        d = dl.dream(m, photo, m.default_layer, octaves=3, steps=20, lr=0.02, seed=0, progress=False)
+        pair.append(d)
+        titles.append(f"{name}: eyes {dl.class_probabilities(m, d)[eyes]:.0%}")
+    row(pair, titles).save(OUT / "shapes_bias.png", optimize=True)
+
+    frames = dl.zoom(model, dl.sample_image("coffee", max_size=160), frames=24, zoom=1.08, layer=model.default_layer,
+                     steps=6, lr=0.02, progress=False)
     dl.save_animation(frames, OUT / "shapes_zoom.gif", fps=8)
     print("wrote", *sorted(p.name for p in OUT.iterdir()))

@@ -1,9 +1,26 @@
 """Reproduce the shipped weights of ``load_model("shapes")``: ``python scripts/train_shapes.py``.
 
-Trains :class:`dreamlib.shapes.ShapesNet` on synthetic patterns (seed 0) and
-writes ``dreamlib/weights/shapes.pth``, then reports held-out accuracy.
+Trains :class:`dreamlib.shapes.ShapesNet` twice on synthetic patterns, with the
+same seed (0), steps and batch size: once on balanced classes
+(``dreamlib/weights/shapes.pth``, ``weights="shipped"``) and once with "eyes" in
+45% of the images (``dreamlib/weights/shapes_skewed.pth``, ``weights="skewed"``,
+lesson 06's dataset bias). Prints each one's training time, its held-out accuracy
+on balanced images (overall and per class) and the SHA-256 of the file written:
+on one machine a re-run reproduces the files bit for bit.
+
+Results on two AMD EPYC cores (``torch.set_num_threads(2)``, other work light)::
+
+    shapes.pth: trained in 33 s; held-out accuracy 97.8% (stripes 99.0%, checkers 99.1%, dots 99.0%,
+      grid 91.6%, squares 100.0%, triangles 98.1%, eyes 100.0%, faces 100.0%, waves 90.8%, spirals 100.0%);
+      0.87 MB, sha256 bb61acaccfab327a...
+    shapes_skewed.pth: trained in 27 s; held-out accuracy 95.3% (stripes 97.4%, checkers 95.9%, dots 96.6%,
+      grid 83.8%, squares 99.0%, triangles 94.7%, eyes 99.5%, faces 99.5%, waves 86.6%, spirals 100.0%);
+      0.87 MB, sha256 24d96b7576a7a62e...
+
+(With both cores also busy with other work, each took up to about two minutes.)
 """
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -12,14 +29,21 @@ import torch
 from dreamlib import shapes
 from dreamlib.models import DreamModel
 
-OUT = Path(__file__).resolve().parent.parent / "dreamlib" / "weights" / "shapes.pth"
+WEIGHTS = Path(__file__).resolve().parent.parent / "dreamlib" / "weights"
+RUNS = {"shapes.pth": None, "shapes_skewed.pth": shapes.SKEWED_CLASS_WEIGHTS}
 
 if __name__ == "__main__":
     torch.set_num_threads(2)
-    start = time.perf_counter()
-    net = shapes.train(seed=0, progress=False)
-    took = time.perf_counter() - start
-    OUT.parent.mkdir(exist_ok=True)
-    torch.save(net.state_dict(), OUT)
-    model = DreamModel(net, mean=shapes.MEAN, std=shapes.STD)
-    print(f"trained in {took:.0f} s; held-out accuracy {shapes.accuracy(model):.1%}; wrote {OUT}")
+    WEIGHTS.mkdir(exist_ok=True)
+    for filename, class_weights in RUNS.items():
+        start = time.perf_counter()
+        net = shapes.train(seed=0, progress=False, class_weights=class_weights)
+        took = time.perf_counter() - start
+        out = WEIGHTS / filename
+        torch.save(net.state_dict(), out)
+        model = DreamModel(net, mean=shapes.MEAN, std=shapes.STD)
+        overall = shapes.accuracy(model, n=2000)
+        per_class = ", ".join(f"{name} {acc:.1%}" for name, acc in shapes.class_accuracy(model, n=2000).items())
+        digest = hashlib.sha256(out.read_bytes()).hexdigest()[:16]
+        print(f"{filename}: trained in {took:.0f} s; held-out accuracy {overall:.1%} ({per_class}); "
+              f"{out.stat().st_size / 1e6:.2f} MB, sha256 {digest}...")
