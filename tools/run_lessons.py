@@ -27,7 +27,18 @@ def _text(cell: dict) -> str:
                    and o.get("name") == "stdout")
 
 
-def run(path: Path, workdir: Path, compare: bool, timeout: int) -> tuple[float, list[str]]:
+def update(path: Path, committed: dict, executed) -> None:
+    """Write the executed text of every ``nbval-check-output`` cell into the committed notebook."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import notebooks as nbtool
+
+    for old, new in zip(committed["cells"], executed.cells):
+        if old["cell_type"] == "code" and TAG in old.get("metadata", {}).get("tags", []):
+            old["outputs"] = [{"name": "stdout", "output_type": "stream", "text": _text(new)}] if _text(new) else []
+    path.write_text(json.dumps(nbtool.strip(committed), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def run(path: Path, workdir: Path, compare: bool, timeout: int, write: bool = False) -> tuple[float, list[str]]:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -44,7 +55,9 @@ def run(path: Path, workdir: Path, compare: bool, timeout: int) -> tuple[float, 
     except CellExecutionError as exc:
         problems.append(str(exc).strip().splitlines()[-1])
     seconds = time.perf_counter() - start
-    if compare and not problems:
+    if write and not problems:
+        update(path, committed, nb)
+    elif compare and not problems:
         for i, (old, new) in enumerate(zip(committed["cells"], nb.cells)):
             if old["cell_type"] == "code" and TAG in old.get("metadata", {}).get("tags", []) and old.get("outputs"):
                 if _text(old) != _text(new):
@@ -56,6 +69,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lessons", nargs="*", help="lesson numbers or names (default: all)")
     parser.add_argument("--compare", action="store_true", help="compare nbval-check-output cells with the committed text")
+    parser.add_argument("--update", action="store_true",
+                        help="write the new text of the nbval-check-output cells into the committed lessons")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     args = parser.parse_args(argv)
     paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -66,7 +81,7 @@ def main(argv: list[str]) -> int:
         work = Path(tmp) / "notebooks"
         shutil.copytree(ROOT / "notebooks", work)
         for path in paths:
-            seconds, problems = run(path, work, args.compare, args.timeout)
+            seconds, problems = run(path, work, args.compare, args.timeout, args.update)
             print(f"{path.stem:28s} {seconds:7.1f} s  {'ok' if not problems else 'FAILED'}", flush=True)
             for p in problems:
                 print(f"    {p}", flush=True)
