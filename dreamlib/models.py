@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
-from .config import WEIGHTS_ENV, default_weights
+from .config import OFFLINE_ENV, WEIGHTS_ENV, default_weights, offline_mode
 from .device import resolve_device
 from .errors import DreamError, DreamWarning, WeightsUnavailableError
 
@@ -340,7 +340,8 @@ def fetch_imagenet_weights(name: str, url: str) -> dict:
     try:
         # Can we reach the server at all? Offline this fails in seconds, before torch.hub announces a download.
         parts = urlparse(url)
-        socket.create_connection((parts.hostname, parts.port or 443), timeout=DOWNLOAD_TIMEOUT_S).close()
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        socket.create_connection((parts.hostname, port), timeout=DOWNLOAD_TIMEOUT_S).close()
         return torch.hub.load_state_dict_from_url(url, map_location="cpu", progress=True, check_hash=True)
     except Exception as exc:  # no network, URLError, HTTPError, timeouts, hash mismatch...
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -380,26 +381,31 @@ def load_model(
     Never falls back from imagenet to random: a failed download raises an error
     that names the URL and the cache file to place. ``"shapes"`` is the small
     pattern classifier of notebook 07: its weights ship with dreamlib (``"shipped"``,
-    the default; ``$DREAMLIB_WEIGHTS`` does not apply to it).
+    the default, or ``"skewed"``, its twin trained with eyes over-represented, for
+    notebook 06; ``$DREAMLIB_WEIGHTS`` does not apply to it).
 
     ``fallback`` (e.g. ``"shapes"``): when no weights were chosen (neither
     ``weights=`` nor ``$DREAMLIB_WEIGHTS``) and the ImageNet weights can be
     neither found in the cache nor downloaded, print one line saying so and
     return this model instead. The lessons use it so that they run in a
     classroom without internet on a *trained* network; an explicit
-    ``weights="imagenet"`` never falls back. Taught in notebook 01.
+    ``weights="imagenet"`` never falls back. ``$DREAMLIB_OFFLINE=1`` takes the
+    fallback at once (``make test`` sets it). Taught in notebook 01.
     """
     if fallback is not None and weights is None and not os.environ.get(WEIGHTS_ENV, "").strip() and name in MODELS:
         if fallback not in available_models():
             raise DreamError(f"unknown fallback model {fallback!r}; choose one of: {', '.join(available_models())}")
-        try:
-            return load_model(name, "imagenet", device)
-        except WeightsUnavailableError:
-            cached = weights_cache_path(MODELS[name].weights().url)
-            print(f"note: no ImageNet weights for {name} here (not in {cached.parent}, and the download failed); "
-                  f"continuing on the trained '{fallback}' model that ships with dreamlib (README: offline use)",
-                  file=sys.stderr)
-            return load_model(fallback, device=device)
+        if offline_mode():
+            reason = f"{OFFLINE_ENV} is set"
+        else:
+            try:
+                return load_model(name, "imagenet", device)
+            except WeightsUnavailableError:
+                cached = weights_cache_path(MODELS[name].weights().url)
+                reason = f"not in {cached.parent}, and the download failed"
+        print(f"note: no ImageNet weights for {name} ({reason}); continuing on the trained '{fallback}' model "
+              f"that ships with dreamlib (README: offline use)", file=sys.stderr)
+        return load_model(fallback, device=device)
     if name == "shapes":
         return _load_shapes(weights, device)
     if name not in MODELS:

@@ -114,7 +114,7 @@ def test_end_to_end_in_a_real_process(photo, tmp_path):
     "extra, message",
     [
         (["--layer", "conv2", "--channel", "99"], "error: channel 99 is out of range for conv2 (valid: 0..31)"),
-        (["--class", "6"], "error: class 6 is out of range for shapes (valid: 0..5)"),
+        (["--class", "10"], "error: class 10 is out of range for shapes (valid: 0..9)"),
         (["--guide", "missing.png"], "error: no such image file: missing.png"),
         (["--class", "1", "--channel", "2"], "error: argument --channel: not allowed with argument --class"),
         (["--tile", "4"], "error: tile must be a whole number of pixels >= 16 for shapes, got 4"),

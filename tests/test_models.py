@@ -138,3 +138,67 @@ def test_device_and_precision_choices():
         dreamlib.resolve_precision("fp8", cpu)
     with pytest.raises(dreamlib.DreamError, match="use auto, cpu"):
         dreamlib.resolve_device("tpu")
+
+
+def _unreachable_googlenet(tmp_path, monkeypatch):
+    """An empty TORCH_HOME and a download address where nothing listens: what an offline classroom sees."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    real = MODELS["googlenet"].weights()
+    fake = SimpleNamespace(url="http://127.0.0.1:9/models/googlenet-1378be20.pth", meta=real.meta)
+    monkeypatch.setitem(MODELS, "googlenet", dataclasses.replace(MODELS["googlenet"], weights=lambda: fake))
+
+
+def test_fallback_announces_itself_in_one_line_and_gives_the_trained_model(tmp_path, monkeypatch, capsys):
+    _unreachable_googlenet(tmp_path, monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", dreamlib.DreamWarning)  # no random weights anywhere on this path
+        model = dreamlib.load_model("googlenet", device="cpu", fallback="shapes")
+    assert (model.name, model.weights) == ("shapes", "shipped")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "googlenet" in err and "'shapes'" in err and str(tmp_path) in err
+    assert dreamlib.shapes.accuracy(model, n=120) > 0.8  # trained, not random
+
+
+def test_explicit_weights_never_fall_back(tmp_path, monkeypatch):
+    _unreachable_googlenet(tmp_path, monkeypatch)
+    with pytest.raises(dreamlib.WeightsUnavailableError):
+        dreamlib.load_model("googlenet", weights="imagenet", device="cpu", fallback="shapes")
+    monkeypatch.setenv("DREAMLIB_WEIGHTS", "imagenet")  # chosen through the environment: also explicit
+    with pytest.raises(dreamlib.WeightsUnavailableError):
+        dreamlib.load_model("googlenet", device="cpu", fallback="shapes")
+
+
+def test_fallback_uses_cached_imagenet_weights_when_present(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cached = weights_cache_path(MODELS["googlenet"].weights().url)
+    cached.parent.mkdir(parents=True)
+    torch.save(torchvision.models.googlenet(weights=None, aux_logits=True, init_weights=True).state_dict(), cached)
+    model = dreamlib.load_model("googlenet", device="cpu", fallback="shapes")
+    assert (model.name, model.weights) == ("googlenet", "imagenet")
+    assert capsys.readouterr().err == ""
+
+
+def test_offline_switch_takes_the_fallback_without_touching_cache_or_network(monkeypatch, capsys):
+    monkeypatch.setenv("DREAMLIB_OFFLINE", "1")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("DREAMLIB_OFFLINE=1 must not look for ImageNet weights")
+
+    monkeypatch.setattr(dreamlib.models, "fetch_imagenet_weights", no_network)
+    model = dreamlib.load_model("inception_v3", device="cpu", fallback="shapes")
+    assert model.name == "shapes" and "DREAMLIB_OFFLINE" in capsys.readouterr().err
+    with pytest.raises(dreamlib.DreamError, match="unknown fallback model 'nope'"):
+        dreamlib.load_model("inception_v3", device="cpu", fallback="nope")
+
+
+def test_model_on_a_meta_device_reports_it():
+    model = dreamlib.load_model("shapes", device="cpu").to("meta")
+    assert model.device.type == "meta"
+
+
+@pytest.mark.parametrize("name", ["inception_v3", "googlenet", "vgg16", "resnet50"])
+def test_depth_layers_are_real_layers_shallow_to_deep(name):
+    spec = MODELS[name]
+    assert len(spec.depth_layers) == 4
+    positions = [spec.layers.index(layer) for layer in spec.depth_layers]
+    assert positions == sorted(positions) and len(set(positions)) == 4
