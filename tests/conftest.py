@@ -13,9 +13,9 @@ import dreamlib
 
 @pytest.fixture(autouse=True)
 def _no_env_leaks(monkeypatch):
-    """Tests choose their weights explicitly; CI's DREAMLIB_WEIGHTS/QUICK must not change them."""
-    monkeypatch.delenv("DREAMLIB_WEIGHTS", raising=False)
-    monkeypatch.delenv("DREAMLIB_QUICK", raising=False)
+    """Tests choose their weights explicitly; DREAMLIB_WEIGHTS/QUICK/OFFLINE (make test sets OFFLINE) must not change them."""
+    for name in ("DREAMLIB_WEIGHTS", "DREAMLIB_QUICK", "DREAMLIB_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def edge_model(orientation: str = "vertical") -> nn.Sequential:
