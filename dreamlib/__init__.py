@@ -6,8 +6,9 @@ Each function's docstring names the notebook that teaches it:
 - 02 preprocessing:    :func:`load_image`, :func:`save_image`, :func:`sample_image`, :class:`DreamModel`
 - 03 gradient ascent:  :func:`normalize_gradient`, :func:`ascent_step`, :func:`layer_mean`
 - 04 octaves:          :func:`octave_sizes`, :func:`dream`
-- 05 layer comparison: :func:`compare_layers`, :func:`show_grid`
-- 06 why dogs:         :func:`top_classes`, :func:`dog_probability`, :func:`class_logit`
+- 05 layer comparison: :func:`compare_layers`, :func:`show_grid`, :func:`receptive_field`, :func:`receptive_field_size`
+- 06 why dogs:         :func:`top_classes`, :func:`dog_probability`, :func:`class_logit`,
+                       :func:`dreamlib.shapes.class_share`, ``load_model("shapes", weights="skewed")``
 - 07 your own dreamer: :mod:`dreamlib.shapes`, ``load_model("shapes")``
 - 08 beyond:           :func:`channel`, :func:`neuron`, :func:`guide`, ``dream(tile=...)``, :func:`zoom`
 
