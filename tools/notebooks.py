@@ -45,6 +45,7 @@ import matplotlib.pyplot as plt
 import dreamlib as dl
 
 torch.manual_seed(0)
+torch.backends.cudnn.deterministic = True   # on a GPU too, the same inputs give the same results (lessons compare runs)
 # Quick mode (DREAMLIB_QUICK=1, for slow laptops) shrinks images and step counts; the lesson is the same.
 print("dreamlib", dl.__version__, "| quick mode:", dl.quick_mode(), "| device:", dl.resolve_device("auto"))"""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -53,7 +54,7 @@ def run(path: Path, workdir: Path, compare: bool, timeout: int, write: bool = Fa
     try:
         NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
     except CellExecutionError as exc:
-        problems.append(str(exc).strip().splitlines()[-1])
+        problems.append(re.sub(r"\x1b\[[0-9;]*m", "", str(exc).strip().splitlines()[-1]))  # no terminal colours
     seconds = time.perf_counter() - start
     if write and not problems:
         update(path, committed, nb)
