@@ -45,6 +45,12 @@ def normalize_gradient(grad: torch.Tensor) -> torch.Tensor:
     return (work / torch.where(scale > 0, scale, torch.ones_like(scale))).to(grad.dtype)
 
 
+def _on_model(images: torch.Tensor, dm: DreamModel) -> torch.Tensor:
+    """``images`` detached, as floats, on the model's device (no copy when they are already there)."""
+    images = images.detach()
+    return (images if images.is_floating_point() else images.float()).to(dm.device)
+
+
 def random_shift(jitter: int, rng: random.Random) -> tuple[int, int]:
     """A random (dy, dx) offset in [-jitter, jitter] for the roll. Taught in notebook 03."""
     if jitter <= 0:
@@ -100,8 +106,7 @@ def tiled_gradient(
     come back on ``images``' device. Taught in notebook 08.
     """
     dm = as_dream_model(model)
-    work = images.detach()
-    work = (work if work.is_floating_point() else work.float()).to(dm.device)
+    work = _on_model(images, dm)
     h, w = work.shape[-2:]
     grad = torch.empty_like(work)
     score = work.new_zeros(work.shape[0], dtype=torch.float32)
@@ -137,8 +142,7 @@ def ascent_step(
     dm = as_dream_model(model)
     rng = rng or random.Random()
     out_device = image.device
-    image = image.detach()
-    image = (image if image.is_floating_point() else image.float()).to(dm.device)
+    image = _on_model(image, dm)
     dy, dx = random_shift(jitter, rng)
     tiled = tile is not None and max(image.shape[-2:]) > tile
     if tiled:

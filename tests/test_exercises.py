@@ -173,7 +173,7 @@ def _rf(start=1, late_jump=False, strides=True):
 @pytest.mark.parametrize("what, layers", scales.RECEPTIVE_STACKS)
 def test_receptive_field_formula_matches_a_real_network(what, layers):
     """Build the stack with all-ones weights; one output unit's gradient covers exactly its receptive field."""
-    expected = scales._receptive_field(layers)
+    expected = dl.receptive_field_size(layers)
     net = nn.Sequential(*[nn.Conv2d(1, 1, k, s, bias=False) for k, s in layers])
     for conv in net:
         nn.init.ones_(conv.weight)
@@ -185,7 +185,7 @@ def test_receptive_field_formula_matches_a_real_network(what, layers):
 
 
 def test_inception_stem_receptive_field_is_31_pixels():
-    assert scales._receptive_field(scales.INCEPTION_STEM) == 31
+    assert dl.receptive_field_size(scales.INCEPTION_STEM) == 31
 
 
 # Lesson 08: a hand-written objective

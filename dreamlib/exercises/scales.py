@@ -13,6 +13,7 @@ from ..images import resize
 from ..models import as_dream_model
 from ..objectives import layer_mean
 from ..octaves import octave_sizes
+from ..receptive import receptive_field_size
 from ._shared import _call, _close, _probe_net, _report
 
 
@@ -115,16 +116,12 @@ def check_activation_shapes(fn: Callable) -> bool:
     return _report("activation_shapes", None if got == expected else f"gave {got}, expected {expected}")
 
 
-def _receptive_field(layers: Sequence[tuple[int, int]], mistake: str | None = None) -> int:
-    """Side in pixels of the patch one output unit sees; ``mistake="late_jump"`` multiplies the stride in first."""
-    r, j = 1, 1  # one input pixel sees itself; neighbouring units are j pixels apart
+def _late_jump_field(layers: Sequence[tuple[int, int]]) -> int:
+    """The usual mistake: the jump multiplied by the stride *before* the layer's kernel is added."""
+    r, j = 1, 1
     for k, s in layers:
-        if mistake == "late_jump":
-            j *= s
-            r += (k - 1) * j
-        else:
-            r += (k - 1) * j
-            j *= s
+        j *= s
+        r += (k - 1) * j
     return r
 
 
@@ -154,12 +151,12 @@ def check_receptive_field(fn: Callable) -> bool:
             return _report(name, problem)
         if isinstance(got, bool) or not isinstance(got, numbers.Real):
             return _report(name, f"returned a {type(got).__name__}, expected a number of pixels")
-        expected = _receptive_field(layers)
+        expected = receptive_field_size(layers)
         if got == expected:
             continue
         no_strides = 1 + sum(k - 1 for k, _ in layers)
         said = f"for {what} {layers} gave {got}, expected {expected}"
-        if got == _receptive_field(layers, "late_jump"):
+        if got == _late_jump_field(layers):
             hint = ("you multiplied the jump by the stride too early: a layer's kernel spreads over the jump of "
                     "the layers *before* it, so first `r += (k - 1) * j`, then `j *= s`")
         elif any(s != 1 for _, s in layers) and got in (no_strides, no_strides - 1, sum(k for k, _ in layers)):
