@@ -15,33 +15,68 @@ Each function's docstring names the notebook that teaches it:
 Exercise checkers for every notebook are in :mod:`dreamlib.exercises`.
 """
 
-from . import exercises, shapes
-from .animate import save_animation, zoom, zoom_in
-from .ascent import ascent_step, image_gradient, normalize_gradient, random_shift, tile_spans, tiled_gradient
-from .classes import DOG_CLASSES, class_probabilities, dog_probability, top_classes
-from .compare import compare_layers, per_image_layers, show_grid
-from .config import pick, quick_mode
-from .device import resolve_device, resolve_precision
-from .errors import DreamError, DreamWarning, ImageLoadError, WeightsUnavailableError
-from .hooks import capture_activations, count_hooks, forward_until
-from .images import list_samples, load_image, resize, sample_image, sample_image_path, save_image, tensor_to_pil
-from .models import DreamModel, as_dream_model, available_models, load_model, weights_cache_path
-from .objectives import Objective, as_objective, channel, class_logit, guide, layer_l2, layer_mean, layers_sum, neuron
-from .octaves import StepInfo, check_settings, dream, octave_sizes
-from .receptive import receptive_field, receptive_field_size
+from typing import TYPE_CHECKING
+
+# Names are imported on first use (PEP 562), so ``import dreamlib`` and the CLI's start-up are
+# instant and torch loads only when something needs it; ``from dreamlib import dream`` works as usual.
+_EXPORTS = {
+    "animate": ["save_animation", "zoom", "zoom_in"],
+    "ascent": ["ascent_step", "image_gradient", "normalize_gradient", "random_shift", "tile_spans", "tiled_gradient"],
+    "cache": ["weights_cache_path"],
+    "classes": ["DOG_CLASSES", "class_probabilities", "dog_probability", "top_classes"],
+    "compare": ["compare_layers", "per_image_layers", "show_grid"],
+    "config": ["pick", "quick_mode"],
+    "device": ["resolve_device", "resolve_precision"],
+    "errors": ["DreamError", "DreamWarning", "ImageLoadError", "NonFiniteError", "WeightsUnavailableError"],
+    "hooks": ["capture_activations", "count_hooks", "forward_until"],
+    "images": ["list_samples", "load_image", "resize", "sample_image", "sample_image_path", "save_image",
+               "tensor_to_pil"],
+    "models": ["DreamModel", "as_dream_model", "available_models", "load_model"],
+    "objectives": ["Objective", "as_objective", "channel", "class_logit", "guide", "layer_l2", "layer_mean",
+                   "layers_sum", "neuron"],
+    "octaves": ["StepInfo", "check_settings", "dream", "octave_sizes"],
+    "receptive": ["receptive_field", "receptive_field_size"],
+}
+_SUBMODULES = ["exercises", "shapes"]
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "as_objective", "compare_layers", "guide", "per_image_layers", "save_animation", "show_grid", "tile_spans",
-    "tiled_gradient", "zoom", "zoom_in", "shapes",
-    "DOG_CLASSES", "class_probabilities", "dog_probability", "exercises", "top_classes",
-    "DreamError", "DreamModel", "DreamWarning", "ImageLoadError", "Objective", "StepInfo",
-    "WeightsUnavailableError", "as_dream_model", "ascent_step", "available_models", "capture_activations",
-    "channel", "check_settings", "class_logit", "count_hooks", "dream", "forward_until", "image_gradient",
-    "layer_l2", "layer_mean", "layers_sum", "list_samples", "load_image", "load_model", "neuron",
-    "normalize_gradient", "octave_sizes", "pick", "quick_mode", "random_shift", "resize", "resolve_device",
-    "resolve_precision", "sample_image", "sample_image_path", "save_image", "tensor_to_pil",
-    "weights_cache_path",
-    "receptive_field", "receptive_field_size",
-]
+__all__ = sorted([*_WHERE, *_SUBMODULES])
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'dreamlib' has no attribute {name!r}")
+    globals()[name] = value  # the next access is a plain lookup
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from . import exercises, shapes
+    from .animate import save_animation, zoom, zoom_in
+    from .ascent import ascent_step, image_gradient, normalize_gradient, random_shift, tile_spans, tiled_gradient
+    from .cache import weights_cache_path
+    from .classes import DOG_CLASSES, class_probabilities, dog_probability, top_classes
+    from .compare import compare_layers, per_image_layers, show_grid
+    from .config import pick, quick_mode
+    from .device import resolve_device, resolve_precision
+    from .errors import DreamError, DreamWarning, ImageLoadError, NonFiniteError, WeightsUnavailableError
+    from .hooks import capture_activations, count_hooks, forward_until
+    from .images import (list_samples, load_image, resize, sample_image, sample_image_path, save_image,
+                         tensor_to_pil)
+    from .models import DreamModel, as_dream_model, available_models, load_model
+    from .objectives import (Objective, as_objective, channel, class_logit, guide, layer_l2, layer_mean,
+                             layers_sum, neuron)
+    from .octaves import StepInfo, check_settings, dream, octave_sizes
+    from .receptive import receptive_field, receptive_field_size

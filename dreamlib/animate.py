@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -34,7 +35,7 @@ def check_zoom(frames: int, zoom: float) -> None:
     """Validate zoom settings with one-line errors (the CLI calls this before loading anything). Notebook 08."""
     if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
         raise DreamError(f"frames must be a whole number >= 1, got {frames!r}")
-    if not zoom >= 1.0:
+    if isinstance(zoom, bool) or not isinstance(zoom, (int, float)) or not 1.0 <= zoom < math.inf:
         raise DreamError(f"zoom must be a number >= 1 (1.05 = 5% closer per frame), got {zoom!r}")
 
 
@@ -93,6 +94,8 @@ def save_animation(frames: Sequence[torch.Tensor], path: str | os.PathLike, fps:
     Frames may be on any device and in any dtype (see :func:`tensor_to_pil`). Taught in notebook 08.
     """
     path = check_animation_path(path)
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps) or not 0 < fps <= 1000:
+        raise DreamError(f"fps must be a number of frames per second in (0, 1000], got {fps!r}")
     suffix = path.suffix.lower()
     if not frames:
         raise DreamError("no frames to save")

@@ -2,19 +2,38 @@
 
 Every user error prints one line ``error: ...`` on stderr and exits with status 2:
 no traceback, and no output file is written unless the dream succeeded.
+Interruptions are clean too: Ctrl-C (from the first instant: torch is imported
+only inside :func:`main`) and SIGTERM print one line and leave no temporary file;
+a closed or full standard output (``dreamlib layers | head``) is not an error story.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import DreamError
-from .images import SAVE_FORMATS
-from .models import available_models, model_layers
+
+# Heavy imports (torch, torchvision) happen inside the commands, after main() has set up
+# its handlers, so an early Ctrl-C is still one clean line.
+SAVE_FORMATS = (".png", ".jpg", ".jpeg")
+
+
+def available_models() -> list[str]:
+    from .models import available_models as names
+
+    return names()
+
+
+def model_layers(name: str):
+    from .models import model_layers as layers
+
+    return layers(name)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,7 +62,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fallback", metavar="MODEL",
                    help="if no --weights are given and the ImageNet weights cannot be had (offline), "
                         "say so and use this model instead, e.g. shapes")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] | mps | xpu (the GPUs where present)")
     p.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
     p.add_argument("--tile", type=int, help="compute gradients in tiles of this many pixels (big images)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -101,7 +120,11 @@ def _prepare(args: argparse.Namespace, formats) -> tuple:
     from .objectives import channel, class_logit, guide
     from .octaves import check_settings
 
+    from .device import resolve_device
+    from .images import check_file_name
+
     check_settings(octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps, lr=args.lr, jitter=args.jitter)
+    resolve_device(args.device, allow_meta=False)  # a device this machine lacks -> error before any work
     if args.size < 1:
         raise DreamError(f"size must be a whole number >= 1, got {args.size}")
     layers, default = model_layers(args.model)
@@ -111,6 +134,7 @@ def _prepare(args: argparse.Namespace, formats) -> tuple:
     if layer not in layers:
         raise DreamError(f"unknown layer {layer!r} for {args.model}; valid layers: {', '.join(layers)}")
     out = _check_output(args.output, args.input, formats)
+    check_file_name(out)
     image = load_image(args.input, max_size=args.size)
     model = load_model(args.model, weights=args.weights, device=args.device, fallback=args.fallback)
     if model.name != args.model:  # the fallback model was loaded
@@ -170,7 +194,8 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 def _cmd_weights(args: argparse.Namespace) -> int:
     """For instructors: check (and fill) the weights cache before a workshop without internet."""
-    from .models import MODELS, fetch_imagenet_weights, weights_cache_path
+    from .cache import cache_status, fetch_imagenet_weights, weights_cache_path
+    from .models import MODELS
 
     names = args.model or sorted(MODELS)
     for name in names:
@@ -179,9 +204,13 @@ def _cmd_weights(args: argparse.Namespace) -> int:
     for name in names:
         url = MODELS[name].weights().url
         path = weights_cache_path(url)
-        if args.download and not path.is_file():
+        status = cache_status(url)
+        if args.download and status != "cached":
+            if status == "damaged":
+                path.unlink()  # only with --download: replace a damaged copy with a fresh one
             fetch_imagenet_weights(name, url)
-        print(f"{name:13s} {'cached ' if path.is_file() else 'missing'} {path}  <- {url}")
+            status = cache_status(url)
+        print(f"{name:13s} {status:7s} {path}  <- {url}")
     return 0
 
 
@@ -189,20 +218,84 @@ def _warn_one_line(message, category, filename, lineno, file=None, line=None) ->
     print(f"warning: {message}", file=sys.stderr)
 
 
+class Terminated(BaseException):
+    """SIGTERM/SIGHUP as an exception, so every ``finally`` and temp-file cleanup runs before we exit."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated(signum)
+
+
+@contextmanager
+def _handled_signals():
+    """SIGTERM (and SIGHUP) raise :class:`Terminated` while the CLI runs; the old handlers come back afterwards."""
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {}
+    try:
+        for n in names:
+            previous[n] = signal.signal(getattr(signal, n), _raise_terminated)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+    try:
+        yield
+    finally:
+        for n, handler in previous.items():
+            signal.signal(getattr(signal, n), handler)
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's final flush cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _run(argv: list[str] | None) -> int:
+    with warnings.catch_warnings():  # restored on exit: in-process callers keep their own warning display
+        warnings.showwarning = _warn_one_line
+        args = build_parser().parse_args(argv)
+        commands = {"dream": _cmd_dream, "zoom": _cmd_zoom, "layers": _cmd_layers, "weights": _cmd_weights}
+        code = commands[args.command](args)
+        sys.stdout.flush()  # a closed or full stdout fails here, inside our handlers, not at exit
+        return code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m dreamlib`` and the ``dreamlib`` script."""
     try:
-        with warnings.catch_warnings():  # restored on exit: in-process callers keep their own warning display
-            warnings.showwarning = _warn_one_line
-            args = build_parser().parse_args(argv)
-            commands = {"dream": _cmd_dream, "zoom": _cmd_zoom, "layers": _cmd_layers, "weights": _cmd_weights}
-            return commands[args.command](args)
+        with _handled_signals():
+            return _run(argv)
+    except BrokenPipeError:  # `dreamlib layers | head`: the reader has what it wanted
+        _silence_stdout()
+        return 141  # what a shell reports for a command stopped by SIGPIPE
     except DreamError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # the disk filled up, a file vanished mid-run...: still one line, no traceback
-        print(f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
+        where = exc.filename or ("standard output" if _stdout_failed() else None)
+        if where == "standard output":
+            _silence_stdout()
+        print(f"error: {exc.strerror or exc}{f': {where}' if where else ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        name = signal.Signals(exc.signum).name
+        print(f"error: stopped by {name}", file=sys.stderr)
+        return 128 + exc.signum
+
+
+def _stdout_failed() -> bool:
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False

@@ -19,8 +19,13 @@ from .errors import DreamError
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` picks cuda, then mps, then cpu; anything else is passed to ``torch.device``.
+VALID_DEVICES = "use auto, cpu, cuda, cuda:N, mps or xpu (the last three where this machine has them)"
+
+
+def resolve_device(device: str | torch.device = "auto", allow_meta: bool = True) -> torch.device:
+    """``"auto"`` picks cuda, then mps, then cpu; others are checked to exist here (one-line errors).
+
+    ``allow_meta=False`` (the CLI) refuses the data-less ``meta`` device that tests use.
 
     Taught in notebook 03.
     """
@@ -35,10 +40,26 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         return torch.device("cpu")
     try:
         dev = torch.device(device)
-    except RuntimeError:
-        raise DreamError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise DreamError("device 'cuda' was asked for but no CUDA GPU is available; use --device cpu or auto")
+    except (RuntimeError, TypeError, ValueError):
+        raise DreamError(f"unknown device {device!r}; {VALID_DEVICES}") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DreamError(f"device {device!r} was asked for but no CUDA GPU is available; use cpu or auto")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise DreamError(f"device {device!r} does not exist: this machine has {torch.cuda.device_count()} "
+                             f"CUDA GPU(s), cuda:0..cuda:{torch.cuda.device_count() - 1}")
+    elif dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise DreamError(f"device {device!r} was asked for but this machine has no Apple GPU (MPS); use cpu or auto")
+    elif dev.type == "xpu":
+        xpu = getattr(torch, "xpu", None)
+        if xpu is None or not xpu.is_available():
+            raise DreamError(f"device {device!r} was asked for but this machine has no Intel GPU (XPU); use cpu or auto")
+    elif dev.type == "meta" and not allow_meta:
+        raise DreamError("device 'meta' holds no data, so nothing can be dreamed on it; use auto, cpu, cuda or mps")
+    elif dev.type not in ("cpu", "meta"):
+        raise DreamError(f"unsupported device {device!r}; {VALID_DEVICES}")
     return dev
 
 

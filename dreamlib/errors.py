@@ -18,5 +18,9 @@ class ImageLoadError(DreamError):
     """An image could not be read, fetched or decoded."""
 
 
+class NonFiniteError(DreamError):
+    """A dream produced NaN or infinite values (a network or setting that blows up); never returned silently."""
+
+
 class DreamWarning(UserWarning):
     """A warning about something that still works but may surprise you (random weights, fewer octaves)."""

@@ -10,59 +10,25 @@ from __future__ import annotations
 
 import io
 import os
+import signal
+import struct
+import zlib
 import tempfile
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import urlparse
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .download import MAX_DOWNLOAD_BYTES, fetch_url, redact  # noqa: F401 - fetch_url is public here too
 from .errors import DreamError, ImageLoadError
 
-MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
-DOWNLOAD_TIMEOUT_S = 15.0
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 _loaded_paths: set[str] = set()  # files load_image read: save_image refuses to overwrite them
-
-
-def fetch_url(url: str, timeout: float | None = None, max_bytes: int | None = None) -> bytes:
-    """Download an image over http(s) with a timeout, a size cap and a content-type check.
-
-    Defaults: ``DOWNLOAD_TIMEOUT_S`` seconds and ``MAX_DOWNLOAD_BYTES`` bytes.
-    """
-    import requests
-
-    timeout = DOWNLOAD_TIMEOUT_S if timeout is None else timeout
-    max_bytes = MAX_DOWNLOAD_BYTES if max_bytes is None else max_bytes
-
-    scheme = urlparse(url).scheme.lower()
-    if scheme not in ("http", "https"):
-        raise ImageLoadError(f"unsupported URL scheme {scheme!r} in {url}; only http and https are allowed")
-    try:
-        with requests.get(url, stream=True, timeout=timeout, headers={"User-Agent": "dreamlib"}) as r:
-            if r.status_code != 200:
-                raise ImageLoadError(f"could not fetch {url}: HTTP {r.status_code}")
-            ctype = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            if not ctype.startswith("image/"):
-                raise ImageLoadError(f"{url} is not an image (Content-Type {ctype or 'missing'})")
-            size = int(r.headers.get("Content-Length") or 0)
-            if size > max_bytes:
-                raise ImageLoadError(f"{url} is too large ({size} bytes; the limit is {max_bytes})")
-            data = bytearray()
-            for chunk in r.iter_content(64 * 1024):
-                data += chunk
-                if len(data) > max_bytes:
-                    raise ImageLoadError(f"{url} is too large (over {max_bytes} bytes)")
-            return bytes(data)
-    except requests.Timeout:
-        raise ImageLoadError(f"timed out after {timeout:g} s fetching {url}") from None
-    except requests.RequestException as exc:
-        raise ImageLoadError(f"could not fetch {url}: {type(exc).__name__}") from None
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -91,22 +57,65 @@ def to_rgb(img: Image.Image) -> Image.Image:
         raise ImageLoadError(f"cannot convert image mode {img.mode} to RGB: {exc}") from None
 
 
+RANGE_SLACK = 0.01  # float pixels may stray this far outside [0, 1] (rounding, resampling) and are clamped
+
+
+def check_float_range(low: float, high: float, finite: bool = True) -> None:
+    """The one rule for float images, arrays and tensors alike: finite values in [0, 1].
+
+    A little overshoot from rounding or resampling (``RANGE_SLACK``) is clamped;
+    anything further out is another convention (0..255, or ImageNet-normalised)
+    and is refused with a hint instead of being silently clamped to white or black.
+    """
+    if not finite:
+        raise ImageLoadError("the image holds NaN or infinite values; every pixel must be a number in [0, 1]")
+    if low < -RANGE_SLACK or high > 1 + RANGE_SLACK:
+        hint = ("divide by 255 first" if high > 2 and low >= -RANGE_SLACK
+                else "pass the image before normalisation: dreamlib models normalise for themselves" if low < 0
+                else "clamp it with .clamp(0, 1) first")
+        raise ImageLoadError(f"float images must hold values in [0, 1], got {low:.4g}..{high:.4g}; {hint}")
+
+
 def _from_array(arr: np.ndarray) -> Image.Image:
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (3, 4)):
         raise ImageLoadError(f"expected an array of shape (H, W), (H, W, 3) or (H, W, 4), got {arr.shape}")
+    if arr.size == 0:
+        raise ImageLoadError(f"the array holds no pixels (shape {arr.shape})")
     if arr.dtype == np.uint8:
         scaled = arr
     elif arr.dtype == np.uint16:
         scaled = (arr.astype(np.float64) / 257.0 + 0.5).astype(np.uint8)
     elif np.issubdtype(arr.dtype, np.floating):
-        if arr.size and (np.nanmin(arr) < 0 or np.nanmax(arr) > 1):
-            raise ImageLoadError("float arrays must hold values in [0, 1]")
-        scaled = (np.nan_to_num(arr) * 255.0 + 0.5).astype(np.uint8)
+        finite = bool(np.isfinite(arr).all())
+        check_float_range(float(np.min(arr)) if finite else 0.0, float(np.max(arr)) if finite else 0.0, finite)
+        scaled = (np.clip(arr, 0, 1) * 255.0 + 0.5).astype(np.uint8)
     else:
         raise ImageLoadError(f"unsupported array dtype {arr.dtype}; use uint8, uint16 or float in [0, 1]")
     return to_rgb(Image.fromarray(scaled))
+
+
+def tensor_values(t: torch.Tensor) -> torch.Tensor:
+    """Pixel values of an image tensor as floats in [0, 1], whatever its dtype.
+
+    ``uint8`` (what ``torchvision.io.read_image`` returns) is divided by 255 and
+    ``uint16`` by 65535; floats must already be in [0, 1] (see
+    :func:`check_float_range`); other integer types and ``bool`` are refused.
+    Taught in notebook 02.
+    """
+    if t.dtype == torch.uint8:
+        return t.float() / 255.0
+    if t.dtype == getattr(torch, "uint16", None):
+        return t.float() / 65535.0
+    if not t.is_floating_point():
+        raise ImageLoadError(f"unsupported image tensor dtype {t.dtype}; use uint8 (0..255), uint16 or float in [0, 1]")
+    if t.numel() == 0:
+        raise ImageLoadError(f"the image tensor holds no pixels (shape {tuple(t.shape)})")
+    if t.device.type != "meta":  # a meta tensor (tests standing in for a GPU) has no values to check
+        finite = bool(torch.isfinite(t).all())
+        check_float_range(float(t.min()) if finite else 0.0, float(t.max()) if finite else 0.0, finite)
+    return t.float().clamp(0, 1)
 
 
 def _open(source) -> Image.Image:
@@ -117,7 +126,10 @@ def _open(source) -> Image.Image:
     if isinstance(source, (str, Path)):
         text = str(source)
         if "://" in text:
-            return Image.open(io.BytesIO(fetch_url(text)))
+            data = fetch_url(text)
+            if data.lstrip()[:1] == b"<" and b"<html" in data[:2048].lower():
+                raise ImageLoadError(f"{redact(text)} is a web page, not an image; use the address of the image itself")
+            return Image.open(io.BytesIO(data))
         path = Path(text).expanduser()
         if not path.is_file():
             raise ImageLoadError(f"no such image file: {text}")
@@ -162,11 +174,12 @@ def load_image(source, max_size: int | None = 512) -> torch.Tensor:
     if max_size is not None and max_size < 1:
         raise DreamError(f"max_size must be a positive number of pixels, got {max_size}")
     if isinstance(source, torch.Tensor):
-        t = source.detach().float()
+        t = source.detach()
         t = t.unsqueeze(0) if t.dim() == 3 else t
         if t.dim() != 4 or t.shape[:2] != (1, 3):
             raise ImageLoadError(f"expected a tensor of shape (3, H, W) or (1, 3, H, W), got {tuple(source.shape)}")
-        return resize_to_max(t.clamp(0, 1).clone(), max_size)
+        return resize_to_max(tensor_values(t).clone(), max_size)
+    name = redact(str(source)) if isinstance(source, (str, Path)) else type(source).__name__
     try:
         img = _open(source)
         if max_size is not None and img.format == "JPEG":
@@ -174,12 +187,19 @@ def load_image(source, max_size: int | None = 512) -> torch.Tensor:
         img = ImageOps.exif_transpose(img)
         img = to_rgb(img)
         img.load()
+    except DreamError:
+        raise
     except Image.DecompressionBombError:
-        raise ImageLoadError(f"{source} has too many pixels to open safely (Pillow's limit is {Image.MAX_IMAGE_PIXELS})") from None
+        raise ImageLoadError(f"{name} has too many pixels to open safely (Pillow's limit is {Image.MAX_IMAGE_PIXELS})") from None
     except UnidentifiedImageError:
-        raise ImageLoadError(f"{source} is not an image PIL can read (PNG, JPEG, GIF, BMP, TIFF, WebP, ...)") from None
-    except OSError as exc:
-        raise ImageLoadError(f"could not read image {source}: {exc}") from None
+        raise ImageLoadError(f"{name} is not an image PIL can read (PNG, JPEG, GIF, BMP, TIFF, WebP, ...)") from None
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, struct.error, zlib.error, MemoryError) as exc:
+        # A damaged or crafted file: Pillow's decoders raise all of these (e.g. ValueError for a
+        # compressed PNG text or colour-profile chunk that inflates past Pillow's safety limit).
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ImageLoadError(f"could not read image {name}: {detail}") from None
+    if min(img.size) < 1:
+        raise ImageLoadError(f"{name} has no pixels ({img.width}x{img.height})")
     if max_size is not None and max(img.size) > max_size:
         scale = max_size / max(img.size)
         size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
@@ -207,23 +227,67 @@ def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=shrinking)
 
 
+_SIGNALS = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
+
+
+@contextmanager
+def _signals_held():
+    """Hold SIGINT/SIGTERM back for a few instructions, so no signal lands between creating a file and guarding it."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: nothing to hold
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a held signal is delivered here, inside the caller's guard
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[str]:
-    """A temporary file name next to ``path``: renamed onto ``path`` if the block succeeds, removed if not."""
+    """A temporary file name next to ``path``: renamed onto ``path`` if the block succeeds, removed if not.
+
+    The temporary name is short (``.dreamlib-XXXXXXXX.tmp<suffix>``), so any name that is legal for
+    ``path`` works. It is removed on every exception, ``KeyboardInterrupt`` and ``SystemExit``
+    included (the CLI turns SIGTERM into ``SystemExit``); signals are held back while it is created.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     except OSError as exc:
         raise DreamError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
-    os.close(fd)
+    tmp = None
     try:
+        with _signals_held():
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=".dreamlib-", suffix=".tmp" + path.suffix, dir=path.parent)
+            except OSError as exc:
+                raise DreamError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
+            os.close(fd)
         yield tmp
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if tmp is not None:
+            with _signals_held():
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
         raise
+
+
+def check_file_name(path: Path) -> None:
+    """Refuse a file name longer than the file system allows, before any work is done."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    try:
+        limit = os.pathconf(parent, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        limit = 255
+    if len(os.fsencode(path.name)) > limit:
+        raise DreamError(f"the file name {path.name[:40]}... is {len(os.fsencode(path.name))} bytes long; "
+                         f"this file system allows at most {limit}")
 
 
 def save_image(image: torch.Tensor, path: str | os.PathLike, *, source: str | os.PathLike | None = None) -> Path:
@@ -239,6 +303,7 @@ def save_image(image: torch.Tensor, path: str | os.PathLike, *, source: str | os
     fmt = SAVE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise DreamError(f"cannot save {path.name!r}: use a .png, .jpg or .jpeg file name")
+    check_file_name(path)
     real = os.path.realpath(path)
     if real in _loaded_paths or (source is not None and real == os.path.realpath(source)):
         raise DreamError(f"refusing to overwrite the input image {path}; choose another output name")

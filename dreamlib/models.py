@@ -9,18 +9,17 @@ classifiers the lessons use; :func:`as_dream_model` wraps any ``nn.Module``.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import warnings
 from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
-from urllib.parse import urlparse
 
 import torch
 from torch import nn
 
+from .cache import CorruptWeightsError, fetch_imagenet_weights, load_state_file, weights_cache_path
 from .config import OFFLINE_ENV, WEIGHTS_ENV, default_weights, offline_mode
 from .device import resolve_device
 from .errors import DreamError, DreamWarning, WeightsUnavailableError
@@ -31,7 +30,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # torchvision reaches that with ``transform_input=True``; we normalise directly.
 INCEPTION_MEAN = (0.5, 0.5, 0.5)
 INCEPTION_STD = (0.5, 0.5, 0.5)
-DOWNLOAD_TIMEOUT_S = 30.0  # per connection attempt and per read while downloading weights
 
 
 def short_list(names: Sequence[str], limit: int = 40) -> str:
@@ -308,7 +306,7 @@ def _load_shapes(weights: str | None, device: str) -> DreamModel:
             with resources.as_file(shapes.shipped_weights(weights)) as path:
                 state = torch.load(path, map_location="cpu", weights_only=True)
         else:
-            state = _load_file("shapes", weights, named=", ".join(repr(w) for w in SHAPES_WEIGHTS))
+            state = load_state_file("shapes", weights, named=", ".join(repr(w) for w in SHAPES_WEIGHTS))
         try:
             net.load_state_dict(state)
         except RuntimeError:
@@ -319,55 +317,6 @@ def _load_shapes(weights: str | None, device: str) -> DreamModel:
                        name="shapes", default_layer=SHAPES_DEFAULT_LAYER, categories=shapes.CLASSES,
                        depth_layers=SHAPES_DEPTH_LAYERS, weights=weights)
     return model.to(resolve_device(device)).eval()
-
-
-def weights_cache_path(url: str) -> Path:
-    """Where torch hub keeps (and looks for) the file at ``url``: ``$TORCH_HOME/hub/checkpoints/<file>``.
-
-    Taught in notebook 02.
-    """
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
-
-
-def fetch_imagenet_weights(name: str, url: str) -> dict:
-    """The state dict at ``url`` from the torch-hub cache, downloading it first if it is not there."""
-    path = weights_cache_path(url)
-    if path.is_file():
-        # Already cached (downloaded earlier or placed by an instructor): no network.
-        return torch.load(path, map_location="cpu", weights_only=True)
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # torch.hub sets none: a network that drops packets would hang
-    try:
-        # Can we reach the server at all? Offline this fails in seconds, before torch.hub announces a download.
-        parts = urlparse(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        socket.create_connection((parts.hostname, port), timeout=DOWNLOAD_TIMEOUT_S).close()
-        return torch.hub.load_state_dict_from_url(url, map_location="cpu", progress=True, check_hash=True)
-    except Exception as exc:  # no network, URLError, HTTPError, timeouts, hash mismatch...
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise WeightsUnavailableError(
-            f"could not download ImageNet weights for {name} from {url} ({reason}). "
-            f"Offline options: place that file at {path} (set TORCH_HOME to use another cache), "
-            f"pass weights='path/to/file.pth', or use weights='random' / {WEIGHTS_ENV}=random "
-            f"(dreams will be noise)"
-        ) from None
-    finally:
-        socket.setdefaulttimeout(previous)
-
-
-def _load_file(name: str, path: str, named: str = "'imagenet', 'random'") -> dict:
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise DreamError(f"weights {path!r} for {name} are neither {named} nor an existing .pth file")
-    try:
-        state = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise WeightsUnavailableError(f"could not read weights file {p}: {str(exc).splitlines()[0]}") from None
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise WeightsUnavailableError(f"weights file {p} does not hold a state dict for {name}")
-    return state
 
 
 def load_model(
@@ -400,6 +349,8 @@ def load_model(
         else:
             try:
                 return load_model(name, "imagenet", device)
+            except CorruptWeightsError as exc:
+                reason = str(exc)
             except WeightsUnavailableError:
                 cached = weights_cache_path(MODELS[name].weights().url)
                 reason = f"not in {cached.parent}, and the download failed"
@@ -422,7 +373,7 @@ def load_model(
         net = spec.build(True)
         state = None
     else:
-        state = fetch_imagenet_weights(name, meta.url) if weights == "imagenet" else _load_file(name, weights)
+        state = fetch_imagenet_weights(name, meta.url) if weights == "imagenet" else load_state_file(name, weights)
         net = spec.build(False)
     for head in spec.aux:
         setattr(net, head, None)  # only used in training mode; no need to carry them

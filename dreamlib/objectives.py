@@ -14,7 +14,7 @@ import torch
 
 from .errors import DreamError
 from .hooks import OUTPUT, forward_until
-from .images import load_image
+from .images import load_image, tensor_values
 from .models import as_dream_model
 
 Activations = dict[str, torch.Tensor]
@@ -157,6 +157,12 @@ def guide(model, guide_image, layer: str) -> Objective:
     dm = as_dream_model(model)
     if not isinstance(guide_image, torch.Tensor):
         guide_image = load_image(guide_image)
+    else:
+        guide_image = tensor_values(guide_image.detach().unsqueeze(0) if guide_image.dim() == 3 else guide_image.detach())
+    if min(guide_image.shape[-2:]) < dm.min_size:
+        h, w = guide_image.shape[-2:]
+        raise DreamError(f"the guide image is {w}x{h} px but {dm.name} needs at least {dm.min_size} px per side; "
+                         f"use a larger guide image")
     with torch.no_grad():
         feats = activation(forward_until(dm, guide_image, layer), layer)[0]
     guide_bank = feats.flatten(1)  # (C, M): one column per guide position

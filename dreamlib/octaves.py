@@ -9,6 +9,7 @@ Taught in notebook 04 (octaves).
 
 from __future__ import annotations
 
+import math
 import random
 import warnings
 from dataclasses import dataclass
@@ -20,8 +21,8 @@ from tqdm.auto import tqdm
 from .ascent import ascent_step
 from .hooks import OUTPUT, forward_until
 from .device import resolve_device, resolve_precision
-from .errors import DreamError, DreamWarning
-from .images import load_image, resize
+from .errors import DreamError, DreamWarning, NonFiniteError
+from .images import load_image, resize, tensor_values
 from .models import DreamModel, as_dream_model
 from .objectives import Objective, as_objective
 
@@ -67,14 +68,17 @@ def octave_sizes(
     return sizes[::-1]
 
 
+MAX_JITTER = 4096  # pixels; a roll wraps around, so a larger jitter only repeats the same offsets
+
+
 def check_settings(**settings) -> None:
     """Validate dream settings with one-line errors that name the valid range. Taught in notebook 04."""
     rules = {
-        "octaves": (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1"),
+        "octaves": (lambda v: isinstance(v, int) and 1 <= v <= 100, "a whole number in 1..100"),
         "steps": (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1"),
-        "octave_scale": (lambda v: v > 1, "a number > 1"),
-        "lr": (lambda v: v > 0, "a number > 0"),
-        "jitter": (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0"),
+        "octave_scale": (lambda v: 1 < v <= 100, "a number > 1 and <= 100"),
+        "lr": (lambda v: 0 < v < math.inf, "a finite number > 0"),
+        "jitter": (lambda v: isinstance(v, int) and 0 <= v <= MAX_JITTER, f"a whole number in 0..{MAX_JITTER}"),
     }
     for key, value in settings.items():
         ok, valid = rules[key]
@@ -83,14 +87,59 @@ def check_settings(**settings) -> None:
 
 
 def as_batch(image) -> torch.Tensor:
-    """A (N, 3, H, W) float tensor from a tensor ((3, H, W) gains a batch axis) or anything load_image reads."""
+    """A (N, 3, H, W) float tensor in [0, 1] from a tensor ((3, H, W) gains a batch axis) or anything load_image reads.
+
+    uint8 tensors are scaled by 1/255; float values outside [0, 1], NaN and inf are refused
+    (see :func:`dreamlib.images.tensor_values`).
+    """
     if not isinstance(image, torch.Tensor):
         return load_image(image, max_size=None)
     if image.dim() == 3:
         image = image.unsqueeze(0)
     if image.dim() != 4 or image.shape[1] != 3:
         raise DreamError(f"expected an image tensor of shape (1, 3, H, W), got {tuple(image.shape)}")
-    return image.detach().float()
+    return tensor_values(image.detach())
+
+
+COMMON_SIZES = (28, 32, 64, 96, 112, 128, 224, 227, 256, 299, 384, 512)
+
+
+def probe_model(dm: DreamModel, image: torch.Tensor, objective: Objective) -> None:
+    """One cheap forward pass, so bad indices and sizes fail before any work.
+
+    When the network itself fails at this image size (a fixed-size network: a
+    ``Linear`` layer after ``flatten``), try the usual input sizes and name the
+    one it accepts. Other errors from inside a user's network are theirs to explain
+    and pass through unchanged.
+    """
+    with torch.no_grad():
+        try:
+            objective(forward_until(dm, image, objective.layers))
+        except RuntimeError as exc:
+            h, w = image.shape[-2:]
+            for size in COMMON_SIZES:
+                if (size, size) == (h, w):
+                    continue
+                try:
+                    objective(forward_until(dm, image.new_zeros(1, 3, size, size), objective.layers))
+                except Exception:  # noqa: BLE001 - just not this size
+                    continue
+                raise DreamError(
+                    f"{dm.name} fails on a {w}x{h} image but works at {size}x{size}: it looks like a fixed-size "
+                    f"network; dream at that size with octaves=1 (resize the image to {size}x{size}) "
+                    f"[{str(exc).splitlines()[0][:120]}]"
+                ) from None
+            raise
+
+
+def check_finite(image: torch.Tensor, where: str) -> torch.Tensor:
+    """Refuse to go on with NaN or infinite pixels: say where they appeared and what usually helps."""
+    if image.device.type != "meta" and not bool(torch.isfinite(image).all()):
+        raise NonFiniteError(
+            f"the dream became NaN or infinite {where}: the network produced non-finite values or gradients "
+            f"(try precision='fp32', a smaller lr, or check the model on this input)"
+        )
+    return image
 
 
 def dream(
@@ -149,9 +198,8 @@ def dream(
     sizes = octave_sizes(base.shape[2], base.shape[3], octaves, octave_scale, dm.min_size)
     rng = random.Random(seed)
     detail = torch.zeros_like(resize(base, sizes[0]))
-    with torch.no_grad():  # one cheap pass at the smallest size: bad channel/class indices fail before any work
-        probe = detail if tile is None else detail[..., :tile, :tile]  # tiled: what one gradient pass will see
-        objective(forward_until(dm, probe, objective.layers))
+    # one cheap pass at the smallest size: bad channel/class indices and fixed-size networks fail before any work
+    probe_model(dm, detail if tile is None else detail[..., :tile, :tile], objective)  # tiled: what one pass sees
     bar = tqdm(total=len(sizes) * steps, desc="dreaming", disable=not progress, leave=False)
     try:
         for o, size in enumerate(sizes):
@@ -163,6 +211,7 @@ def dream(
                 bar.update(1)
                 if callback is not None:
                     callback(StepInfo(o, len(sizes), s, steps, float(score.sum()), img.detach()))
+            check_finite(img, f"in octave {o + 1} of {len(sizes)}")
             detail = img - octave_base
     finally:
         bar.close()

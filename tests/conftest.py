@@ -73,3 +73,31 @@ def edge_energy(img: torch.Tensor) -> tuple[float, float]:
     """(vertical, horizontal) edge strength: mean |left-right| and |top-bottom| grey-level steps."""
     grey = img.mean(1)
     return (grey[..., :, 1:] - grey[..., :, :-1]).abs().mean().item(), (grey[..., 1:, :] - grey[..., :-1, :]).abs().mean().item()
+
+
+def seed_weights_cache(monkeypatch, tmp_path, name: str, state: dict):
+    """Pre-seed ``$TORCH_HOME`` the way torch hub would: the file named ``<name>-<sha256[:8]>.pth``.
+
+    A state dict we make ourselves cannot have torchvision's hash, so the model's weights URL is
+    pointed at a file name carrying *this* file's hash; the cache check then passes as for a real copy.
+    Returns the cached path.
+    """
+    import dataclasses
+    import hashlib
+    import io
+    from types import SimpleNamespace
+
+    from dreamlib.models import MODELS, weights_cache_path
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    data = buffer.getvalue()
+    real = MODELS[name].weights()
+    fake = SimpleNamespace(url=f"https://download.pytorch.org/models/{name}-{hashlib.sha256(data).hexdigest()[:8]}.pth",
+                           meta=real.meta)
+    monkeypatch.setitem(MODELS, name, dataclasses.replace(MODELS[name], weights=lambda: fake))
+    path = weights_cache_path(fake.url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path

@@ -25,8 +25,8 @@ def _run(capsys, *argv):
     "extra, message",
     [
         (["--steps", "0"], "error: steps must be a whole number >= 1, got 0"),
-        (["--octaves", "-1"], "error: octaves must be a whole number >= 1"),
-        (["--octave-scale", "1"], "error: octave scale must be a number > 1, got 1.0"),
+        (["--octaves", "-1"], "error: octaves must be a whole number in 1..100"),
+        (["--octave-scale", "1"], "error: octave scale must be a number > 1 and <= 100, got 1.0"),
         (["--octave-scale", "big"], "expected a number, got 'big'"),
         (["--model", "alexnet"], "error: unknown model 'alexnet'; choose one of: googlenet, inception_v3, resnet50, shapes, vgg16"),
         (["--layer", "Mixed_9"], "error: unknown layer 'Mixed_9' for inception_v3; valid layers: Conv2d_1a_3x3,"),
@@ -170,14 +170,16 @@ def test_weights_command_shows_the_cache_and_downloads_only_when_asked(capsys, t
 
     from dreamlib.models import MODELS
 
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    cache = tmp_path / "hub" / "checkpoints"
-    cache.mkdir(parents=True)
-    torch.save({}, cache / "googlenet-1378be20.pth")
+    from tests.conftest import seed_weights_cache
+
+    cached = seed_weights_cache(monkeypatch, tmp_path, "googlenet", {})
+    cache = cached.parent
+    (cache / "resnet50-0676ba61.pth").write_bytes(b"half a file")  # a damaged copy under torchvision's name
     code, out, _ = _run(capsys, "weights")
     lines = {line.split()[0]: line for line in out.splitlines()}
     assert code == 0 and set(lines) == {"googlenet", "inception_v3", "resnet50", "vgg16"}
-    assert "cached" in lines["googlenet"] and str(cache / "googlenet-1378be20.pth") in lines["googlenet"]
+    assert lines["googlenet"].split()[1] == "cached" and str(cached) in lines["googlenet"]
+    assert lines["resnet50"].split()[1] == "damaged"
     assert "missing" in lines["vgg16"] and "https://download.pytorch.org/models/vgg16-397923af.pth" in lines["vgg16"]
     real = MODELS["vgg16"].weights()
     fake = SimpleNamespace(url="http://127.0.0.1:9/models/vgg16-397923af.pth", meta=real.meta)

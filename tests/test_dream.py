@@ -69,10 +69,10 @@ def test_size_guard_in_dream_uses_the_models_minimum(inception_random):
     "kw, message",
     [
         (dict(steps=0), "steps must be a whole number >= 1, got 0"),
-        (dict(octaves=0), "octaves must be a whole number >= 1"),
+        (dict(octaves=0), "octaves must be a whole number in 1..100"),
         (dict(octave_scale=1.0), "octave scale must be a number > 1"),
-        (dict(lr=-1.0), "lr must be a number > 0"),
-        (dict(jitter=-2), "jitter must be a whole number >= 0"),
+        (dict(lr=-1.0), "lr must be a finite number > 0"),
+        (dict(jitter=-2), "jitter must be a whole number in 0..4096"),
         (dict(layer="nope"), "unknown layer 'nope'"),
         (dict(precision="fp16"), "unknown precision"),
     ],

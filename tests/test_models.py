@@ -8,6 +8,7 @@ import torchvision
 
 import dreamlib
 from dreamlib.models import MODELS, weights_cache_path
+from tests.conftest import seed_weights_cache
 
 
 def _random(name):
@@ -64,12 +65,9 @@ def test_imagenet_weights_load_from_a_preseeded_torch_home(tmp_path, monkeypatch
     """The real torch-hub path, offline: seed TORCH_HOME with torchvision's file name and load it."""
     torch.manual_seed(0)
     reference = builder(weights=None, aux_logits=True, init_weights=True).eval()
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cached = seed_weights_cache(monkeypatch, tmp_path, name, reference.state_dict())
     url = MODELS[name].weights().url
-    cached = weights_cache_path(url)
-    assert cached == tmp_path / "hub" / "checkpoints" / url.rsplit("/", 1)[1]
-    cached.parent.mkdir(parents=True)
-    torch.save(reference.state_dict(), cached)
+    assert cached == weights_cache_path(url) == tmp_path / "hub" / "checkpoints" / url.rsplit("/", 1)[1]
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", dreamlib.DreamWarning)  # no random-weights warning here
@@ -169,10 +167,8 @@ def test_explicit_weights_never_fall_back(tmp_path, monkeypatch):
 
 
 def test_fallback_uses_cached_imagenet_weights_when_present(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    cached = weights_cache_path(MODELS["googlenet"].weights().url)
-    cached.parent.mkdir(parents=True)
-    torch.save(torchvision.models.googlenet(weights=None, aux_logits=True, init_weights=True).state_dict(), cached)
+    seed_weights_cache(monkeypatch, tmp_path, "googlenet",
+                       torchvision.models.googlenet(weights=None, aux_logits=True, init_weights=True).state_dict())
     model = dreamlib.load_model("googlenet", device="cpu", fallback="shapes")
     assert (model.name, model.weights) == ("googlenet", "imagenet")
     assert capsys.readouterr().err == ""
