@@ -15,7 +15,7 @@ Each function's docstring names the notebook that teaches it:
 Exercise checkers for every notebook are in :mod:`dreamlib.exercises`.
 """
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: start-up stays instant
 
 # Names are imported on first use (PEP 562), so ``import dreamlib`` and the CLI's start-up are
 # instant and torch loads only when something needs it; ``from dreamlib import dream`` works as usual.

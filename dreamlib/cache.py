@@ -118,7 +118,8 @@ def load_state_file(name: str, path: str, named: str = "'imagenet', 'random'") -
     try:
         state = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise WeightsUnavailableError(f"could not read weights file {p}: {str(exc).splitlines()[0]}") from None
+        detail = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WeightsUnavailableError(f"could not read weights file {p}: {detail}") from None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict):

@@ -103,6 +103,9 @@ def _check_output(output: str, input_: str, formats: dict | tuple) -> Path:
     out = Path(output).expanduser()
     if out.suffix.lower() not in formats:
         raise DreamError(f"output {output!r} must end in {', '.join(formats)}")
+    from .images import check_file_name
+
+    check_file_name(out)
     if "://" not in input_ and os.path.realpath(out) == os.path.realpath(input_):
         raise DreamError(f"output {output!r} is the input image; choose another name")
     parent = out.parent
@@ -121,7 +124,6 @@ def _prepare(args: argparse.Namespace, formats) -> tuple:
     from .octaves import check_settings
 
     from .device import resolve_device
-    from .images import check_file_name
 
     check_settings(octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps, lr=args.lr, jitter=args.jitter)
     resolve_device(args.device, allow_meta=False)  # a device this machine lacks -> error before any work
@@ -134,7 +136,6 @@ def _prepare(args: argparse.Namespace, formats) -> tuple:
     if layer not in layers:
         raise DreamError(f"unknown layer {layer!r} for {args.model}; valid layers: {', '.join(layers)}")
     out = _check_output(args.output, args.input, formats)
-    check_file_name(out)
     image = load_image(args.input, max_size=args.size)
     model = load_model(args.model, weights=args.weights, device=args.device, fallback=args.fallback)
     if model.name != args.model:  # the fallback model was loaded
@@ -272,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with _handled_signals():
             return _run(argv)
+    except SystemExit:  # argparse after --help / usage: its output must reach a closed pipe quietly too
+        if _stdout_failed():
+            _silence_stdout()
+        raise
     except BrokenPipeError:  # `dreamlib layers | head`: the reader has what it wanted
         _silence_stdout()
         return 141  # what a shell reports for a command stopped by SIGPIPE
