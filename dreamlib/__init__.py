@@ -30,7 +30,7 @@ from .objectives import Objective, as_objective, channel, class_logit, guide, la
 from .octaves import StepInfo, check_settings, dream, octave_sizes
 from .receptive import receptive_field, receptive_field_size
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one source of the version: pyproject.toml and the CLI read it
 
 __all__ = [
     "as_objective", "compare_layers", "guide", "per_image_layers", "save_animation", "show_grid", "tile_spans",

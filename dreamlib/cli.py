@@ -1,4 +1,4 @@
-"""Command line: ``python -m dreamlib dream|zoom IN -o OUT``, ``layers`` and ``weights``.
+"""Command line: ``dreamlib dream|zoom IN -o OUT``, ``layers``, ``weights`` and ``samples``.
 
 Every user error prints one line ``error: ...`` on stderr and exits with status 2:
 no traceback, and no output file is written unless the dream succeeded.
@@ -7,6 +7,7 @@ no traceback, and no output file is written unless the dream succeeded.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import warnings
@@ -22,6 +23,22 @@ class _Parser(argparse.ArgumentParser):
         raise DreamError(message)
 
 
+class _Help(argparse.HelpFormatter):
+    """``-h`` shows each option's default, except where there is none (None / False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "%(default)" not in text and action.default not in (None, False, argparse.SUPPRESS) and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
+
+def program_name(argv0: str | None = None) -> str:
+    """``dreamlib`` when run as the console script, ``python -m dreamlib`` otherwise (as a module, in tests)."""
+    name = Path(sys.argv[0] if argv0 is None else argv0).name.lower()
+    return "dreamlib" if name in ("dreamlib", "dreamlib.exe", "dreamlib-script.py") else "python -m dreamlib"
+
+
 def _number(text: str) -> float:
     try:
         return float(text)
@@ -31,7 +48,7 @@ def _number(text: str) -> float:
 
 def _common(p: argparse.ArgumentParser) -> None:
     """Options shared by `dream` and `zoom`."""
-    p.add_argument("input", help="image file or http(s) URL")
+    p.add_argument("input", help="image file, http(s) URL or bundled sample:NAME (see `samples`)")
     p.add_argument("--model", default="inception_v3", help=f"one of {', '.join(available_models())}")
     p.add_argument("--layer", help="layer to amplify (default: the model's; see `layers`)")
     p.add_argument("--steps", type=int, default=20, help="steps per octave")
@@ -54,21 +71,26 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m dreamlib", description="DeepDream images from the command line.")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    from . import __version__
+
+    p = _Parser(prog=program_name(), description="DeepDream images from the command line.", formatter_class=_Help)
+    p.add_argument("--version", action="version", version=f"dreamlib {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND",
+                           title="commands (`COMMAND -h` for its options)")
+    sub.add_parser = functools.partial(sub.add_parser, formatter_class=_Help)  # every subcommand shows defaults
 
     d = sub.add_parser("dream", help="dream on an image and write the result")
     _common(d)
     d.add_argument("-o", "--output", required=True, help="output .png / .jpg (never the input)")
-    d.add_argument("--octaves", type=int, default=4)
-    d.add_argument("--octave-scale", type=_number, default=1.4)
+    d.add_argument("--octaves", type=int, default=4, help="how many image scales to dream at, smallest first")
+    d.add_argument("--octave-scale", type=_number, default=1.4, help="size ratio between one octave and the next (> 1)")
 
     z = sub.add_parser("zoom", help="a zoom animation: dream, zoom in, repeat")
     _common(z)
-    z.add_argument("-o", "--output", required=True, help="output .gif (or .mp4 with ffmpeg)")
-    z.add_argument("--frames", type=int, default=30)
+    z.add_argument("-o", "--output", required=True, help="output .gif or .mp4")
+    z.add_argument("--frames", type=int, default=30, help="number of frames")
     z.add_argument("--zoom", type=_number, default=1.05, help="zoom factor per frame (> 1)")
-    z.add_argument("--fps", type=int, default=12)
+    z.add_argument("--fps", type=int, default=12, help="frames per second of the animation")
     z.set_defaults(octaves=1, octave_scale=1.4)
 
     ls = sub.add_parser("layers", help="list the dreamable layers of a model")
@@ -77,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("weights", help="where each model's ImageNet weights are cached; --download fetches missing ones")
     w.add_argument("--model", action="append", help="only this model (repeatable); default: all")
     w.add_argument("--download", action="store_true", help="download the missing files (needs internet)")
+
+    sub.add_parser("samples", help="list the bundled sample images, to use as sample:NAME inputs")
     return p
 
 
@@ -185,6 +209,14 @@ def _cmd_weights(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_samples(args: argparse.Namespace) -> int:
+    from .images import SAMPLE_PREFIX, list_samples, sample_image_path
+
+    for name in list_samples():
+        print(f"{SAMPLE_PREFIX + name:20s} {sample_image_path(name)}")
+    return 0
+
+
 def _warn_one_line(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
@@ -194,8 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():  # restored on exit: in-process callers keep their own warning display
             warnings.showwarning = _warn_one_line
-            args = build_parser().parse_args(argv)
-            commands = {"dream": _cmd_dream, "zoom": _cmd_zoom, "layers": _cmd_layers, "weights": _cmd_weights}
+            parser = build_parser()
+            if not (sys.argv[1:] if argv is None else argv):  # bare `dreamlib`: the usage, not a bare error
+                print(parser.format_help(), end="", file=sys.stderr)
+                return 2
+            args = parser.parse_args(argv)
+            commands = {"dream": _cmd_dream, "zoom": _cmd_zoom, "layers": _cmd_layers, "weights": _cmd_weights,
+                        "samples": _cmd_samples}
             return commands[args.command](args)
     except DreamError as exc:
         print(f"error: {exc}", file=sys.stderr)

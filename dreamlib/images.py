@@ -26,6 +26,7 @@ from .errors import DreamError, ImageLoadError
 
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 DOWNLOAD_TIMEOUT_S = 15.0
+SAMPLE_PREFIX = "sample:"  # load_image("sample:chelsea") and the CLI name the bundled sample images this way
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 _loaded_paths: set[str] = set()  # files load_image read: save_image refuses to overwrite them
 
@@ -118,7 +119,7 @@ def _open(source) -> Image.Image:
         text = str(source)
         if "://" in text:
             return Image.open(io.BytesIO(fetch_url(text)))
-        path = Path(text).expanduser()
+        path = sample_image_path(text[len(SAMPLE_PREFIX):]) if text.startswith(SAMPLE_PREFIX) else Path(text).expanduser()
         if not path.is_file():
             raise ImageLoadError(f"no such image file: {text}")
         _loaded_paths.add(os.path.realpath(path))
@@ -153,7 +154,8 @@ def tensor_to_pil(image: torch.Tensor) -> Image.Image:
 def load_image(source, max_size: int | None = 512) -> torch.Tensor:
     """Load an image as a float tensor (1, 3, H, W) in [0, 1].
 
-    ``source``: a file path, an http(s) URL, a PIL image, a numpy array (uint8,
+    ``source``: a file path, an http(s) URL, a bundled sample named like
+    ``"sample:chelsea"`` (see :func:`list_samples`), a PIL image, a numpy array (uint8,
     uint16 or float in [0, 1]) or a tensor. The EXIF orientation is applied and
     every mode (RGBA, P, L, 1, CMYK, I;16, ...) becomes RGB. If the longer side
     exceeds ``max_size`` the image is shrunk, keeping its aspect ratio (it is
