@@ -12,7 +12,8 @@ Each function's docstring names the notebook that teaches it:
 - 07 your own dreamer: :mod:`dreamlib.shapes`, ``load_model("shapes")``
 - 08 beyond:           :func:`channel`, :func:`neuron`, :func:`guide`, ``dream(tile=...)``, :func:`zoom`
 
-Exercise checkers for every notebook are in :mod:`dreamlib.exercises`.
+Exercise checkers for every notebook are in :mod:`dreamlib.exercises`. Beyond the lessons (building on 04):
+:func:`dream_folder` (whole folders, resumable) and :func:`read_record` (the settings every PNG keeps).
 """
 
 from . import exercises, shapes
@@ -29,6 +30,8 @@ from .models import DreamModel, as_dream_model, available_models, load_model, we
 from .objectives import Objective, as_objective, channel, class_logit, guide, layer_l2, layer_mean, layers_sum, neuron
 from .octaves import StepInfo, check_settings, dream, octave_sizes
 from .receptive import receptive_field, receptive_field_size
+from .batch import dream_folder
+from .metadata import dream_record, read_record, rerun_command
 
 __version__ = "0.1.0"  # the one source of the version: pyproject.toml and the CLI read it
 
@@ -44,4 +47,5 @@ __all__ = [
     "resolve_precision", "sample_image", "sample_image_path", "save_image", "tensor_to_pil",
     "weights_cache_path",
     "receptive_field", "receptive_field_size",
+    "dream_folder", "dream_record", "read_record", "rerun_command",
 ]

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from .errors import DreamError, ImageLoadError
 
@@ -228,14 +228,18 @@ def atomic_path(path: Path) -> Iterator[str]:
         raise
 
 
-def save_image(image: torch.Tensor, path: str | os.PathLike, *, source: str | os.PathLike | None = None) -> Path:
+def save_image(
+    image: torch.Tensor, path: str | os.PathLike, *, source: str | os.PathLike | None = None,
+    text: dict[str, str] | None = None,
+) -> Path:
     """Write ``image`` as PNG or JPEG (chosen by the extension), atomically.
 
     The file is written to a temporary name next to ``path`` and renamed into
     place, so a crash never leaves half a file. Refuses to overwrite ``source``
     or any file :func:`load_image` read. ``image`` may be on any device and in any
-    dtype (see :func:`tensor_to_pil`). Returns the path written.
-    Taught in notebook 02.
+    dtype (see :func:`tensor_to_pil`). ``text``: PNG text chunks to store (the
+    command line stores the dream's settings, see :mod:`dreamlib.metadata`).
+    Returns the path written. Taught in notebook 02.
     """
     path = Path(path).expanduser()
     fmt = SAVE_FORMATS.get(path.suffix.lower())
@@ -246,8 +250,17 @@ def save_image(image: torch.Tensor, path: str | os.PathLike, *, source: str | os
         raise DreamError(f"refusing to overwrite the input image {path}; choose another output name")
     pil = tensor_to_pil(image)
     with atomic_path(path) as tmp:
-        pil.save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+        pil.save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {"pnginfo": _png_info(text)}))
     return path
+
+
+def _png_info(text: dict[str, str] | None) -> PngImagePlugin.PngInfo | None:
+    if not text:
+        return None
+    info = PngImagePlugin.PngInfo()
+    for key, value in text.items():
+        info.add_itxt(key, value)  # iTXt: UTF-8, so any file name survives
+    return info
 
 
 def _samples_dir():
