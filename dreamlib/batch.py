@@ -78,7 +78,7 @@ def dream_folder(
 ) -> FolderReport:
     """Dream every image in ``folder`` into ``out_dir/<name>.png`` with the same ``settings`` (those of :func:`dream`).
 
-    Images are loaded at ``size`` (longest side). Outputs already complete for these settings are skipped;
+    Images are loaded at ``size`` (longest side); ``seed`` defaults to 0. Outputs already complete for these settings are skipped;
     an input that cannot be read is reported (a one-line warning) and the others go on. ``record_extra``
     adds fields to the settings stored in each PNG. Builds on notebook 04.
     """
@@ -90,6 +90,7 @@ def dream_folder(
         raise DreamError(f"the output folder is the input folder {in_dir}; choose another")
     outputs = output_paths(files, target)
     settings.pop("progress", None)
+    settings.setdefault("seed", 0)  # a fixed seed: every output can be re-made, and a re-run recognises its outputs
     report = FolderReport()
     bar = tqdm(files, desc="images", unit="image", disable=not progress)
     for f in bar:

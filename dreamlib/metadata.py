@@ -138,6 +138,8 @@ def rerun_command(record: dict[str, str], output: str = "again.png", program: st
     """The command line that dreams the recorded picture again (same machine and precision: same pixels). Notebook 04."""
     if "input" not in record:
         raise DreamError("the settings do not name their input image, so the picture cannot be re-made")
+    if "seed" not in record:
+        raise DreamError("the picture was dreamed without a seed (random jitter), so it cannot be re-made exactly")
     words = ["dream", record["input"], "-o", output]
     if "objective" in record and not {"channel", "class", "guide"} & set(record):
         raise DreamError(f"objective {record['objective']} was set in Python; the command line cannot re-make it")

@@ -133,3 +133,18 @@ def test_info_needs_a_png_dreamlib_wrote(capsys, tmp_path):
     assert code == 2 and err.strip() == f"error: {plain} carries no dreamlib settings (only PNGs that dreamlib wrote do)"
     code, _, err = _run(capsys, "info", tmp_path / "none.png")
     assert code == 2 and err.strip() == f"error: no such file: {tmp_path / 'none.png'}"
+
+
+def test_the_python_api_records_too_and_refuses_to_promise_what_it_cannot(photos, tmp_path):
+    from dreamlib.metadata import dream_record, rerun_command
+
+    model = dreamlib.load_model("shapes")
+    report = dreamlib.dream_folder(model, photos, tmp_path / "out", size=40, steps=1, octaves=1, progress=False)
+    assert len(report.dreamed) == 3 and not report.skipped
+    assert read_record(tmp_path / "out" / "a.png")["seed"] == "0"  # folders always get a seed: re-made and resumed
+    again = dreamlib.dream_folder(model, photos, tmp_path / "out", size=40, steps=1, octaves=1, progress=False)
+    assert len(again.skipped) == 3 and not again.dreamed
+    with pytest.raises(dreamlib.DreamError, match="without a seed"):
+        rerun_command(dream_record(model, source="sample:chelsea", seed=None))
+    with pytest.raises(dreamlib.DreamError, match="set in Python"):
+        rerun_command(dream_record(model, source="sample:chelsea", seed=1, objective=dreamlib.layer_l2("conv2")))
