@@ -39,8 +39,11 @@ def site(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def served(site):
     """The site over http://127.0.0.1 (as it will be published), for the browser."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a: None
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -88,8 +91,10 @@ def test_instructors_page_has_the_workshop_essentials(site):
 def test_pages_load_in_a_real_browser_with_every_image_and_no_console_error(served, page):
     report = page_report(served + page)
     assert report["broken"] == [] and report["console_errors"] == []
-    if page in ("", "lessons/04_octaves/"):
-        assert report["images"] >= 3
+    if page == "":
+        assert report["images"] >= 3  # the README's pictures
+    if page.startswith("lessons/"):
+        assert report["images"] >= 1  # the executed figures
 
 
 def test_a_broken_link_fails_the_build(tmp_path):
