@@ -8,13 +8,13 @@ STAMP  := $(VENV)/.installed
 DEMO_OUT ?= outputs/demo.png
 DEMO_MODEL ?= inception_v3
 
-.PHONY: demo test test-imagenet test-gpu venv bench strip sync clean
+.PHONY: demo test test-imagenet test-gpu venv bench strip sync clean docs
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -e ".[dev,notebooks]"
+	$(PY) -m pip install --disable-pip-version-check -q -e ".[dev,notebooks,docs]"
 	touch $(STAMP)
 
 # Without internet (and no cached ImageNet weights) the demo says so in one line and dreams
@@ -47,5 +47,9 @@ strip: $(STAMP)
 sync: $(STAMP)
 	$(PY) tools/notebooks.py sync
 
+# The docs site into site/, offline: executes every lesson, then `mkdocs build --strict` (tools/build_docs.py).
+docs: $(STAMP)
+	$(PY) tools/build_docs.py
+
 clean:
-	rm -rf $(VENV) outputs .pytest_cache
+	rm -rf $(VENV) outputs .pytest_cache site build

@@ -12,7 +12,8 @@ Each function's docstring names the notebook that teaches it:
 - 07 your own dreamer: :mod:`dreamlib.shapes`, ``load_model("shapes")``
 - 08 beyond:           :func:`channel`, :func:`neuron`, :func:`guide`, ``dream(tile=...)``, :func:`zoom`
 
-Exercise checkers for every notebook are in :mod:`dreamlib.exercises`.
+Exercise checkers for every notebook are in :mod:`dreamlib.exercises`. Beyond the lessons (building on 04):
+:func:`dream_folder` (whole folders, resumable) and :func:`read_record` (the settings every PNG keeps).
 """
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: start-up stays instant
@@ -21,6 +22,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: start-up
 # instant and torch loads only when something needs it; ``from dreamlib import dream`` works as usual.
 _EXPORTS = {
     "animate": ["save_animation", "zoom", "zoom_in"],
+    "batch": ["dream_folder"],
     "ascent": ["ascent_step", "image_gradient", "normalize_gradient", "random_shift", "tile_spans", "tiled_gradient"],
     "cache": ["weights_cache_path"],
     "classes": ["DOG_CLASSES", "class_probabilities", "dog_probability", "top_classes"],
@@ -31,6 +33,7 @@ _EXPORTS = {
     "hooks": ["capture_activations", "count_hooks", "forward_until"],
     "images": ["list_samples", "load_image", "resize", "sample_image", "sample_image_path", "save_image",
                "tensor_to_pil"],
+    "metadata": ["dream_record", "read_record", "rerun_command"],
     "models": ["DreamModel", "as_dream_model", "available_models", "load_model"],
     "objectives": ["Objective", "as_objective", "channel", "class_logit", "guide", "layer_l2", "layer_mean",
                    "layers_sum", "neuron"],
@@ -40,7 +43,7 @@ _EXPORTS = {
 _SUBMODULES = ["exercises", "shapes"]
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one source of the version: pyproject.toml and the CLI read it
 
 __all__ = sorted([*_WHERE, *_SUBMODULES])
 
@@ -65,6 +68,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from . import exercises, shapes
     from .animate import save_animation, zoom, zoom_in
+    from .batch import dream_folder
+    from .metadata import dream_record, read_record, rerun_command
     from .ascent import ascent_step, image_gradient, normalize_gradient, random_shift, tile_spans, tiled_gradient
     from .cache import weights_cache_path
     from .classes import DOG_CLASSES, class_probabilities, dog_probability, top_classes

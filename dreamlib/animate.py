@@ -1,7 +1,8 @@
 """Zoom animations: dream, zoom in a little, dream again — each frame feeds the next.
 
 :func:`zoom` returns the frames; :func:`save_animation` writes an animated GIF
-(Pillow) or, when ffmpeg is installed, an MP4. Taught in notebook 08.
+(Pillow) or an MP4 (ffmpeg, which the ``imageio-ffmpeg`` dependency installs with
+dreamlib on Linux, macOS and Windows). Taught in notebook 08.
 """
 
 from __future__ import annotations
@@ -39,13 +40,30 @@ def check_zoom(frames: int, zoom: float) -> None:
         raise DreamError(f"zoom must be a number >= 1 (1.05 = 5% closer per frame), got {zoom!r}")
 
 
+def ffmpeg_path() -> str:
+    """The ffmpeg program that writes MP4s: imageio-ffmpeg's own (a pip dependency of dreamlib), else one on the PATH.
+
+    Raises :class:`DreamError` when there is neither. Notebook 08.
+    """
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):  # not installed, or no binary for this platform
+        pass
+    found = shutil.which("ffmpeg")
+    if found is None:
+        raise DreamError("writing .mp4 needs ffmpeg: pip install imageio-ffmpeg (or install ffmpeg), or save a .gif")
+    return found
+
+
 def check_animation_path(path: str | os.PathLike) -> Path:
-    """The animation file to write: a .gif, or an .mp4 when ffmpeg is installed. Notebook 08."""
+    """The animation file to write: a .gif, or an .mp4 when ffmpeg can be found (:func:`ffmpeg_path`). Notebook 08."""
     path = Path(path).expanduser()
     if path.suffix.lower() not in (".gif", ".mp4"):
         raise DreamError(f"cannot save an animation as {path.name!r}: use a .gif or .mp4 file name")
-    if path.suffix.lower() == ".mp4" and shutil.which("ffmpeg") is None:
-        raise DreamError("writing .mp4 needs ffmpeg on the PATH; install it or save a .gif")
+    if path.suffix.lower() == ".mp4":
+        ffmpeg_path()
     return path
 
 
@@ -89,7 +107,7 @@ def zoom(
 
 
 def save_animation(frames: Sequence[torch.Tensor], path: str | os.PathLike, fps: int = 12) -> Path:
-    """Write frames as ``.gif`` (Pillow) or ``.mp4`` (needs ffmpeg), atomically.
+    """Write frames as ``.gif`` (Pillow) or ``.mp4`` (ffmpeg, see :func:`ffmpeg_path`), atomically.
 
     Frames may be on any device and in any dtype (see :func:`tensor_to_pil`). Taught in notebook 08.
     """
@@ -110,7 +128,7 @@ def save_animation(frames: Sequence[torch.Tensor], path: str | os.PathLike, fps:
                     im.save(Path(d) / f"{i:05d}.png")
                 w, h = images[0].size
                 subprocess.run(
-                    ["ffmpeg", "-y", "-loglevel", "error", "-framerate", str(fps), "-i", str(Path(d) / "%05d.png"),
+                    [ffmpeg_path(), "-y", "-loglevel", "error", "-framerate", str(fps), "-i", str(Path(d) / "%05d.png"),
                      "-vf", f"scale={w - w % 2}:{h - h % 2}", "-pix_fmt", "yuv420p", "-c:v", "libx264", tmp],
                     check=True,
                 )

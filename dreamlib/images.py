@@ -22,11 +22,12 @@ from typing import Iterator
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from .download import MAX_DOWNLOAD_BYTES, fetch_url, redact  # noqa: F401 - fetch_url is public here too
 from .errors import DreamError, ImageLoadError
 
+SAMPLE_PREFIX = "sample:"  # load_image("sample:chelsea") and the CLI name the bundled sample images this way
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 _loaded_paths: set[str] = set()  # files load_image read: save_image refuses to overwrite them
 
@@ -130,7 +131,7 @@ def _open(source) -> Image.Image:
             if data.lstrip()[:1] == b"<" and b"<html" in data[:2048].lower():
                 raise ImageLoadError(f"{redact(text)} is a web page, not an image; use the address of the image itself")
             return Image.open(io.BytesIO(data))
-        path = Path(text).expanduser()
+        path = sample_image_path(text[len(SAMPLE_PREFIX):]) if text.startswith(SAMPLE_PREFIX) else Path(text).expanduser()
         if not path.is_file():
             raise ImageLoadError(f"no such image file: {text}")
         _loaded_paths.add(os.path.realpath(path))
@@ -165,7 +166,8 @@ def tensor_to_pil(image: torch.Tensor) -> Image.Image:
 def load_image(source, max_size: int | None = 512) -> torch.Tensor:
     """Load an image as a float tensor (1, 3, H, W) in [0, 1].
 
-    ``source``: a file path, an http(s) URL, a PIL image, a numpy array (uint8,
+    ``source``: a file path, an http(s) URL, a bundled sample named like
+    ``"sample:chelsea"`` (see :func:`list_samples`), a PIL image, a numpy array (uint8,
     uint16 or float in [0, 1]) or a tensor. The EXIF orientation is applied and
     every mode (RGBA, P, L, 1, CMYK, I;16, ...) becomes RGB. If the longer side
     exceeds ``max_size`` the image is shrunk, keeping its aspect ratio (it is
@@ -290,14 +292,18 @@ def check_file_name(path: Path) -> None:
                          f"this file system allows at most {limit}")
 
 
-def save_image(image: torch.Tensor, path: str | os.PathLike, *, source: str | os.PathLike | None = None) -> Path:
+def save_image(
+    image: torch.Tensor, path: str | os.PathLike, *, source: str | os.PathLike | None = None,
+    text: dict[str, str] | None = None,
+) -> Path:
     """Write ``image`` as PNG or JPEG (chosen by the extension), atomically.
 
     The file is written to a temporary name next to ``path`` and renamed into
     place, so a crash never leaves half a file. Refuses to overwrite ``source``
     or any file :func:`load_image` read. ``image`` may be on any device and in any
-    dtype (see :func:`tensor_to_pil`). Returns the path written.
-    Taught in notebook 02.
+    dtype (see :func:`tensor_to_pil`). ``text``: PNG text chunks to store (the
+    command line stores the dream's settings, see :mod:`dreamlib.metadata`).
+    Returns the path written. Taught in notebook 02.
     """
     path = Path(path).expanduser()
     fmt = SAVE_FORMATS.get(path.suffix.lower())
@@ -309,8 +315,17 @@ def save_image(image: torch.Tensor, path: str | os.PathLike, *, source: str | os
         raise DreamError(f"refusing to overwrite the input image {path}; choose another output name")
     pil = tensor_to_pil(image)
     with atomic_path(path) as tmp:
-        pil.save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+        pil.save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {"pnginfo": _png_info(text)}))
     return path
+
+
+def _png_info(text: dict[str, str] | None) -> PngImagePlugin.PngInfo | None:
+    if not text:
+        return None
+    info = PngImagePlugin.PngInfo()
+    for key, value in text.items():
+        info.add_itxt(key, value)  # iTXt: UTF-8, so any file name survives
+    return info
 
 
 def _samples_dir():

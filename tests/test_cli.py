@@ -202,3 +202,53 @@ def test_fallback_option_dreams_offline_on_the_shipped_model(capsys, photo, tmp_
     assert not (tmp_path / "x.png").exists()
     code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "y.png", "--fallback", "alexnet")
     assert code == 2 and err.startswith("error: unknown model 'alexnet'")
+
+
+# --- issue 10: usage, version, help and bundled samples ------------------------------------------------------
+
+
+def test_bare_command_prints_the_usage_and_version_prints_the_version(capsys):
+    import dreamlib
+
+    code, out, err = _run(capsys)
+    assert code == 2 and err.startswith("usage: ") and "dream" in err and "samples" in err and "error" not in err
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"dreamlib {dreamlib.__version__}"
+
+
+def test_every_option_has_help_and_shows_its_default():
+    import argparse
+
+    from dreamlib.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(sub.choices) >= {"dream", "zoom", "layers", "weights", "samples"}
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+        text = command.format_help()
+        for action in command._actions:
+            if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+                assert f"(default: {action.default})" in " ".join(text.split()), (name, action.dest)
+    assert "--octave-scale" in sub.choices["dream"].format_help() and "(default: 1.4)" in sub.choices["dream"].format_help()
+
+
+def test_program_name_is_the_one_the_user_typed():
+    from dreamlib.cli import program_name
+
+    assert program_name("/usr/local/bin/dreamlib") == "dreamlib"
+    assert program_name("/x/site-packages/dreamlib/__main__.py") == "python -m dreamlib"
+
+
+def test_samples_are_listed_and_nameable_as_inputs(capsys, tmp_path):
+    code, out, _ = _run(capsys, "samples")
+    assert code == 0 and "sample:chelsea" in out.split()
+    target = tmp_path / "cat.png"
+    code, out, err = _run(capsys, "dream", "sample:chelsea", "-o", target, "--model", "shapes", "--size", "48",
+                          "--steps", "1", "--octaves", "1", "-q")
+    assert code == 0 and out.strip() == str(target) and Image.open(target).size == (48, 32)
+    code, _, err = _run(capsys, "dream", "sample:nothing", "-o", tmp_path / "x.png", "--model", "shapes")
+    assert code == 2 and err.strip().startswith("error: unknown sample image 'nothing'; choose one of: astronaut, chelsea")
+    assert not (tmp_path / "x.png").exists()

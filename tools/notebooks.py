@@ -23,8 +23,8 @@ REPOSITORY = "https://github.com/dreamlib/dreamlib"
 
 
 def version() -> str:
-    """dreamlib's version, read from pyproject.toml (the released version Colab installs)."""
-    match = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"), re.M)
+    """dreamlib's version, read from dreamlib/__init__.py, its one source (the released version Colab installs)."""
+    match = re.search(r'^__version__ = "([^"]+)"', (ROOT / "dreamlib" / "__init__.py").read_text(encoding="utf-8"), re.M)
     return match.group(1)
 
 

@@ -1,0 +1,191 @@
+"""Build the docs site into site/: `make docs` runs this (offline, from a fresh clone).
+
+1. Every lesson ``notebooks/NN_*.ipynb`` is executed at full settings (nbclient, as tools/run_lessons.py
+   does) into a staging folder: on the shipped shapes model (``DREAMLIB_OFFLINE=1``) unless InceptionV3's
+   ImageNet weights are already in the cache, in which case the lessons use them.
+2. The README becomes the home page (links into the repository point at GitHub, lesson links at the
+   lesson pages, Colab badges become plain links: the site loads nothing from other servers).
+3. ``docs/*.md`` (the instructors' page) and ``docs/images`` are copied; ``api.md`` is generated: one
+   section per lesson, each linking the lesson and listing the public functions whose docstring names it.
+4. ``mkdocs build --strict`` (MkDocs Material + mkdocs-jupyter + mkdocstrings) writes the site; any warning,
+   broken link or missing anchor fails the build.
+
+Usage: python tools/build_docs.py [--site DIR] [--lessons 01 02 ...] [--timeout SECONDS] [--docs DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GITHUB = "https://github.com/dreamlib/dreamlib/blob/main/"
+BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\(([^)]*)\)")
+
+
+def lessons() -> list[Path]:
+    """Every lesson, by glob: new lessons (09, 10, ...) appear without touching this file."""
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def imagenet_cached() -> bool:
+    sys.path.insert(0, str(ROOT))
+    from dreamlib.models import MODELS, weights_cache_path
+
+    return weights_cache_path(MODELS["inception_v3"].weights().url).is_file()
+
+
+def execute(path: Path, workdir: Path, timeout: int):
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+        elif cell.cell_type == "markdown":
+            cell.source = BADGE.sub(r"[Open in Colab](\1)", cell.source)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+    return nb
+
+
+def _link(target: str, lesson_names: set[str]) -> str:
+    """A README link, as the home page needs it."""
+    if re.match(r"[a-z]+:|#", target):
+        return target
+    path, _, anchor = target.partition("#")
+    if path.startswith("notebooks/") and Path(path).name in lesson_names:
+        return "lessons/" + Path(path).name + (f"#{anchor}" if anchor else "")
+    if path.startswith("docs/"):
+        return path[len("docs/"):] + (f"#{anchor}" if anchor else "")
+    return GITHUB + target  # benchmarks/README.md, LICENSE, images/CREDITS.md, solutions: the repository's files
+
+
+def home_page(lesson_names: set[str]) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = BADGE.sub(r"[Colab](\1)", text)
+    text = re.sub(r"(!?\[[^\]]*\])\(([^)\s]+)\)", lambda m: f"{m.group(1)}({_link(m.group(2), lesson_names)})", text)
+    return text + "\n\nMore: the [API reference](api.md) and the [instructors' page](instructors.md).\n"
+
+
+def lesson_table(lesson_names: set[str]) -> str:
+    """The README's lesson table: number, notebook and the measured run times (the last three columns)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if re.match(r"\| (#|---|\d\d) ", line)]
+    out = []
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        name = re.sub(r"\[([^\]]+)\]\([^)]*\).*", r"\1", BADGE.sub("", cells[1])).strip()
+        if f"{name}.ipynb" in lesson_names:
+            name = f"[{name}](lessons/{name}.ipynb)"
+        out.append("| " + " | ".join([cells[0], name, *cells[-3:]]) + " |")
+    return "\n".join(out)
+
+
+def api_page(lesson_names: list[str]) -> str:
+    """One section per lesson: a link to it and every public object whose docstring names it."""
+    sys.path.insert(0, str(ROOT))
+    import dreamlib
+
+    by_lesson: dict[str, list[str]] = {}
+    for name in dreamlib.__all__:
+        obj = getattr(dreamlib, name)
+        if inspect.ismodule(obj):
+            continue
+        match = re.search(r"notebooks? (\d\d)", inspect.getdoc(obj) or "", re.I)
+        # The defining module's path: dreamlib imports its names lazily, so document them where they live.
+        module = f"dreamlib.{dreamlib._WHERE[name]}"
+        by_lesson.setdefault(match.group(1) if match else "", []).append(f"{module}.{name}")
+    parts = ["# API reference\n",
+             "Everything `import dreamlib as dl` offers, grouped by the lesson that teaches it (each docstring "
+             "names its lesson). Generated from the docstrings by mkdocstrings.\n"]
+    for stem in lesson_names:
+        number = stem[:2]
+        names = by_lesson.pop(number, [])
+        if not names:
+            continue
+        parts.append(f"## Lesson {number}: {stem[3:].replace('_', ' ')}\n")
+        parts.append(f"Taught in [lesson {number}](lessons/{stem}.ipynb).\n")
+        parts += [f"::: {n}\n" for n in names]
+    rest = [n for names in by_lesson.values() for n in names]
+    if rest:
+        parts.append("## Other helpers\n")
+        parts += [f"::: {n}\n" for n in rest]
+    parts.append("## Exercise checkers\n")
+    parts.append("The `check_*` functions the lessons' exercises call; each names its lesson.\n")
+    parts.append("::: dreamlib.exercises\n    options:\n      show_submodules: true\n      heading_level: 3\n")
+    return "\n".join(parts)
+
+
+def build(site: Path, selected: list[str], timeout: int, docs: Path = ROOT / "docs") -> int:
+    with tempfile.TemporaryDirectory(prefix="dreamlib-docs-") as tmp:  # private: builds may run side by side
+        return _build(Path(tmp), site, selected, timeout, docs)
+
+
+def _build(tmp: Path, site: Path, selected: list[str], timeout: int, docs: Path) -> int:
+    import yaml
+
+    stage = tmp / "docs_src"
+    shutil.copytree(docs, stage)
+    paths = [p for p in lessons() if not selected or any(p.stem.startswith(s) for s in selected)]
+    names = {p.name for p in paths}
+
+    if not imagenet_cached():
+        os.environ["DREAMLIB_OFFLINE"] = "1"  # the kernels inherit it: lessons run on the shipped shapes model
+    print(f"lessons on {'the shipped shapes model (no ImageNet weights cached)' if os.environ.get('DREAMLIB_OFFLINE') == '1' else 'the cached ImageNet weights'}",
+          flush=True)
+    (stage / "lessons").mkdir()
+    import nbformat
+
+    work = tmp / "notebooks"  # lessons run in a copy: whatever they write stays out of the clone
+    shutil.copytree(ROOT / "notebooks", work)
+    for path in paths:
+        start = time.perf_counter()
+        nb = execute(path, work, timeout)
+        nbformat.write(nb, stage / "lessons" / path.name)
+        print(f"executed {path.stem:28s} {time.perf_counter() - start:6.1f} s", flush=True)
+
+    (stage / "index.md").write_text(home_page(names), encoding="utf-8")
+    (stage / "api.md").write_text(api_page([p.stem for p in paths]), encoding="utf-8")
+    instructors = stage / "instructors.md"
+    instructors.write_text(instructors.read_text(encoding="utf-8").replace("{{ lesson_table }}", lesson_table(names)),
+                           encoding="utf-8")
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    config.update(docs_dir=str(stage), site_dir=str(site.resolve()), nav=[
+        {"Home": "index.md"},
+        {"Lessons": [f"lessons/{p.name}" for p in paths]},
+        {"API reference": "api.md"},
+        {"Instructors": "instructors.md"},
+    ])
+    generated = tmp / "mkdocs.yml"
+    generated.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    # No -q: mkdocs 1.6 does not count the warnings it does not print, so --strict -q passes broken links.
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(generated)],
+                          cwd=ROOT, env=env).returncode
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", type=Path, default=ROOT / "site", help="where to write the site")
+    parser.add_argument("--lessons", nargs="*", default=[], help="only these lessons (numbers), for a quick look")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per notebook cell")
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="the hand-written pages and images")
+    args = parser.parse_args(argv)
+    code = build(args.site, args.lessons, args.timeout, args.docs)
+    if code == 0:
+        print(f"site written to {args.site / 'index.html'}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
