@@ -29,6 +29,7 @@ from .models import DreamModel, as_dream_model, available_models, load_model, we
 from .objectives import Objective, as_objective, channel, class_logit, guide, layer_l2, layer_mean, layers_sum, neuron
 from .octaves import StepInfo, check_settings, dream, octave_sizes
 from .receptive import receptive_field, receptive_field_size
+from .fold import fold_batchnorm
 
 __version__ = "0.1.0"
 
@@ -44,4 +45,5 @@ __all__ = [
     "resolve_precision", "sample_image", "sample_image_path", "save_image", "tensor_to_pil",
     "weights_cache_path",
     "receptive_field", "receptive_field_size",
+    "fold_batchnorm",
 ]

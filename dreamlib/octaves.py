@@ -148,22 +148,25 @@ def dream(
     base = base.to(dev)
     sizes = octave_sizes(base.shape[2], base.shape[3], octaves, octave_scale, dm.min_size)
     rng = random.Random(seed)
-    detail = torch.zeros_like(resize(base, sizes[0]))
+    detail = torch.zeros(*base.shape[:2], *sizes[0], device=dev, dtype=base.dtype)
     with torch.no_grad():  # one cheap pass at the smallest size: bad channel/class indices fail before any work
         probe = detail if tile is None else detail[..., :tile, :tile]  # tiled: what one gradient pass will see
         objective(forward_until(dm, probe, objective.layers))
+    # Memory (huge tiled images): besides ``base``, at most the image, its next step and a smaller detail live.
     bar = tqdm(total=len(sizes) * steps, desc="dreaming", disable=not progress, leave=False)
     try:
         for o, size in enumerate(sizes):
             octave_base = resize(base, size)
-            img = (octave_base + resize(detail, size)).clamp_(0, 1)
+            img, detail = resize(detail, size).add_(octave_base).clamp_(0, 1), None  # resize copies or is ours
             bar.set_postfix_str(f"octave {o + 1}/{len(sizes)} {size[1]}x{size[0]}")
             for s in range(steps):
-                img, score = ascent_step(dm, img, objective, lr, jitter, rng, prec, tile)
+                img, score = ascent_step(dm, img, objective, lr, jitter, rng, prec, tile, progress=progress,
+                                         inplace=tile is not None and callback is None)  # img is ours: least memory
                 bar.update(1)
                 if callback is not None:
                     callback(StepInfo(o, len(sizes), s, steps, float(score.sum()), img.detach()))
-            detail = img - octave_base
+            if o + 1 < len(sizes):  # the last octave's detail is never used
+                detail = img - octave_base
     finally:
         bar.close()
     return img.detach().to(out_device)
