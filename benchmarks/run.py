@@ -9,6 +9,7 @@ for benchmarks/README.md. No timing is asserted anywhere: this is a measurement.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import platform
 import statistics
@@ -26,6 +27,11 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dreamlib as dl  # noqa: E402
 from baseline import TutorialDreamer  # noqa: E402
+
+
+def say(message: str) -> None:
+    """Progress on stderr (the table goes to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def rss_bytes() -> int:
@@ -80,7 +86,9 @@ def timed(fn, device):
 
 def matmul_peak(dtype: torch.dtype, device: torch.device) -> float:
     """Measured GFLOP/s of a square matrix product: the machine's practical peak for this dtype."""
-    slow = dtype == torch.bfloat16 and not dl.device.has_fast_bf16(device)  # emulated bf16: use a small one
+    a = torch.randn(512, 512, device=device, dtype=dtype)
+    t, _ = timed(lambda: a @ a, device)
+    slow = 2 * 512**3 / t / 1e9 < 20  # emulated (e.g. bf16 without native units): a small one is enough
     n, reps = (512, 1) if slow else (2048 if device.type == "cpu" else 8192, 5)
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
     a @ b
@@ -114,9 +122,9 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=10, help="steps per octave")
     p.add_argument("--octaves", type=int, default=4)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--layers", nargs="+", default=["Mixed_6c", "Mixed_5b"])
+    p.add_argument("--layers", nargs="+", default=["Mixed_6c"])
     p.add_argument("--device", default="auto")
-    p.add_argument("--huge", type=int, default=4096, help="also measure a tiled dream of this size (0: skip)")
+    p.add_argument("--huge", type=int, default=8192, help="also measure a tiled dream of this size, 1 octave x 1 step (0: skip)")
     args = p.parse_args()
     device = dl.resolve_device(args.device)
     if device.type == "cuda":
@@ -135,7 +143,9 @@ def main() -> None:
     h, w = photo.shape[2:]
     h, w = (round(h * args.size / max(h, w)), round(w * args.size / max(h, w)))
     image = dl.resize(photo, (h, w)).to(device)
+    say("probing precision (precision='auto')")
     auto = dl.resolve_precision("auto", device)
+    folded = dl.fold_batchnorm(copy.deepcopy(model))
     mean, std = dl.models.IMAGENET_MEAN, dl.models.IMAGENET_STD
     normalised = ((image.cpu() - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)).to(device)
 
@@ -143,24 +153,27 @@ def main() -> None:
           f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), "
           f"threads {torch.get_num_threads()}, auto precision = {auto}")
     print(f"# image {w}x{h}, {args.octaves} octaves x 1.4, {args.steps} steps per octave, median of {args.repeats}")
+    say("measuring the matmul peak")
     peaks = {dt: matmul_peak(dt, device) for dt in (torch.float32, torch.bfloat16)}
     print(f"# matmul peak: fp32 {peaks[torch.float32]:.0f} GFLOP/s, bf16 {peaks[torch.bfloat16]:.1f} GFLOP/s\n")
 
     rows = []
     for layer in args.layers:
         objective = dl.layer_mean(layer)
-        steps = {
-            "baseline": lambda: baseline.step(normalised, layer),
-            "dreamlib fp32": lambda: dl.ascent_step(model, image, objective, precision="fp32"),
-            f"dreamlib auto ({auto})": lambda: dl.ascent_step(model, image, objective, precision=auto),
-        }
-        dreams = {
-            "baseline": lambda: baseline.dream(image, layer, args.octaves, 1.4, args.steps),
-            "dreamlib fp32": lambda: dl.dream(model, image, layer, octaves=args.octaves, steps=args.steps, seed=0,
-                                              progress=False, precision="fp32"),
-            f"dreamlib auto ({auto})": lambda: dl.dream(model, image, layer, octaves=args.octaves, steps=args.steps,
-                                                        seed=0, progress=False, precision="auto"),
-        }
+        variants = {"dreamlib fp32": (model, "fp32"), "dreamlib bf16": (model, "bf16"),
+                    "dreamlib fp32, BN folded": (folded, "fp32"), "dreamlib bf16, BN folded": (folded, "bf16")}
+
+        def step_of(m, pr):
+            return lambda: dl.ascent_step(m, image, objective, precision=pr)
+
+        def dream_of(m, pr):
+            return lambda: dl.dream(m, image, layer, octaves=args.octaves, steps=args.steps, seed=0,
+                                    progress=False, precision=pr)
+
+        steps = {"baseline": lambda: baseline.step(normalised, layer), **{k: step_of(*v) for k, v in variants.items()}}
+        dreams = {"baseline": lambda: baseline.dream(image, layer, args.octaves, 1.4, args.steps),
+                  **{k: dream_of(*v) for k, v in variants.items()}}
+        say(f"{layer}: timing one step of each method ({max(5, args.repeats)} alternating rounds)")
         step_times = {k: [] for k in steps}
         for fn in steps.values():
             fn()  # warm-up
@@ -172,38 +185,52 @@ def main() -> None:
         e2e = {k: [] for k in dreams}
         mem = {k: 0 for k in dreams}
         outputs = {}
-        for _ in range(args.repeats):
+        for r in range(args.repeats):
             for k, fn in dreams.items():  # alternating runs
+                say(f"{layer}: end-to-end round {r + 1}/{args.repeats}: {k}")
                 with PeakMemory(device) as pm:
                     t, outputs[k] = timed(fn, device)
                 e2e[k].append(t)
                 mem[k] = max(mem[k], pm.peak)
         base_t = statistics.median(e2e["baseline"])
-        keys = list(dreams)
-        diff = (outputs[keys[1]] - outputs[keys[2]]).abs().mean().item()
         g32, _ = dl.image_gradient(model, image, objective, "fp32")
         gbf, _ = dl.image_gradient(model, image, objective, "bf16")
+        gfold, _ = dl.image_gradient(folded, image, objective, "fp32")
         for k in dreams:
             st = statistics.median(step_times[k])
             t = statistics.median(e2e[k])
             peak = peaks[torch.bfloat16 if "bf16" in k else torch.float32]
             rows.append((layer, k, st, t, base_t / t, mem[k] / 2**20, flops[k] / st / 1e9, peak))
-        print(f"# {layer}: dreamlib fp32 vs auto output, mean |pixel difference| = {diff:.2e}; "
-              f"input-gradient cosine bf16 vs fp32 = {cosine(gbf, g32):.4f}")
+        fp32_t, bf16_t = statistics.median(e2e["dreamlib fp32"]), statistics.median(e2e["dreamlib bf16"])
+        faster = "bf16" if bf16_t < fp32_t else "fp32"
+        print(f"# {layer}: auto chose {auto}; measured end to end here fp32 {fp32_t:.1f} s, bf16 {bf16_t:.1f} s: "
+              f"faster = {faster} -> auto {'AGREES' if auto == faster else 'DISAGREES'}")
+        print(f"# {layer}: input-gradient cosine vs fp32: bf16 {cosine(gbf, g32):.4f}, BN folded {cosine(gfold, g32):.6f}; "
+              f"mean |pixel difference| of the fp32 dream, folded vs not: "
+              f"{(outputs['dreamlib fp32'] - outputs['dreamlib fp32, BN folded']).abs().mean().item():.2e}")
 
     print("\n| layer | method | step (full size) | end-to-end | speed-up vs baseline | peak extra memory | step GFLOP/s (of matmul peak) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for layer, k, st, t, ratio, mb, gflops, peak in rows:
         print(f"| {layer} | {k} | {st * 1000:.0f} ms | {t:.1f} s | {ratio:.2f}x | {mb:.0f} MiB | {gflops:.0f} ({gflops / peak:.0%} of {peak:.0f}) |")
+    best = max(rows, key=lambda r: r[4])
+    print(f"\n# fastest: {best[1]} at {best[0]}, {best[4]:.2f}x the tutorial's method end to end, "
+          f"{best[6] / best[7]:.0%} of the measured {('bf16' if 'bf16' in best[1] else 'fp32')} matmul peak per step")
     if args.huge:
         import subprocess
 
+        say(f"tiled {args.huge}x{args.huge} dream, 1 octave x 1 step, in a fresh process (progress per tile below)")
         huge = Path(__file__).resolve().parent / "huge.py"
-        done = subprocess.run([sys.executable, str(huge), "--size", str(args.huge)], capture_output=True, text=True)
-        print("\n# tiled dream (fresh process):", (done.stdout or done.stderr).strip().splitlines()[-1])
+        done = subprocess.run([sys.executable, str(huge), "--size", str(args.huge), "--precision", auto],
+                              stdout=subprocess.PIPE, text=True)
+        print("# tiled dream (fresh process, peak resident memory = ru_maxrss):",
+              (done.stdout or f"failed with exit code {done.returncode}").strip().splitlines()[-1])
+    say("done")
 
 
 if __name__ == "__main__":
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dl.DreamWarning)
+        start = time.perf_counter()
         main()
+        print(f"# benchmark took {time.perf_counter() - start:.0f} s")

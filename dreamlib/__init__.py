@@ -29,6 +29,7 @@ _EXPORTS = {
     "compare": ["compare_layers", "per_image_layers", "show_grid"],
     "config": ["pick", "quick_mode"],
     "device": ["resolve_device", "resolve_precision"],
+    "fold": ["fold_batchnorm"],
     "errors": ["DreamError", "DreamWarning", "ImageLoadError", "NonFiniteError", "WeightsUnavailableError"],
     "hooks": ["capture_activations", "count_hooks", "forward_until"],
     "images": ["list_samples", "load_image", "resize", "sample_image", "sample_image_path", "save_image",
@@ -77,6 +78,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .config import pick, quick_mode
     from .device import resolve_device, resolve_precision
     from .errors import DreamError, DreamWarning, ImageLoadError, NonFiniteError, WeightsUnavailableError
+    from .fold import fold_batchnorm
     from .hooks import capture_activations, count_hooks, forward_until
     from .images import (list_samples, load_image, resize, sample_image, sample_image_path, save_image,
                          tensor_to_pil)

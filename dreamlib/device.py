@@ -1,10 +1,10 @@
 """Where and in what precision to run: ``device="auto"`` and ``precision="auto"``.
 
-bf16 autocast roughly halves the cost of a step on hardware with native bf16
-matrix units (Intel CPUs with AMX, NVIDIA GPUs from Ampere on), but on CPUs
-without them (AVX2-only machines, many AMD EPYC and laptop chips) bf16 matrix
-products fall back to slow scalar code and run many times *slower* than fp32.
-So ``"auto"`` only chooses bf16 where the hardware has those units.
+bf16 autocast cuts the cost of a step on hardware with native bf16 arithmetic
+(CPUs with AVX512-BF16 or AMX, NVIDIA GPUs from Ampere on), but on CPUs without
+it (AVX2-only machines) bf16 convolutions are emulated and run many times
+*slower* than fp32. Which one is faster is measured, not guessed from flags:
+``"auto"`` runs a short one-time probe (:mod:`dreamlib.precision`).
 Taught in notebook 03 (gradient ascent); measured in ``benchmarks/``.
 """
 
@@ -15,6 +15,7 @@ from contextlib import nullcontext
 import torch
 
 from .errors import DreamError
+from .precision import measured_precision
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
@@ -63,27 +64,26 @@ def resolve_device(device: str | torch.device = "auto", allow_meta: bool = True)
     return dev
 
 
-def has_fast_bf16(device: torch.device) -> bool:
-    """Whether this device multiplies bf16 matrices natively (AMX on CPU, sm80+ on CUDA)."""
-    if device.type == "cuda":
-        major, _ = torch.cuda.get_device_capability(device)
-        return major >= 8
-    if device.type == "cpu":
-        probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
-        return bool(probe and probe())
-    return False
-
-
 def resolve_precision(precision: str, device: torch.device) -> str:
     """Turn ``"auto"`` into ``"bf16"`` or ``"fp32"`` for ``device``; validate the others.
 
+    ``"auto"`` on a CPU, or on a CUDA GPU of compute capability 8.0 or later (bf16
+    tensor cores; older GPUs stay in fp32 without asking), is decided by
+    :func:`dreamlib.precision.measured_precision`: bf16 only where a short probe
+    finds it clearly faster and its input gradient agrees with fp32's. Other
+    devices (mps, meta) use fp32. ``"fp32"`` and ``"bf16"`` are taken as given.
     Taught in notebook 03.
     """
     if precision not in PRECISIONS:
         raise DreamError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
-    if precision == "auto":
-        return "bf16" if has_fast_bf16(device) else "fp32"
-    return precision
+    if precision != "auto":
+        return precision
+    device = torch.device(device)
+    if device.type == "cuda" and torch.cuda.get_device_capability(device)[0] < 8:
+        return "fp32"
+    if device.type not in ("cpu", "cuda"):
+        return "fp32"
+    return measured_precision(device)
 
 
 def autocast(precision: str, device: torch.device):

@@ -134,7 +134,8 @@ def probe_model(dm: DreamModel, image: torch.Tensor, objective: Objective) -> No
 
 def check_finite(image: torch.Tensor, where: str) -> torch.Tensor:
     """Refuse to go on with NaN or infinite pixels: say where they appeared and what usually helps."""
-    if image.device.type != "meta" and not bool(torch.isfinite(image).all()):
+    # One reduction, no image-sized mask (print-size tiled dreams count every byte): NaN and inf survive a sum.
+    if image.device.type != "meta" and not bool(torch.isfinite(image.sum(dtype=torch.float64))):
         raise NonFiniteError(
             f"the dream became NaN or infinite {where}: the network produced non-finite values or gradients "
             f"(try precision='fp32', a smaller lr, or check the model on this input)"
@@ -197,22 +198,25 @@ def dream(
     base = base.to(dev)
     sizes = octave_sizes(base.shape[2], base.shape[3], octaves, octave_scale, dm.min_size)
     rng = random.Random(seed)
-    detail = torch.zeros_like(resize(base, sizes[0]))
+    detail = torch.zeros(*base.shape[:2], *sizes[0], device=dev, dtype=base.dtype)
     # one cheap pass at the smallest size: bad channel/class indices and fixed-size networks fail before any work
     probe_model(dm, detail if tile is None else detail[..., :tile, :tile], objective)  # tiled: what one pass sees
+    # Memory (huge tiled images): besides ``base``, at most the image, its next step and a smaller detail live.
     bar = tqdm(total=len(sizes) * steps, desc="dreaming", disable=not progress, leave=False)
     try:
         for o, size in enumerate(sizes):
             octave_base = resize(base, size)
-            img = (octave_base + resize(detail, size)).clamp_(0, 1)
+            img, detail = resize(detail, size).add_(octave_base).clamp_(0, 1), None  # resize copies or is ours
             bar.set_postfix_str(f"octave {o + 1}/{len(sizes)} {size[1]}x{size[0]}")
             for s in range(steps):
-                img, score = ascent_step(dm, img, objective, lr, jitter, rng, prec, tile)
+                img, score = ascent_step(dm, img, objective, lr, jitter, rng, prec, tile, progress=progress,
+                                         inplace=tile is not None and callback is None)  # img is ours: least memory
                 bar.update(1)
                 if callback is not None:
                     callback(StepInfo(o, len(sizes), s, steps, float(score.sum()), img.detach()))
             check_finite(img, f"in octave {o + 1} of {len(sizes)}")
-            detail = img - octave_base
+            if o + 1 < len(sizes):  # the last octave's detail is never used
+                detail = img - octave_base
     finally:
         bar.close()
     return img.detach().to(out_device)

@@ -62,3 +62,62 @@ def test_tiled_dream_on_a_real_network_keeps_shape_and_range(inception_random):
     x = torch.rand(1, 3, 120, 200)
     out = dream(inception_random, x, "Mixed_5b", octaves=1, steps=2, tile=96, seed=0, progress=False)
     assert out.shape == x.shape and 0 <= out.min() and out.max() <= 1 and not torch.equal(out, x)
+
+
+def test_shifted_tiled_gradient_equals_rolling_the_image_and_back():
+    """shift=(dy, dx) gathers tiles with wrap-around instead of rolling: same numbers, no rolled copies."""
+    model = dreamlib.as_dream_model(edge_model())
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 70, 90)
+    for dy, dx in ((0, 0), (13, -40), (-69, 89), (100, 7)):
+        rolled = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+        ref, ref_score = tiled_gradient(model, rolled, layer_mean("1"), tile=32)
+        ref = torch.roll(ref, shifts=(-dy, -dx), dims=(2, 3))
+        got, score = tiled_gradient(model, x, layer_mean("1"), tile=32, shift=(dy, dx))
+        torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-8)
+        torch.testing.assert_close(score, ref_score)
+        assert torch.equal(got == 0, ref == 0)
+
+
+def test_tiled_step_matches_roll_normalise_step_and_leaves_the_input_alone():
+    from dreamlib.ascent import ascent_step, normalize_gradient, random_shift
+
+    model = dreamlib.as_dream_model(edge_model())
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 80, 100)
+    x[1] = 0.0  # black, padding included: no edge anywhere, a zero gradient, so it must not move (no NaN)
+    before = x.clone()
+    new, _ = ascent_step(model, x, layer_mean("1"), lr=0.05, jitter=8, rng=random.Random(4), tile=32)
+    assert torch.equal(x, before)  # the caller's image is not written to
+    rng = random.Random(4)  # the same random numbers, spelled out the old way: roll, gradient, roll back
+    dy, dx = random_shift(8, rng)
+    dy, dx = dy + rng.randrange(32), dx + rng.randrange(32)
+    grad, _ = tiled_gradient(model, torch.roll(x, (dy, dx), (2, 3)), layer_mean("1"), tile=32)
+    expected = (x + 0.05 * normalize_gradient(torch.roll(grad, (-dy, -dx), (2, 3)))).clamp(0, 1)
+    torch.testing.assert_close(new, expected, rtol=1e-5, atol=1e-6)
+    assert torch.equal(new[1], x[1]) and not torch.allclose(new[0], x[0])
+
+
+def test_tiled_dream_shows_progress_per_tile(capsys):
+    model = dreamlib.as_dream_model(edge_model())
+    dream(model, torch.rand(1, 3, 64, 64), "1", octaves=1, steps=1, tile=32, seed=0, progress=True)
+    assert "tiles" in capsys.readouterr().err
+
+
+def test_in_place_tiled_step_with_a_bf16_gradient_buffer_agrees_with_the_float32_step():
+    from dreamlib.ascent import ascent_step
+
+    model = dreamlib.as_dream_model(edge_model())
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 80, 100)
+    x[1] = 0.0  # zero gradient: stays put
+    reference, ref_score = ascent_step(model, x, layer_mean("1"), lr=0.05, jitter=8, rng=random.Random(4), tile=32)
+    work = x.clone()
+    out, score = ascent_step(model, work, layer_mean("1"), lr=0.05, jitter=8, rng=random.Random(4), tile=32, inplace=True)
+    assert out.data_ptr() == work.data_ptr()  # written into the image itself
+    torch.testing.assert_close(score, ref_score)
+    # bf16 keeps 8 bits of each gradient value: each pixel's move is off by at most ~1/256 of its size
+    assert (out - reference).abs().max() <= (reference - x).abs().max() / 128
+    assert torch.equal(out[1], x[1])
+    moved = (reference[0] - x[0]).abs().mean()
+    assert (out[0] - x[0]).abs().mean() == pytest.approx(moved.item(), rel=0.01)
