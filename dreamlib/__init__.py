@@ -11,6 +11,10 @@ Each function's docstring names the notebook that teaches it:
                        :func:`dreamlib.shapes.class_share`, ``load_model("shapes", weights="skewed")``
 - 07 your own dreamer: :mod:`dreamlib.shapes`, ``load_model("shapes")``
 - 08 beyond:           :func:`channel`, :func:`neuron`, :func:`guide`, ``dream(tile=...)``, :func:`zoom`
+- 09 feature visualisation: :func:`render`, :class:`Param`, :func:`high_frequency_energy`, :func:`diversity`,
+                       :func:`direction`, ``dream(param="fft")``, :mod:`dreamlib.param`,
+                       :mod:`dreamlib.transforms`, :mod:`dreamlib.regularisers`
+- 10 neuron catalogue: :func:`catalogue`, :func:`write_catalogue`, :mod:`dreamlib.catalogue`
 
 Exercise checkers for every notebook are in :mod:`dreamlib.exercises`.
 """
@@ -29,6 +33,11 @@ from .models import DreamModel, as_dream_model, available_models, load_model, we
 from .objectives import Objective, as_objective, channel, class_logit, guide, layer_l2, layer_mean, layers_sum, neuron
 from .octaves import StepInfo, check_settings, dream, octave_sizes
 from .receptive import receptive_field, receptive_field_size
+from . import regularisers, transforms
+from .objectives import direction, diversity
+from .param import Param, high_frequency_energy
+from .render import render
+from .catalogue import catalogue, write_catalogue
 
 __version__ = "0.1.0"
 
@@ -44,4 +53,6 @@ __all__ = [
     "resolve_precision", "sample_image", "sample_image_path", "save_image", "tensor_to_pil",
     "weights_cache_path",
     "receptive_field", "receptive_field_size",
+    "Param", "catalogue", "direction", "diversity", "high_frequency_energy", "regularisers", "render",
+    "transforms", "write_catalogue",
 ]

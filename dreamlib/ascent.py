@@ -12,6 +12,7 @@ image that was passed in. Taught in notebook 03 (gradient ascent).
 from __future__ import annotations
 
 import random
+from typing import Callable
 
 import torch
 
@@ -128,8 +129,13 @@ def ascent_step(
     rng: random.Random | None = None,
     precision: str = "fp32",
     tile: int | None = None,
+    precondition: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One jittered, normalised, clamped gradient-ascent step; returns (new image, score before the step).
+
+    ``precondition`` (e.g. :func:`dreamlib.param.precondition`, notebook 09)
+    maps the pixel gradient to the pixel change of a step in another basis,
+    before the normalisation.
 
     With ``tile``, images larger than a tile get their gradient tile by tile
     (:func:`tiled_gradient`) and an extra random roll of up to a tile, so the
@@ -153,5 +159,7 @@ def ascent_step(
     else:
         grad, score = image_gradient(dm, rolled, objective, precision)
     grad = torch.roll(grad, shifts=(-dy, -dx), dims=(2, 3))
+    if precondition is not None:
+        grad = precondition(grad)
     image = (image + lr * normalize_gradient(grad)).clamp_(0.0, 1.0)
     return image.to(out_device), score.to(out_device)
