@@ -11,6 +11,10 @@ Each function's docstring names the notebook that teaches it:
                        :func:`dreamlib.shapes.class_share`, ``load_model("shapes", weights="skewed")``
 - 07 your own dreamer: :mod:`dreamlib.shapes`, ``load_model("shapes")``
 - 08 beyond:           :func:`channel`, :func:`neuron`, :func:`guide`, ``dream(tile=...)``, :func:`zoom`
+- 09 feature visualisation: :func:`render`, :class:`Param`, :func:`high_frequency_energy`, :func:`diversity`,
+                       :func:`direction`, ``dream(param="fft")``, :mod:`dreamlib.param`,
+                       :mod:`dreamlib.transforms`, :mod:`dreamlib.regularisers`
+- 10 neuron catalogue: :func:`catalogue`, :func:`write_catalogue`, :mod:`dreamlib.catalogue`
 
 Exercise checkers for every notebook are in :mod:`dreamlib.exercises`. Beyond the lessons (building on 04):
 :func:`dream_folder` (whole folders, resumable) and :func:`read_record` (the settings every PNG keeps).
@@ -36,12 +40,15 @@ _EXPORTS = {
                "tensor_to_pil"],
     "metadata": ["dream_record", "read_record", "rerun_command"],
     "models": ["DreamModel", "as_dream_model", "available_models", "load_model"],
-    "objectives": ["Objective", "as_objective", "channel", "class_logit", "guide", "layer_l2", "layer_mean",
-                   "layers_sum", "neuron"],
+    "objectives": ["Objective", "as_objective", "channel", "class_logit", "direction", "diversity", "guide",
+                   "layer_l2", "layer_mean", "layers_sum", "neuron"],
+    "param": ["Param", "high_frequency_energy"],
+    "render": ["render"],
+    "catalogue": ["catalogue", "write_catalogue"],
     "octaves": ["StepInfo", "check_settings", "dream", "octave_sizes"],
     "receptive": ["receptive_field", "receptive_field_size"],
 }
-_SUBMODULES = ["exercises", "shapes"]
+_SUBMODULES = ["exercises", "regularisers", "shapes", "transforms"]
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __version__ = "0.1.0"  # the one source of the version: pyproject.toml and the CLI read it
@@ -66,8 +73,34 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
+def _keep_functions_over_modules() -> None:
+    """``dreamlib.render`` is the function, as it would be after ``from .render import render``.
+
+    Importing a submodule makes Python set it as an attribute of the package, which would hide
+    a function of the same name (``render``, ``catalogue``); this package ignores exactly that.
+    """
+    import sys
+    import types
+
+    shadowed = {name for name in _WHERE if name in _EXPORTS}
+
+    class Package(types.ModuleType):
+        def __setattr__(self, name, value):
+            if name in shadowed and isinstance(value, types.ModuleType):
+                return
+            super().__setattr__(name, value)
+
+    sys.modules[__name__].__class__ = Package
+
+
+_keep_functions_over_modules()
+
+
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from . import exercises, shapes
+    from . import exercises, regularisers, shapes, transforms
+    from .catalogue import catalogue, write_catalogue
+    from .param import Param, high_frequency_energy
+    from .render import render
     from .animate import save_animation, zoom, zoom_in
     from .batch import dream_folder
     from .metadata import dream_record, read_record, rerun_command
@@ -83,7 +116,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .images import (list_samples, load_image, resize, sample_image, sample_image_path, save_image,
                          tensor_to_pil)
     from .models import DreamModel, as_dream_model, available_models, load_model
-    from .objectives import (Objective, as_objective, channel, class_logit, guide, layer_l2, layer_mean,
-                             layers_sum, neuron)
+    from .objectives import (Objective, as_objective, channel, class_logit, direction, diversity, guide, layer_l2,
+                             layer_mean, layers_sum, neuron)
     from .octaves import StepInfo, check_settings, dream, octave_sizes
     from .receptive import receptive_field, receptive_field_size

@@ -12,6 +12,7 @@ image that was passed in. Taught in notebook 03 (gradient ascent).
 from __future__ import annotations
 
 import random
+from typing import Callable
 
 import torch
 from tqdm.auto import tqdm
@@ -174,8 +175,13 @@ def ascent_step(
     tile: int | None = None,
     progress: bool = False,
     inplace: bool = False,
+    precondition: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One jittered, normalised, clamped gradient-ascent step; returns (new image, score before the step).
+
+    ``precondition`` (e.g. :func:`dreamlib.param.precondition`, notebook 09)
+    maps the pixel gradient to the pixel change of a step in another basis,
+    before the normalisation.
 
     With ``tile``, images larger than a tile get their gradient tile by tile
     (:func:`tiled_gradient`) and an extra random roll of up to a tile, so the
@@ -203,9 +209,13 @@ def ascent_step(
     if tiled:  # no rolled copies, and the new image is written into the gradient's buffer
         dtype = torch.bfloat16 if inplace and image.dtype == torch.float32 else None
         grad, score = tiled_gradient(dm, image, objective, tile, precision, (dy, dx), progress, dtype)
+        if precondition is not None:  # a full-size transform: the buffer-saving path ends here
+            grad = precondition(grad.float()).to(grad.dtype)
         return _step_into(grad, image, lr, inplace).to(out_device), score.to(out_device)
     rolled = torch.roll(image, shifts=(dy, dx), dims=(2, 3))
     grad, score = image_gradient(dm, rolled, objective, precision)
     grad = torch.roll(grad, shifts=(-dy, -dx), dims=(2, 3))
+    if precondition is not None:
+        grad = precondition(grad)
     image = (image + lr * normalize_gradient(grad)).clamp_(0.0, 1.0)
     return image.to(out_device), score.to(out_device)

@@ -1,4 +1,4 @@
-"""Command line: ``dreamlib dream|zoom IN -o OUT``, ``layers``, ``weights`` and ``samples``.
+"""Command line: ``dreamlib dream|zoom IN -o OUT``, ``layers``, ``weights``, ``samples``, ``info``, ``render`` and ``catalogue``.
 
 Every user error prints one line ``error: ...`` on stderr and exits with status 2:
 no traceback, and no output file is written unless the dream succeeded.
@@ -126,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("info", help="the settings stored in a PNG that dreamlib wrote, and the command that re-makes it")
     i.add_argument("file", help="a .png written by `dream`")
+    _render_parsers(sub)
     return p
 
 
@@ -310,6 +311,108 @@ def _cmd_samples(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="inception_v3", help=f"one of {', '.join(available_models())}")
+    p.add_argument("--weights", help="imagenet | random | path/to/state_dict.pth (default: $DREAMLIB_WEIGHTS or imagenet)")
+    p.add_argument("--fallback", metavar="MODEL", help="if the ImageNet weights cannot be had, say so and use this model")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] | mps | xpu (the GPUs where present)")
+    p.add_argument("--size", type=int, help="side of each rendered image in pixels")
+    p.add_argument("--steps", type=int, help="optimisation steps")
+    p.add_argument("--seed", type=int, default=0, help="repeatable noise and transforms")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _render_parsers(sub) -> None:
+    """`render` and `catalogue` (notebooks 09 and 10); their work is in dreamlib.render and dreamlib.catalogue."""
+    r = sub.add_parser("render", help="feature visualisation from noise (a layer, channel or class)")
+    _model_options(r)
+    r.add_argument("--layer", help="layer to visualise (default: the model's)")
+    goal = r.add_mutually_exclusive_group()
+    goal.add_argument("--channel", type=int, help="one channel of --layer")
+    goal.add_argument("--class", dest="class_index", type=int, help="one class logit")
+    r.add_argument("--param", default="fft", choices=("fft", "pixel"), help="parameterisation (default fft)")
+    r.add_argument("--no-decorrelate", action="store_true", help="plain RGB instead of decorrelated colour")
+    r.add_argument("--no-transforms", action="store_true", help="no random pad/jitter/scale/rotate")
+    r.add_argument("--lr", type=_number, help="Adam learning rate")
+    r.add_argument("-o", "--output", required=True, help="output .png / .jpg")
+    c = sub.add_parser("catalogue", help="a web page of every channel's visualisation and top dataset examples")
+    _model_options(c)
+    c.add_argument("--layer", required=True, help="layer whose channels to show")
+    c.add_argument("--images", metavar="FOLDER", help="dataset examples from these images (needed except for shapes)")
+    c.add_argument("--top", type=int, default=6, help="dataset examples per channel")
+    c.add_argument("--channels", type=int, help="only the first N channels")
+    c.add_argument("-o", "--output", required=True, help="output folder (new, empty, or an earlier catalogue)")
+
+
+def _load_for(args: argparse.Namespace):
+    """The model and a valid layer, after the cheap checks."""
+    from .device import resolve_device
+    from .models import load_model
+
+    resolve_device(args.device, allow_meta=False)  # a device this machine lacks -> error before any work
+    for key in ("size", "steps"):
+        value = getattr(args, key)
+        if value is not None and value < 1:
+            raise DreamError(f"{key} must be a whole number >= 1, got {value}")
+    layers, default = model_layers(args.model)
+    if args.fallback is not None:
+        model_layers(args.fallback)
+    if args.layer is not None and args.layer not in layers and args.fallback is None:
+        raise DreamError(f"unknown layer {args.layer!r} for {args.model}; valid layers: {', '.join(layers)}")
+    model = load_model(args.model, weights=args.weights, device=args.device, fallback=args.fallback)
+    layer = args.layer or model.default_layer
+    if layer not in model.layers:
+        raise DreamError(f"unknown layer {layer!r} for {model.name}; valid layers: {', '.join(model.layers)}")
+    return model, layer
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from .images import save_image
+    from .objectives import channel, class_logit, layer_mean
+    from .render import LR, STEPS, render
+
+    out = _check_output(args.output, "", SAVE_FORMATS)
+    if args.lr is not None and not 0 < args.lr < float("inf"):
+        raise DreamError(f"lr must be a finite number > 0, got {args.lr}")
+    model, layer = _load_for(args)
+    if args.class_index is not None:
+        count = len(model.categories or [])
+        if not 0 <= args.class_index < count:
+            raise DreamError(f"class {args.class_index} is out of range for {model.name} (valid: 0..{count - 1})")
+        objective = class_logit(args.class_index)
+    elif args.channel is not None:
+        objective = channel(layer, args.channel)
+    else:
+        objective = layer_mean(layer)
+    image = render(model, objective, size=args.size or 128, param=args.param, decorrelate=not args.no_decorrelate,
+                   transforms=None if args.no_transforms else "standard", steps=args.steps or STEPS,
+                   lr=args.lr or LR, seed=args.seed, progress=not args.quiet)
+    print(save_image(image, out))
+    return 0
+
+
+def _cmd_catalogue(args: argparse.Namespace) -> int:
+    from .catalogue import catalogue, check_output_dir, example_images, write_catalogue
+
+    out = check_output_dir(args.output)
+    if args.top < 1:
+        raise DreamError(f"top must be a whole number >= 1, got {args.top}")
+    if args.channels is not None and args.channels < 1:
+        raise DreamError(f"channels must be a whole number >= 1, got {args.channels}")
+    if args.images is None and args.model != "shapes" and args.fallback != "shapes":
+        raise DreamError(f"{args.model} has no data of its own: give a folder of images with --images FOLDER")
+    model, layer = _load_for(args)
+    images = example_images(model, args.images)
+    entries = catalogue(model, layer, images=images, top=args.top, size=args.size or 96, steps=args.steps or 64,
+                        seed=args.seed, progress=not args.quiet,
+                        channels=None if args.channels is None else range(args.channels))
+    source = args.images or "its own training data (dreamlib.patterns)"
+    print(write_catalogue(entries, out, title=f"{model.name} {layer}: {len(entries)} channels",
+                          intro=f"Each card: the channel's feature visualisation (left, dreamlib.render) and its "
+                                f"top {args.top} examples from {source} (right), with mean activations."))
+    return 0
+
+
 def _warn_one_line(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
@@ -362,7 +465,7 @@ def _run(argv: list[str] | None) -> int:
             return 2
         args = parser.parse_args(argv)
         commands = {"dream": _cmd_dream, "zoom": _cmd_zoom, "layers": _cmd_layers, "weights": _cmd_weights,
-                    "samples": _cmd_samples, "info": _cmd_info}
+                    "samples": _cmd_samples, "info": _cmd_info, "render": _cmd_render, "catalogue": _cmd_catalogue}
         code = commands[args.command](args)
         sys.stdout.flush()  # a closed or full stdout fails here, inside our handlers, not at exit
         return code

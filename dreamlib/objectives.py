@@ -178,3 +178,47 @@ def guide(model, guide_image, layer: str) -> Objective:
         return (x * target).sum(1).mean(1)
 
     return Objective(fn, [layer], f"guide({layer})")
+
+
+def diversity(layer: str) -> Objective:
+    """Reward a batch of images for differing in style at ``layer`` (add it to a batch objective, e.g. ``* 10``).
+
+    Each image's style is its Gram matrix (channel-by-channel correlations over
+    positions, scaled to unit length); its score is minus the summed similarity
+    to the other images' styles, divided by the batch size. A batch of one scores 0.
+    After Lucid's ``diversity`` objective (Olah et al., "Feature Visualization",
+    Distill 2017, section "Diversity"). Taught in notebook 09.
+    """
+
+    def fn(a: Activations) -> torch.Tensor:
+        x = activation(a, layer)
+        b, c = x.shape[:2]
+        flat = x.reshape(b, c, -1)
+        grams = flat @ flat.transpose(1, 2)
+        grams = grams.flatten(1) / grams.flatten(1).norm(dim=1, keepdim=True).clamp(min=1e-12)
+        similarity = grams @ grams.T  # (b, b)
+        others = similarity.sum(1) - similarity.diagonal()
+        return -others / b
+
+    return Objective(fn, [layer], f"diversity({layer})")
+
+
+def direction(layer: str, vector) -> Objective:
+    """Mean over positions of the activation's dot product with ``vector`` (scaled to length 1).
+
+    A direction is a mix of channels: ``direction(layer, e_k)`` is ``channel(layer, k)``,
+    and the difference of two images' mean activations points from one concept to the
+    other. Taught in notebook 09.
+    """
+    v = torch.as_tensor(vector, dtype=torch.float32).flatten()
+    if not torch.isfinite(v).all() or v.norm() == 0:
+        raise DreamError("direction needs a non-zero, finite vector (one number per channel)")
+    v = v / v.norm()
+
+    def fn(a: Activations) -> torch.Tensor:
+        x = activation(a, layer)
+        if x.shape[1] != len(v):
+            raise DreamError(f"the direction has {len(v)} numbers but {layer} has {x.shape[1]} channels")
+        return torch.einsum("bchw,c->bhw", x, v.to(x.device)).flatten(1).mean(1)
+
+    return Objective(fn, [layer], f"direction({layer})")

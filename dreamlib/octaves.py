@@ -25,6 +25,7 @@ from .errors import DreamError, DreamWarning, NonFiniteError
 from .images import load_image, resize, tensor_values
 from .models import DreamModel, as_dream_model
 from .objectives import Objective, as_objective
+from .param import Param, as_param, colour_matrix, precondition
 
 
 @dataclass
@@ -160,6 +161,8 @@ def dream(
     device: str | None = None,
     precision: str = "auto",
     tile: int | None = None,
+    param: str | Param = "pixel",
+    decorrelate: bool | None = None,
 ) -> torch.Tensor:
     """DeepDream an image: amplify what ``layer`` of ``model`` responds to.
 
@@ -173,6 +176,9 @@ def dream(
     ``device=None`` keeps the model where it is, otherwise it is moved there.
     ``tile`` (pixels) computes gradients tile by tile for big images: memory then
     depends on the tile size, not the image size (notebook 08).
+    ``param="fft"`` takes every step in the decorrelated Fourier basis of
+    :func:`render` (:func:`dreamlib.param.precondition`; ``decorrelate=False``
+    keeps RGB): smoother, less noisy detail, with octaves and tiles as usual (notebook 09).
     The image is moved to the model's device once and every step runs there (the
     model casts it to its own dtype, e.g. float64 or bfloat16, on the way in).
     Returns a float32 tensor in [0, 1] of the input's size, on the input's device.
@@ -202,6 +208,9 @@ def dream(
     # one cheap pass at the smallest size: bad channel/class indices and fixed-size networks fail before any work
     probe_model(dm, detail if tile is None else detail[..., :tile, :tile], objective)  # tiled: what one pass sees
     # Memory (huge tiled images): besides ``base``, at most the image, its next step and a smaller detail live.
+    settings = as_param(param, decorrelate)
+    matrix = colour_matrix(dm) if settings.decorrelate else None
+    pre = None if settings == Param("pixel", False) else (lambda g: precondition(g, settings, matrix))
     bar = tqdm(total=len(sizes) * steps, desc="dreaming", disable=not progress, leave=False)
     try:
         for o, size in enumerate(sizes):
@@ -210,7 +219,8 @@ def dream(
             bar.set_postfix_str(f"octave {o + 1}/{len(sizes)} {size[1]}x{size[0]}")
             for s in range(steps):
                 img, score = ascent_step(dm, img, objective, lr, jitter, rng, prec, tile, progress=progress,
-                                         inplace=tile is not None and callback is None)  # img is ours: least memory
+                                         inplace=tile is not None and callback is None,  # img is ours: least memory
+                                         precondition=pre)
                 bar.update(1)
                 if callback is not None:
                     callback(StepInfo(o, len(sizes), s, steps, float(score.sum()), img.detach()))

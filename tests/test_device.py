@@ -103,6 +103,9 @@ CALLS = {
     "zoom": lambda m, x: zoom(m, x, frames=2, layer="2", steps=1, progress=False),
     "receptive_field": _receptive_field,
     "class_probabilities": _class_probabilities,
+    "dream_fft": lambda m, x: dream(m, x, "2", octaves=2, steps=1, param="fft", progress=False),
+    "render": lambda m, x: dreamlib.render(m, "2", size=24, steps=2, progress=False),
+    "render_pixel_batch": lambda m, x: dreamlib.render(m, "2", size=24, steps=2, param="pixel", batch=2, progress=False),
 }
 
 

@@ -39,6 +39,8 @@ CASES = [
     ("check_contrast", "contrast"),
     ("check_train_step", "train_step"),
     ("check_batch_without", "batch_without"),
+    ("check_total_variation", "total_variation"),
+    ("check_top_examples", "top_examples"),
 ]
 
 
@@ -96,7 +98,7 @@ def test_every_checker_is_exported_and_names_its_notebook():
     assert {c for c, _ in CASES} == set(found)
     for name, fn in found.items():
         assert getattr(exercises, name) is fn
-        assert fn.__doc__.startswith("Notebook 0"), name
+        assert fn.__doc__.startswith(("Notebook 0", "Notebook 1")), name
 
 
 def test_exercise_modules_import_no_package_above_them():
@@ -342,3 +344,21 @@ def test_labels_that_do_not_match_their_images_are_caught(capsys):
 
     assert exercises.check_batch_without(shuffled_labels) is False
     assert "labels do not match the images" in capsys.readouterr().out
+
+
+# Lessons 09-10: typical mistakes get a hint
+def test_total_variation_checker_names_the_mistakes(capsys):
+    one_way = lambda x: (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).mean(1)
+    squared = lambda x: ((x[..., 1:, :] - x[..., :-1, :]) ** 2).flatten(1).mean(1) + ((x[..., :, 1:] - x[..., :, :-1]) ** 2).flatten(1).mean(1)
+    whole = lambda x: (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
+    for fn, hint in ((one_way, "only one direction"), (squared, "squared"), (whole, "one number for a batch")):
+        assert exercises.check_total_variation(fn) is False
+        assert hint in capsys.readouterr().out
+
+
+def test_top_examples_checker_names_the_mistakes(capsys):
+    lowest = lambda s, c, k: s[:, c].argsort()[:k]
+    by_image = lambda s, c, k: s[c].argsort(descending=True)[:k]
+    for fn, hint in ((lowest, "lowest"), (by_image, "column")):
+        assert exercises.check_top_examples(fn) is False
+        assert hint in capsys.readouterr().out

@@ -18,7 +18,7 @@ import notebooks as nbtool  # noqa: E402
 LESSONS = [
     "01_hooks", "02_preprocessing", "03_gradient_ascent", "04_octaves", "05_layer_comparison", "06_why_dogs",
 ]
-BEYOND = ["07_train_your_own_dreamer", "08_beyond"]
+BEYOND = ["07_train_your_own_dreamer", "08_beyond", "09_feature_visualisation", "10_neuron_catalogue"]
 ALL = LESSONS + BEYOND
 
 

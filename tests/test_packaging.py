@@ -93,7 +93,9 @@ def test_every_readme_command_runs_from_the_installed_wheel_in_another_folder(tm
                            capture_output=True, text=True, check=True).stdout.strip()
     assert Path(where).is_relative_to(env_dir), where  # the wheel's dreamlib, not the checkout's
     small = {"dream": ["--size", "120", "--steps", "1", "--octaves", "1", "-q"],
-             "zoom": ["--size", "120", "--steps", "1", "--frames", "2", "-q"]}
+             "zoom": ["--size", "120", "--steps", "1", "--frames", "2", "-q"],
+             "render": ["--size", "32", "--steps", "2", "-q"],
+             "catalogue": ["--size", "32", "--steps", "2", "--channels", "2", "--top", "2", "-q"]}
     ran = 0
     for command in readme_commands():
         words = shlex.split(command)

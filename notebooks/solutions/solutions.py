@@ -111,3 +111,15 @@ def contrast(layer, index):
         return x[:, index].flatten(1).mean(1) - x.flatten(1).mean(1)
 
     return dl.Objective(score, [layer], f"contrast({layer}, {index})")
+
+
+# 09 · Feature visualisation
+def total_variation(images):
+    dy = (images[..., 1:, :] - images[..., :-1, :]).abs().flatten(1).mean(1)
+    dx = (images[..., :, 1:] - images[..., :, :-1]).abs().flatten(1).mean(1)
+    return dy + dx
+
+
+# 10 · The neuron catalogue
+def top_examples(scores, channel, k):
+    return scores[:, channel].argsort(descending=True)[:k]

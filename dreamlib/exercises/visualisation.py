@@ -1,0 +1,80 @@
+"""Checkers for notebooks 09 (feature visualisation) and 10 (the neuron catalogue)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from ..regularisers import total_variation as _reference_tv
+from ._shared import _call, _close, _report
+
+
+def check_total_variation(fn: Callable) -> bool:
+    """Notebook 09: ``fn(images)`` -> (batch,): mean |difference| of vertical neighbours plus that of horizontal ones.
+
+    Checked on a random batch of 3 against :func:`dreamlib.regularisers.total_variation`,
+    on a flat image (0) and on a one-pixel checkerboard (2: every neighbour differs by 1).
+    """
+    name = "total_variation"
+    images = torch.rand(3, 3, 10, 12, generator=torch.Generator().manual_seed(0))
+    got, problem = _call(name, fn, images)
+    if problem:
+        return _report(name, problem)
+    expected = _reference_tv()(images)
+    if not isinstance(got, torch.Tensor):
+        return _report(name, f"returned a {type(got).__name__}, expected a tensor with one penalty per image")
+    if got.shape == ():
+        return _report(name, "gave one number for a batch of 3: average over channels, height and width only "
+                             "(`.flatten(1).mean(1)`), keeping one value per image")
+    if got.shape != expected.shape:
+        return _report(name, f"returned shape {tuple(got.shape)}, expected (3,): one penalty per image")
+    if not _close(got, expected):
+        dy = (images[..., 1:, :] - images[..., :-1, :]).abs().flatten(1).mean(1)
+        dx = (images[..., :, 1:] - images[..., :, :-1]).abs().flatten(1).mean(1)
+        if _close(got, dy) or _close(got, dx):
+            hint = "that is only one direction: add the vertical and the horizontal differences"
+        elif _close(got, ((images[..., 1:, :] - images[..., :-1, :]) ** 2).flatten(1).mean(1)
+                      + ((images[..., :, 1:] - images[..., :, :-1]) ** 2).flatten(1).mean(1)):
+            hint = "you squared the differences: take their absolute value (`.abs()`)"
+        else:
+            hint = "per image: mean |x[..., 1:, :] - x[..., :-1, :]| + mean |x[..., :, 1:] - x[..., :, :-1]|"
+        return _report(name, f"values differ from the reference (largest gap {(got.float() - expected).abs().max():.3g}); {hint}")
+    y, x = torch.meshgrid(torch.arange(6), torch.arange(6), indexing="ij")
+    board = ((x + y) % 2).float().expand(1, 3, 6, 6)
+    flat, problem = _call(name, fn, torch.full((1, 3, 6, 6), 0.3))
+    if problem or not _close(flat, torch.zeros(1)):
+        return _report(name, problem or "a flat grey image must cost 0")
+    value, problem = _call(name, fn, board)
+    if problem or not _close(value, torch.full((1,), 2.0)):
+        return _report(name, problem or "a one-pixel checkerboard must cost 2 (1 vertically + 1 horizontally)")
+    return _report(name, None)
+
+
+def check_top_examples(fn: Callable) -> bool:
+    """Notebook 10: ``fn(scores, channel, k)`` -> the indices of the ``k`` images with the highest ``scores[:, channel]``.
+
+    ``scores`` is (images, channels): each image's mean activation per channel. Highest first.
+    """
+    name = "top_examples"
+    scores = torch.rand(20, 5, generator=torch.Generator().manual_seed(0))
+    got, problem = _call(name, fn, scores, 3, 4)
+    if problem:
+        return _report(name, problem)
+    expected = scores[:, 3].argsort(descending=True)[:4]
+    try:
+        got = torch.as_tensor(got).long().flatten()
+    except Exception:
+        return _report(name, f"returned a {type(got).__name__}, expected 4 image indices (a tensor or list)")
+    if len(got) != 4:
+        return _report(name, f"returned {len(got)} indices, expected k = 4")
+    if torch.equal(got, expected):
+        return _report(name, None)
+    if torch.equal(got, scores[:, 3].argsort()[:4]):
+        return _report(name, "those are the 4 *lowest* images: sort in descending order (`descending=True`)")
+    if torch.equal(got, scores[3].argsort(descending=True)[:4]):
+        return _report(name, "you ranked the channels of image 3: rank the images by column `channel`, `scores[:, channel]`")
+    if sorted(got.tolist()) == sorted(expected.tolist()):
+        return _report(name, "the right images in the wrong order: highest activation first")
+    return _report(name, f"expected images {expected.tolist()}, got {got.tolist()}: "
+                         "the indices of the k largest values of `scores[:, channel]`")
