@@ -9,6 +9,7 @@ never overwrites an image it loaded. Taught in notebook 02 (preprocessing).
 from __future__ import annotations
 
 import io
+import math
 import os
 import signal
 import struct
@@ -113,10 +114,15 @@ def tensor_values(t: torch.Tensor) -> torch.Tensor:
         raise ImageLoadError(f"unsupported image tensor dtype {t.dtype}; use uint8 (0..255), uint16 or float in [0, 1]")
     if t.numel() == 0:
         raise ImageLoadError(f"the image tensor holds no pixels (shape {tuple(t.shape)})")
-    if t.device.type != "meta":  # a meta tensor (tests standing in for a GPU) has no values to check
-        finite = bool(torch.isfinite(t).all())
-        check_float_range(float(t.min()) if finite else 0.0, float(t.max()) if finite else 0.0, finite)
-    return t.float().clamp(0, 1)
+    if t.device.type == "meta":  # a meta tensor (tests standing in for a GPU) has no values to check
+        return t.float()
+    # Two reductions and no image-sized temporaries (a print-size image is 800 MB): min and max are NaN
+    # or infinite exactly when some pixel is, and an image already in [0, 1] is returned without a copy.
+    low, high = float(t.min()), float(t.max())
+    finite = math.isfinite(low) and math.isfinite(high)
+    check_float_range(low if finite else 0.0, high if finite else 0.0, finite)
+    t = t.float()
+    return t if 0.0 <= low and high <= 1.0 else t.clamp(0, 1)
 
 
 def _open(source) -> Image.Image:
