@@ -54,6 +54,12 @@ def execute(path: Path, workdir: Path, timeout: int):
         elif cell.cell_type == "markdown":
             cell.source = BADGE.sub(r"[Open in Colab](\1)", cell.source)
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+    # Progress-bar widgets would make the page load their JavaScript from unpkg.com (offline: a console error);
+    # their text fallback stays.
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
     return nb
 
 
