@@ -9,8 +9,8 @@ driver (CI has no internet). Usage in a test::
     report = page_report(tmp_path / "index.html")   # skips the test when no browser is installed
     assert report["images"] > 0 and not report["broken"] and not report["console_errors"]
 
-``.ci/run`` installs the two packages and sets ``DREAMLIB_REQUIRE_BROWSER=1``, which turns the
-skip into a failure, so CI always runs the browser tests.
+``.ci/run`` installs the two packages, so CI always runs the browser tests; ``DREAMLIB_REQUIRE_BROWSER=1``
+turns the skip into a failure where you want to be sure they ran.
 """
 
 from __future__ import annotations
