@@ -77,7 +77,7 @@ def test_api_reference_is_generated_from_docstrings_and_links_each_lesson(site):
     for stem in LESSONS[:8]:
         assert f'href="../lessons/{stem}/"' in html, stem
     section = html.split('id="lesson-02')[1].split('id="lesson-03')[0]
-    assert 'id="dreamlib.load_image"' in section  # under the lesson that teaches it
+    assert 'id="dreamlib.images.load_image"' in section  # under the lesson that teaches it, where it is defined
 
 
 def test_instructors_page_has_the_workshop_essentials(site):
