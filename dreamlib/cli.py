@@ -130,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _class_objective(model, index: int):
+    """``--class K``: the logit of class K, checked against the model's classes before any work."""
+    from .objectives import class_logit
+
+    count = len(model.categories or [])
+    if not 0 <= index < count:
+        raise DreamError(f"class {index} is out of range for {model.name} (valid: 0..{count - 1})")
+    return class_logit(index)
+
+
 def _check_output(output: str, input_: str, formats: dict | tuple) -> Path:
     out = Path(output).expanduser()
     if out.suffix.lower() not in formats:
@@ -151,7 +161,7 @@ def _prepare(args: argparse.Namespace, formats) -> tuple:
     """Validate everything cheap first, then load the image and model; returns (out, image, model, settings)."""
     from .images import load_image
     from .models import load_model
-    from .objectives import channel, class_logit, guide
+    from .objectives import channel, guide
     from .octaves import check_settings
 
     from .device import resolve_device
@@ -181,10 +191,7 @@ def _prepare(args: argparse.Namespace, formats) -> tuple:
     if args.channel is not None:
         objective = channel(layer, args.channel)
     elif args.class_index is not None:
-        count = len(model.categories or [])
-        if not 0 <= args.class_index < count:
-            raise DreamError(f"class {args.class_index} is out of range for {args.model} (valid: 0..{count - 1})")
-        objective = class_logit(args.class_index)
+        objective = _class_objective(model, args.class_index)
     elif args.guide is not None:
         objective = guide(model, load_image(args.guide, max_size=args.size), layer)
     settings = dict(
@@ -368,7 +375,7 @@ def _load_for(args: argparse.Namespace):
 
 def _cmd_render(args: argparse.Namespace) -> int:
     from .images import save_image
-    from .objectives import channel, class_logit, layer_mean
+    from .objectives import channel, layer_mean
     from .render import LR, STEPS, render
 
     out = _check_output(args.output, "", SAVE_FORMATS)
@@ -376,10 +383,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         raise DreamError(f"lr must be a finite number > 0, got {args.lr}")
     model, layer = _load_for(args)
     if args.class_index is not None:
-        count = len(model.categories or [])
-        if not 0 <= args.class_index < count:
-            raise DreamError(f"class {args.class_index} is out of range for {model.name} (valid: 0..{count - 1})")
-        objective = class_logit(args.class_index)
+        objective = _class_objective(model, args.class_index)
     elif args.channel is not None:
         objective = channel(layer, args.channel)
     else:
