@@ -135,8 +135,9 @@ def probe_model(dm: DreamModel, image: torch.Tensor, objective: Objective) -> No
 
 def check_finite(image: torch.Tensor, where: str) -> torch.Tensor:
     """Refuse to go on with NaN or infinite pixels: say where they appeared and what usually helps."""
-    # One reduction, no image-sized mask (print-size tiled dreams count every byte): NaN and inf survive a sum.
-    if image.device.type != "meta" and not bool(torch.isfinite(image.sum(dtype=torch.float64))):
+    # One reduction in the image's own dtype, no image-sized mask or float64 copy (a print-size tiled dream
+    # counts every byte): NaN and inf survive a sum, and pixels in [0, 1] cannot overflow it.
+    if image.device.type != "meta" and not bool(torch.isfinite(image.sum())):
         raise NonFiniteError(
             f"the dream became NaN or infinite {where}: the network produced non-finite values or gradients "
             f"(try precision='fp32', a smaller lr, or check the model on this input)"
