@@ -28,7 +28,7 @@ import torch
 
 from .errors import DreamError
 from .hooks import forward_until
-from .images import load_image, resize, save_image
+from .images import existing_parent, load_image, resize, save_image
 from .models import as_dream_model
 from .objectives import Activations, Objective, activation
 from .render import render
@@ -195,9 +195,7 @@ def check_output_dir(out: str | os.PathLike) -> Path:
         ours = index.is_file() and MARKER in index.read_text(encoding="utf-8", errors="replace")[:2000]
         if any(out.iterdir()) and not ours:
             raise DreamError(f"output folder {str(out)!r} is not empty and holds no earlier catalogue; choose another")
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
+    parent = existing_parent(out)
     if not parent.is_dir() or not os.access(parent, os.W_OK):
         raise DreamError(f"cannot write {str(out)!r}: the location is not writable")
     return out

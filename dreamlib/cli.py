@@ -144,14 +144,12 @@ def _check_output(output: str, input_: str, formats: dict | tuple) -> Path:
     out = Path(output).expanduser()
     if out.suffix.lower() not in formats:
         raise DreamError(f"output {output!r} must end in {', '.join(formats)}")
-    from .images import check_file_name
+    from .images import check_file_name, existing_parent
 
     check_file_name(out)
     if "://" not in input_ and os.path.realpath(out) == os.path.realpath(input_):
         raise DreamError(f"output {output!r} is the input image; choose another name")
-    parent = out.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
+    parent = existing_parent(out)
     if out.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
         raise DreamError(f"cannot write {output!r}: the location is not writable")
     return out

@@ -129,13 +129,13 @@ def fetch_url(url: str, timeout: float | None = None, max_bytes: int | None = No
                             raise ImageLoadError(f"{shown} is too large (over {max_bytes} bytes)")
                     left()
                     return bytes(data)
+            except ImageLoadError:  # ours, already one line (a ValueError too: keep it out of the clause below)
+                raise
             except (requests.Timeout, urllib3.exceptions.TimeoutError):
                 raise ImageLoadError(f"timed out after {timeout:g} s waiting for {shown}") from None
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 raise ImageLoadError(f"could not fetch {shown}: {type(exc).__name__}") from None
             except (ValueError, UnicodeError) as exc:  # what requests/urllib3 raise for URLs they cannot parse
-                if isinstance(exc, ImageLoadError):
-                    raise
                 raise ImageLoadError(f"malformed URL {shown}: {type(exc).__name__}") from None
             except OSError as exc:
                 raise ImageLoadError(f"could not fetch {shown}: {exc.strerror or type(exc).__name__}") from None

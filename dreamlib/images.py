@@ -284,11 +284,17 @@ def atomic_path(path: Path) -> Iterator[str]:
         raise
 
 
-def check_file_name(path: Path) -> None:
-    """Refuse a file name longer than the file system allows, before any work is done."""
+def existing_parent(path: Path) -> Path:
+    """The nearest folder above ``path`` that exists: where a new file or folder at ``path`` would be created."""
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
+    return parent
+
+
+def check_file_name(path: Path) -> None:
+    """Refuse a file name longer than the file system allows, before any work is done."""
+    parent = existing_parent(path)
     try:
         limit = os.pathconf(parent, "PC_NAME_MAX")
     except (AttributeError, OSError, ValueError):
