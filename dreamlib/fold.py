@@ -7,9 +7,18 @@ every layer forward *and* backward at every step, so removing the BatchNorm
 passes saves memory traffic on both. The folded BatchNorm is replaced by
 ``nn.Identity``, so layer names (and hooks on them) keep working and give the
 same values. Measured in ``benchmarks/README.md``; taught in notebook 03.
+
+:func:`fold_batchnorm` changes a model in place (you choose to); :func:`folded_twin`
+is what :func:`dreamlib.dream` and :func:`dreamlib.render` use: a cached copy that
+shares every tensor with your model except the folded convolutions, so your model,
+its ``state_dict`` and its printout stay as they are.
 """
 
 from __future__ import annotations
+
+import copy
+import weakref
+from typing import Sequence
 
 import torch
 from torch import nn
@@ -22,15 +31,23 @@ from .models import DreamModel, as_dream_model
 KNOWN_PAIRS = {"BasicConv2d", "ResNet", "Bottleneck", "BasicBlock"}
 
 
-def _fold_pair(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
+def _fold_pair(conv: nn.Conv2d, bn: nn.BatchNorm2d, new_tensors: bool = False) -> None:
+    """Fold ``bn`` into ``conv`` (scale and bias worked out in float32 or finer); ``new_tensors``:
+    give ``conv`` new weight and bias tensors instead of changing its own (which a twin shares)."""
     with torch.no_grad():
-        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-        bias = bn.bias - bn.running_mean * scale
+        work = torch.promote_types(bn.running_var.dtype, torch.float32)
+        scale = bn.weight.to(work) / torch.sqrt(bn.running_var.to(work) + bn.eps)
+        bias = bn.bias.to(work) - bn.running_mean.to(work) * scale
         if conv.bias is not None:
-            bias = bias + conv.bias * scale
-        conv.weight.mul_(scale.view(-1, 1, 1, 1).to(conv.weight.dtype))
+            bias = bias + conv.bias.to(work) * scale
+        dtype, grad = conv.weight.dtype, conv.weight.requires_grad
+        if new_tensors:
+            conv.weight = nn.Parameter((conv.weight.to(work) * scale.view(-1, 1, 1, 1)).to(dtype), requires_grad=grad)
+            conv.bias = nn.Parameter(bias.to(dtype), requires_grad=grad)
+            return
+        conv.weight.mul_(scale.view(-1, 1, 1, 1).to(dtype))
         if conv.bias is None:
-            conv.bias = nn.Parameter(bias.to(conv.weight.dtype), requires_grad=conv.weight.requires_grad)
+            conv.bias = nn.Parameter(bias.to(dtype), requires_grad=grad)
         else:
             conv.bias.copy_(bias)
 
@@ -38,6 +55,21 @@ def _fold_pair(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
 def _foldable(conv, bn) -> bool:
     return (isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d) and bn.track_running_stats
             and bn.affine and bn.running_mean is not None and conv.out_channels == bn.num_features)
+
+
+def _pairs(net: nn.Module):
+    """Every (parent, conv, bn name) whose BatchNorm can be folded, in ``named_modules`` order."""
+    for parent in net.modules():
+        if isinstance(parent, nn.Sequential):
+            names = list(parent._modules)
+            for a, b in zip(names, names[1:]):
+                if _foldable(parent._modules[a], parent._modules[b]):
+                    yield parent, parent._modules[a], b
+        elif type(parent).__name__ in KNOWN_PAIRS:
+            for name, child in list(parent.named_children()):
+                conv = getattr(parent, "conv" + name[2:], None)
+                if isinstance(child, nn.BatchNorm2d) and _foldable(conv, child):
+                    yield parent, conv, name
 
 
 def fold_batchnorm(model: nn.Module) -> DreamModel:
@@ -53,18 +85,76 @@ def fold_batchnorm(model: nn.Module) -> DreamModel:
     if any(m.training for m in model.modules() if isinstance(m, nn.BatchNorm2d)):
         raise DreamError("fold_batchnorm needs a model in eval mode (call model.eval() first)")
     dm = as_dream_model(model)
-    for parent in list(dm.net.modules()):
-        if isinstance(parent, nn.Sequential):
-            names = list(parent._modules)
-            for a, b in zip(names, names[1:]):
-                if _foldable(parent._modules[a], parent._modules[b]):
-                    _fold_pair(parent._modules[a], parent._modules[b])
-                    parent._modules[b] = nn.Identity()
-        elif type(parent).__name__ in KNOWN_PAIRS:
-            for name, child in list(parent.named_children()):
-                if isinstance(child, nn.BatchNorm2d):
-                    conv = getattr(parent, "conv" + name[2:], None)
-                    if _foldable(conv, child):
-                        _fold_pair(conv, child)
-                        setattr(parent, name, nn.Identity())
+    for parent, conv, bn_name in list(_pairs(dm.net)):
+        _fold_pair(conv, parent._modules[bn_name])
+        parent._modules[bn_name] = nn.Identity()
     return dm
+
+
+def _has_hooks(net: nn.Module) -> bool:
+    return any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or getattr(m, "_backward_pre_hooks", None)
+               for m in net.modules())
+
+
+def _fingerprint(dm: DreamModel) -> tuple:
+    """Changes when the model does: a tensor changed in place (``_version``), replaced, moved or cast; a module
+    swapped; train/eval switched."""
+    tensors = tuple((id(t), t._version, t.data_ptr(), t.dtype, t.device) for t in (*dm.parameters(), *dm.buffers()))
+    return tensors, tuple((id(m), m.training) for m in dm.modules())
+
+
+_twins: "weakref.WeakKeyDictionary[nn.Module, tuple]" = weakref.WeakKeyDictionary()
+
+
+def folded_twin(model: nn.Module, layers: Sequence[str], run) -> DreamModel:
+    """``model`` with the BatchNorms that run before ``layers`` folded, as a cached copy; or ``model`` itself.
+
+    The copy shares every parameter and buffer with ``model`` except the weights and
+    biases of the folded convolutions, so it costs only those (about 30 MB for
+    InceptionV3 up to ``Mixed_6c``); it gives the same activations at every layer
+    name, and the same input gradients up to float rounding (tested). ``run(dm)``
+    must run a forward pass as far as ``layers`` (it shows which convolutions are
+    used). ``model`` itself comes back when folding cannot be exact or could
+    surprise: a BatchNorm in training mode, hooks of yours attached (they would
+    not see the copy), an objective on a convolution's own output (folding
+    changes it), no BatchNorm to fold, or a network the trial pass fails on.
+    The copy is made again whenever the model changes (weights trained or
+    loaded, moved, cast, train/eval). Used by :func:`dreamlib.dream` and
+    :func:`dreamlib.render`; measured in ``benchmarks/README.md``.
+    """
+    dm = as_dream_model(model)
+    if dm.training or _has_hooks(dm):
+        return dm
+    if any(m.training for m in dm.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)):
+        return dm
+    key = (_fingerprint(dm), tuple(layers))
+    cached = _twins.get(dm.net)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    targets = {id(dm.module(n)) for n in layers if n in dict(dm.net.named_modules())}
+    pairs = [(parent, conv, bn) for parent, conv, bn in _pairs(dm.net) if id(conv) not in targets]
+    ran: set[int] = set()
+    handles = [conv.register_forward_pre_hook(lambda m, i: ran.add(id(m))) for _, conv, _ in pairs]
+    try:
+        with torch.no_grad():
+            run(dm)
+    except Exception:  # noqa: BLE001 - the real pass will raise (or not) with its own message
+        return dm
+    finally:
+        for h in handles:
+            h.remove()
+    pairs = [(parent, conv, bn) for parent, conv, bn in pairs if id(conv) in ran]
+    if not pairs:
+        return dm
+    memo = {id(t): t for t in (*dm.parameters(), *dm.buffers())}  # shared, not copied
+    try:
+        twin = copy.deepcopy(dm, memo)
+    except Exception:  # noqa: BLE001 - a network holding something that cannot be copied runs as it is
+        return dm
+    same = dict(zip(map(id, dm.modules()), twin.modules()))  # original module -> its copy
+    for parent, conv, bn in pairs:
+        copy_parent, copy_conv = same[id(parent)], same[id(conv)]
+        _fold_pair(copy_conv, copy_parent._modules[bn], new_tensors=True)
+        copy_parent._modules[bn] = nn.Identity()
+    _twins[dm.net] = (key, twin)
+    return twin

@@ -22,6 +22,7 @@ from .ascent import ascent_step
 from .hooks import OUTPUT, forward_until
 from .device import resolve_device, resolve_precision
 from .errors import DreamError, DreamWarning, NonFiniteError
+from .fold import folded_twin
 from .images import load_image, resize, tensor_values
 from .models import DreamModel, as_dream_model
 from .objectives import Objective, as_objective
@@ -182,6 +183,9 @@ def dream(
     keeps RGB): smoother, less noisy detail, with octaves and tiles as usual (notebook 09).
     The image is moved to the model's device once and every step runs there (the
     model casts it to its own dtype, e.g. float64 or bfloat16, on the way in).
+    The steps run on a cached copy of the network with its BatchNorm layers folded
+    into the convolutions (:func:`dreamlib.fold.folded_twin`): the same function,
+    about 10% faster; ``model`` itself is not changed.
     Returns a float32 tensor in [0, 1] of the input's size, on the input's device.
     Taught in notebook 04 (octaves); the step itself in notebook 03.
     """
@@ -207,7 +211,10 @@ def dream(
     rng = random.Random(seed)
     detail = torch.zeros(*base.shape[:2], *sizes[0], device=dev, dtype=base.dtype)
     # one cheap pass at the smallest size: bad channel/class indices and fixed-size networks fail before any work
-    probe_model(dm, detail if tile is None else detail[..., :tile, :tile], objective)  # tiled: what one pass sees
+    probe = detail if tile is None else detail[..., :tile, :tile]  # tiled: what one pass sees
+    probe_model(dm, probe, objective)
+    # the steps run on a cached copy with BatchNorm folded into the convolutions (same function, faster; see fold.py)
+    fast = folded_twin(dm, objective.layers, lambda m: forward_until(m, probe, objective.layers))
     # Memory (huge tiled images): besides ``base``, at most the image, its next step and a smaller detail live.
     settings = as_param(param, decorrelate)
     matrix = colour_matrix(dm) if settings.decorrelate else None
@@ -219,7 +226,7 @@ def dream(
             img, detail = resize(detail, size).add_(octave_base).clamp_(0, 1), None  # resize copies or is ours
             bar.set_postfix_str(f"octave {o + 1}/{len(sizes)} {size[1]}x{size[0]}")
             for s in range(steps):
-                img, score = ascent_step(dm, img, objective, lr, jitter, rng, prec, tile, progress=progress,
+                img, score = ascent_step(fast, img, objective, lr, jitter, rng, prec, tile, progress=progress,
                                          inplace=tile is not None and callback is None,  # img is ours: least memory
                                          precondition=pre)
                 bar.update(1)

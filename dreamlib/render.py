@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from .device import resolve_device
 from .errors import DreamError
+from .fold import folded_twin
 from .hooks import OUTPUT, forward_until
 from .models import as_dream_model
 from .objectives import Objective, as_objective
@@ -62,7 +63,8 @@ def render(
     ``seed`` fixes the starting noise and every random transform, so a run
     repeats exactly on one machine. Works on any ``nn.Module`` taking [0, 1]
     RGB, on the model's device (``device=`` moves the model first). The result
-    is on the CPU, as float32. Taught in notebook 09.
+    is on the CPU, as float32. Like :func:`dreamlib.dream`, it runs on a cached
+    copy with BatchNorm folded (:func:`dreamlib.fold.folded_twin`). Taught in notebook 09.
     """
     check_settings(steps=steps, lr=lr)
     for key, value in (("size", size), ("batch", batch)):
@@ -78,6 +80,8 @@ def render(
     for name in objective.layers:
         if name != OUTPUT:
             dm.module(name)  # unknown layer -> clear error before any work
+    blank = torch.zeros(1, 3, size, size, device=dm.device)
+    fast = folded_twin(dm, objective.layers, lambda m: forward_until(m, blank, objective.layers))  # see fold.py
     shake = as_transform(transforms)
     generator = torch.Generator()
     if seed is None:
@@ -92,7 +96,7 @@ def render(
     try:
         for step in bar:
             pictures = image()
-            acts = forward_until(dm, shake(pictures, generator), objective.layers)
+            acts = forward_until(fast, shake(pictures, generator), objective.layers)
             score = objective(acts)
             loss = -score.sum()
             for penalty in regularisers:

@@ -63,3 +63,101 @@ def test_folding_a_sequential_and_refusing_training_mode():
     folded = fold_batchnorm(copy.deepcopy(net))
     assert [type(m).__name__ for m in folded.net] == ["Conv2d", "Identity", "ReLU", "Conv2d", "Identity"]
     torch.testing.assert_close(folded(x), expected, rtol=1e-5, atol=1e-5)
+
+
+# --- folded_twin: what dream() and render() step on -------------------------------------------------------------
+
+
+def _shapes():
+    model = dreamlib.load_model("shapes")
+    _random_bn_stats(model)
+    return model
+
+
+def _twin(model, layers):
+    from dreamlib.fold import folded_twin
+    from dreamlib.hooks import forward_until
+
+    x = torch.rand(1, 3, 64, 64)
+    return folded_twin(model, layers, lambda m: forward_until(m, x, layers))
+
+
+def _count_bn(m):
+    return sum(isinstance(x, nn.BatchNorm2d) for x in m.modules())
+
+
+def test_twin_folds_a_copy_and_leaves_the_model_alone():
+    model = _shapes()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    twin = _twin(model, ["conv5"])
+    assert twin is not model and _count_bn(model) == 5 and _count_bn(twin) == 0
+    after = model.state_dict()
+    assert after.keys() == before.keys() and all(torch.equal(after[k], before[k]) for k in before)
+    # only the folded convolutions' weights are new; every other tensor is shared, not copied
+    mine = {t.data_ptr() for t in (*model.parameters(), *model.buffers())}
+    new = [n for n, t in twin.named_parameters() if t.data_ptr() not in mine]
+    assert sorted(new) == sorted(f"net.conv{i}.0.{w}" for i in range(1, 6) for w in ("weight", "bias"))
+    x = torch.rand(2, 3, 64, 64)
+    objective = dreamlib.layer_mean("conv5")
+    g0, s0 = image_gradient(model, x, objective)
+    g1, s1 = image_gradient(twin, x, objective)
+    torch.testing.assert_close(s1, s0, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(g1, g0, rtol=1e-3, atol=1e-3 * g0.abs().max().item())
+
+
+def test_twin_is_cached_and_made_again_when_the_model_changes():
+    model = _shapes()
+    twin = _twin(model, ["conv5"])
+    assert _twin(model, ["conv5"]) is twin  # cached
+    assert _twin(model, ["conv3"]) is not twin  # other layers, other twin
+    twin = _twin(model, ["conv3"])
+    with torch.no_grad():
+        model.net.conv2[1].running_mean.add_(0.5)  # in place, as training or load_state_dict would
+    fresh = _twin(model, ["conv3"])
+    assert fresh is not twin
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad(), capture_activations(model, "conv3") as a0, capture_activations(fresh, "conv3") as a1:
+        model(x), fresh(x)
+    torch.testing.assert_close(a1["conv3"], a0["conv3"], rtol=1e-4, atol=1e-4)
+
+
+def test_twin_folds_only_what_runs_before_the_layer_and_never_a_targeted_conv():
+    model = _shapes()
+    twin = _twin(model, ["conv2"])
+    kinds = {n: type(m).__name__ for n, m in twin.net.named_modules()}
+    assert kinds["conv1.1"] == kinds["conv2.1"] == "Identity"
+    assert kinds["conv3.1"] == kinds["conv5.1"] == "BatchNorm2d"  # never run for conv2: not copied
+    twin = _twin(model, ["conv2.0", "conv3"])  # conv2.0's own output is asked for: folding would change it
+    kinds = {n: type(m).__name__ for n, m in twin.net.named_modules()}
+    assert kinds["conv2.1"] == "BatchNorm2d" and kinds["conv1.1"] == kinds["conv3.1"] == "Identity"
+
+
+def test_no_twin_when_folding_could_surprise():
+    model = _shapes()
+    handle = model.net.conv1.register_forward_hook(lambda m, i, o: None)
+    assert _twin(model, ["conv5"]) is model  # the user's hook would not see the copy
+    handle.remove()
+    assert _twin(model, ["conv5"]) is not model
+    model.net.conv2[1].train()
+    assert _twin(model, ["conv5"]) is model  # batch statistics cannot be folded
+    model.eval()
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+    assert _twin(net, ["1"]).net is net  # nothing to fold
+
+
+def test_dream_steps_on_the_twin_and_gives_the_unfolded_result(monkeypatch):
+    import importlib
+
+    octaves = importlib.import_module("dreamlib.octaves")
+    model = _shapes()
+    image = torch.rand(1, 3, 96, 96)
+    settings = dict(octaves=2, steps=3, seed=0, progress=False, precision="fp32")
+    used = []
+    real = octaves.folded_twin
+    monkeypatch.setattr(octaves, "folded_twin", lambda *a: used.append(real(*a)) or used[-1])
+    folded = dreamlib.dream(model, image, "conv4", **settings)
+    assert _count_bn(used[0]) == 1 and _count_bn(model) == 5  # conv5 never runs for conv4: left as it is
+    monkeypatch.setattr(octaves, "folded_twin", lambda dm, *a: dm)
+    plain = dreamlib.dream(model, image, "conv4", **settings)
+    assert (folded - image).abs().mean() > 1e-3  # it dreamed
+    torch.testing.assert_close(folded, plain, rtol=0, atol=1e-3)
