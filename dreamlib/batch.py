@@ -101,7 +101,7 @@ def dream_folder(
             report.skipped.append(out)
             continue
         try:
-            image = load_image(f, max_size=size)
+            image = load_image(f, max_size=size, dtype=torch.uint8)  # dream() owns its float copy
         except DreamError as exc:
             warnings.warn(f"skipped {f.name}: {exc}", DreamWarning, stacklevel=2)
             report.failed[f] = str(exc)

@@ -157,6 +157,8 @@ def _check_output(output: str, input_: str, formats: dict | tuple) -> Path:
 
 def _prepare(args: argparse.Namespace, formats) -> tuple:
     """Validate everything cheap first, then load the image and model; returns (out, image, model, settings)."""
+    import torch
+
     from .images import load_image
     from .models import load_model
     from .objectives import channel, guide
@@ -178,7 +180,7 @@ def _prepare(args: argparse.Namespace, formats) -> tuple:
         out, image = _check_output_folder(args.output, args.input), None
     else:
         out = _check_output(args.output, args.input, formats)
-        image = load_image(args.input, max_size=args.size)
+        image = load_image(args.input, max_size=args.size, dtype=torch.uint8)  # dream() owns its float copy
     model = load_model(args.model, weights=args.weights, device=args.device, fallback=args.fallback)
     if model.name != args.model:  # the fallback model was loaded
         if args.layer is not None and args.layer not in model.layers:

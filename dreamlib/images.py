@@ -107,9 +107,9 @@ def tensor_values(t: torch.Tensor) -> torch.Tensor:
     Taught in notebook 02.
     """
     if t.dtype == torch.uint8:
-        return t.float() / 255.0
+        return t.float().div_(255.0)  # in place: no second full-size copy
     if t.dtype == getattr(torch, "uint16", None):
-        return t.float() / 65535.0
+        return t.float().div_(65535.0)
     if not t.is_floating_point():
         raise ImageLoadError(f"unsupported image tensor dtype {t.dtype}; use uint8 (0..255), uint16 or float in [0, 1]")
     if t.numel() == 0:
@@ -145,10 +145,15 @@ def _open(source) -> Image.Image:
     raise ImageLoadError(f"cannot load an image from {type(source).__name__}; give a path, URL, PIL image or array")
 
 
-def pil_to_tensor(img: Image.Image) -> torch.Tensor:
-    """RGB PIL image -> float tensor (1, 3, H, W) in [0, 1]."""
-    arr = np.asarray(to_rgb(img), dtype=np.float32) / 255.0
-    return torch.from_numpy(arr.copy()).permute(2, 0, 1).unsqueeze(0).contiguous()
+def pil_to_tensor(img: Image.Image, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """RGB PIL image -> float tensor (1, 3, H, W) in [0, 1] (``dtype=torch.uint8``: its 0..255 values).
+
+    One uint8 copy of the pixels and the result, no other full-size temporaries.
+    """
+    pixels = torch.from_numpy(np.array(to_rgb(img), dtype=np.uint8)).permute(2, 0, 1).unsqueeze(0)
+    if dtype == torch.uint8:
+        return pixels.contiguous()
+    return pixels.to(torch.float32, memory_format=torch.contiguous_format).div_(255.0)
 
 
 def tensor_to_pil(image: torch.Tensor) -> Image.Image:
@@ -164,29 +169,39 @@ def tensor_to_pil(image: torch.Tensor) -> Image.Image:
         image = image[0]
     if image.dim() != 3 or image.shape[0] != 3:
         raise DreamError(f"expected an image tensor of shape (1, 3, H, W), got {tuple(image.shape)}")
-    image = image.detach().cpu().float()
-    arr = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
+    image = image.detach()
+    h, w = image.shape[1:]
+    arr = np.empty((h, w, 3), dtype=np.uint8)
+    rows = max(1, 2**20 // max(1, w))  # ~1M pixels at a time: a print-size image needs no full-size float temporaries
+    for y in range(0, h, rows):
+        part = image[:, y : y + rows].cpu().float().clamp(0, 1).permute(1, 2, 0).numpy()
+        arr[y : y + rows] = (part * 255.0 + 0.5).astype(np.uint8)
     return Image.fromarray(arr, "RGB")
 
 
-def load_image(source, max_size: int | None = 512) -> torch.Tensor:
-    """Load an image as a float tensor (1, 3, H, W) in [0, 1].
+def load_image(source, max_size: int | None = 512, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Load an image as a float tensor (1, 3, H, W) in [0, 1] (``dtype=torch.uint8``: 0..255, a quarter of the memory).
 
     ``source``: a file path, an http(s) URL, a bundled sample named like
     ``"sample:chelsea"`` (see :func:`list_samples`), a PIL image, a numpy array (uint8,
     uint16 or float in [0, 1]) or a tensor. The EXIF orientation is applied and
     every mode (RGBA, P, L, 1, CMYK, I;16, ...) becomes RGB. If the longer side
     exceeds ``max_size`` the image is shrunk, keeping its aspect ratio (it is
-    never enlarged). Taught in notebook 02.
+    never enlarged). ``dtype=torch.uint8`` keeps the decoded 8-bit values (what the
+    command line hands to :func:`dreamlib.dream`, which then owns its float copy and
+    can free it early on print-size images). Taught in notebook 02.
     """
     if max_size is not None and max_size < 1:
         raise DreamError(f"max_size must be a positive number of pixels, got {max_size}")
+    if dtype not in (torch.float32, torch.uint8):
+        raise DreamError(f"dtype must be torch.float32 or torch.uint8, got {dtype!r}")
     if isinstance(source, torch.Tensor):
         t = source.detach()
         t = t.unsqueeze(0) if t.dim() == 3 else t
         if t.dim() != 4 or t.shape[:2] != (1, 3):
             raise ImageLoadError(f"expected a tensor of shape (3, H, W) or (1, 3, H, W), got {tuple(source.shape)}")
-        return resize_to_max(tensor_values(t).clone(), max_size)
+        t = resize_to_max(tensor_values(t).clone(), max_size)
+        return t if dtype == torch.float32 else t.mul_(255).round_().to(torch.uint8)
     name = redact(str(source)) if isinstance(source, (str, Path)) else type(source).__name__
     try:
         img = _open(source)
@@ -212,7 +227,7 @@ def load_image(source, max_size: int | None = 512) -> torch.Tensor:
         scale = max_size / max(img.size)
         size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
         img = img.resize(size, Image.LANCZOS)
-    return pil_to_tensor(img)
+    return pil_to_tensor(img, dtype)
 
 
 def resize_to_max(image: torch.Tensor, max_size: int | None) -> torch.Tensor:

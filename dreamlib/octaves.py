@@ -207,23 +207,41 @@ def dream(
     base = as_batch(image)
     out_device = base.device
     base = base.to(dev)
+    # Our own copy (from a file, a uint8 tensor, another device) is dropped once the last octave has started:
+    # a print-size dream then holds one full-size float image instead of two. A float tensor of yours is kept.
+    owned = not isinstance(image, torch.Tensor) or base.untyped_storage().data_ptr() != image.untyped_storage().data_ptr()
+    image = None
     sizes = octave_sizes(base.shape[2], base.shape[3], octaves, octave_scale, dm.min_size)
     rng = random.Random(seed)
-    detail = torch.zeros(*base.shape[:2], *sizes[0], device=dev, dtype=base.dtype)
     # one cheap pass at the smallest size: bad channel/class indices and fixed-size networks fail before any work
-    probe = detail if tile is None else detail[..., :tile, :tile]  # tiled: what one pass sees
+    h, w = sizes[0] if tile is None else (min(sizes[0][0], tile), min(sizes[0][1], tile))  # tiled: what one pass sees
+    probe = base.new_zeros(*base.shape[:2], h, w)
     probe_model(dm, probe, objective)
     # the steps run on a cached copy with BatchNorm folded into the convolutions (same function, faster; see fold.py)
     fast = folded_twin(dm, objective.layers, lambda m: forward_until(m, probe, objective.layers))
-    # Memory (huge tiled images): besides ``base``, at most the image, its next step and a smaller detail live.
+    probe = None
     settings = as_param(param, decorrelate)
     matrix = colour_matrix(dm) if settings.decorrelate else None
     pre = None if settings == Param("pixel", False) else (lambda g: precondition(g, settings, matrix))
     bar = tqdm(total=len(sizes) * steps, desc="dreaming", disable=not progress, leave=False)
+    img = detail = None
     try:
         for o, size in enumerate(sizes):
-            octave_base = resize(base, size)
-            img, detail = resize(detail, size).add_(octave_base).clamp_(0, 1), None  # resize copies or is ours
+            last = o + 1 == len(sizes)
+            octave_base = resize(base, size)  # ``base`` itself at full size, else a new tensor
+            if detail is not None and last and owned:  # into our own base, a channel at a time: no full-size temporary
+                img = octave_base
+                for c in range(img.shape[1]):
+                    img[:, c : c + 1].add_(resize(detail[:, c : c + 1], size))
+                img, detail = img.clamp_(0, 1), None
+            elif detail is not None:
+                img, detail = resize(detail, size).add_(octave_base).clamp_(0, 1), None  # resize copies or is ours
+            elif last and owned:
+                img = octave_base  # one octave: step our own copy directly (the last octave needs no base)
+            else:
+                img = octave_base.clone()  # the steps may change ``img`` in place; ``octave_base`` must stay
+            if last and owned:
+                base = octave_base = None
             bar.set_postfix_str(f"octave {o + 1}/{len(sizes)} {size[1]}x{size[0]}")
             for s in range(steps):
                 img, score = ascent_step(fast, img, objective, lr, jitter, rng, prec, tile, progress=progress,
@@ -233,8 +251,9 @@ def dream(
                 if callback is not None:
                     callback(StepInfo(o, len(sizes), s, steps, float(score.sum()), img.detach()))
             check_finite(img, f"in octave {o + 1} of {len(sizes)}")
-            if o + 1 < len(sizes):  # the last octave's detail is never used
-                detail = img - octave_base
+            if not last:  # the last octave's detail is never used
+                detail = img.sub_(octave_base) if callback is None else img - octave_base  # callbacks may keep img
+                img = None
     finally:
         bar.close()
     return img.detach().to(out_device)

@@ -173,3 +173,45 @@ def test_dreaming_draws_exactly_the_feature_the_model_detects(orientation):
         model(out)
         after = acts["1"].mean().item()
     assert after > 5 * before
+
+
+# --- memory: dream frees its own copy of the image, never the caller's --------------------------------------------
+
+
+def _full_size_storages(shape) -> set:
+    """Storages of live tensors with the image's height and width (what a print-size dream pays for)."""
+    import gc
+
+    gc.collect()
+    return {obj.untyped_storage().data_ptr() for obj in gc.get_objects()
+            if issubclass(type(obj), torch.Tensor) and obj.dim() == 4 and tuple(obj.shape[-2:]) == tuple(shape[-2:])}
+
+
+@pytest.mark.parametrize("octaves", [1, 3])
+@pytest.mark.parametrize("tile", [None, 32])
+def test_an_image_dream_owns_is_freed_for_the_last_octave_and_yours_is_left_alone(tiny, image, monkeypatch, octaves, tile):
+    import importlib
+
+    octaves_module = importlib.import_module("dreamlib.octaves")
+    real_step, new = octaves_module.ascent_step, []
+
+    def step(model, img, *args, **kwargs):
+        if tuple(img.shape) == tuple(image.shape):  # a step of the last octave
+            new.append(len(_full_size_storages(image.shape) - before))
+        return real_step(model, img, *args, **kwargs)
+
+    monkeypatch.setattr(octaves_module, "ascent_step", step)
+    pixels = (image * 255).round().to(torch.uint8)  # what the command line passes: dream makes (and owns) the floats
+    floats = pixels.float() / 255
+    kept = floats.clone()
+    settings = dict(octaves=octaves, steps=2, tile=tile, **_quiet(seed=3))
+    before = _full_size_storages(image.shape)
+    mine = dream(tiny, pixels, "2", **settings)
+    owned, new[:] = list(new), []
+    before = _full_size_storages(image.shape)
+    yours = dream(tiny, floats, "2", **settings)
+    assert torch.equal(mine, yours)  # the memory-saving path computes exactly the same dream
+    assert torch.equal(floats, kept)  # the caller's image is never written to
+    # during the last octave, dream itself holds one full-size image: the one being dreamed (its float copy of
+    # the uint8 pixels is gone by then; your float image is used, not copied)
+    assert (set(owned), set(new)) == ({1}, {1})

@@ -248,3 +248,18 @@ def test_big_jpeg_is_shrunk_while_decoding(tmp_path):
     t = load_image(path, max_size=200)
     assert t.shape == (1, 3, 150, 200)
     torch.testing.assert_close(t[0, :, 75, 100], torch.tensor([30, 60, 90]) / 255, atol=3 / 255, rtol=0)
+
+
+def test_load_image_as_uint8_gives_the_same_pixels_in_a_quarter_of_the_memory(tmp_path):
+    path = tmp_path / "p.png"
+    torch.manual_seed(0)
+    dreamlib.save_image(torch.rand(1, 3, 30, 50), path)
+    floats = dreamlib.load_image(path, max_size=None)
+    pixels = dreamlib.load_image(path, max_size=None, dtype=torch.uint8)
+    assert pixels.dtype == torch.uint8 and pixels.shape == floats.shape
+    assert torch.equal(pixels.float() / 255, floats)
+    shrunk = dreamlib.load_image(path, max_size=20, dtype=torch.uint8)
+    assert torch.equal(shrunk.float() / 255, dreamlib.load_image(path, max_size=20))
+    assert torch.equal(dreamlib.load_image(floats, dtype=torch.uint8), pixels)  # tensors too
+    with pytest.raises(dreamlib.DreamError, match="torch.float32 or torch.uint8"):
+        dreamlib.load_image(path, dtype=torch.float16)
