@@ -239,6 +239,9 @@ def resize_to_max(image: torch.Tensor, max_size: int | None) -> torch.Tensor:
     return resize(image, (max(1, round(h * scale)), max(1, round(w * scale))))
 
 
+LARGE = 2**24  # values: from here on, resize works a channel at a time
+
+
 def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Bilinear resize of a (N, C, H, W) tensor to ``size`` = (H, W), antialiased when shrinking.
 
@@ -247,7 +250,14 @@ def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     if tuple(image.shape[-2:]) == tuple(size):
         return image
     shrinking = size[0] < image.shape[-2] or size[1] < image.shape[-1]
-    return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=shrinking)
+    if image.dim() != 4 or image.shape[1] == 1 or image.numel() < LARGE:
+        return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=shrinking)
+    # A print-size image a channel at a time: the same numbers, a third of the interpolation's temporaries
+    out = image.new_empty(*image.shape[:2], *size)
+    for c in range(image.shape[1]):
+        out[:, c : c + 1] = F.interpolate(image[:, c : c + 1], size=size, mode="bilinear", align_corners=False,
+                                          antialias=shrinking)
+    return out
 
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())

@@ -9,8 +9,10 @@ Taught in notebook 04 (octaves).
 
 from __future__ import annotations
 
+import ctypes
 import math
 import random
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Callable
@@ -23,7 +25,7 @@ from .hooks import OUTPUT, forward_until
 from .device import resolve_device, resolve_precision
 from .errors import DreamError, DreamWarning, NonFiniteError
 from .fold import folded_twin
-from .images import load_image, resize, tensor_values
+from .images import LARGE, load_image, resize, tensor_values
 from .models import DreamModel, as_dream_model
 from .objectives import Objective, as_objective
 from .param import Param, as_param, colour_matrix, precondition
@@ -146,6 +148,29 @@ def check_finite(image: torch.Tensor, where: str) -> torch.Tensor:
     return image
 
 
+def _trim_memory(image: torch.Tensor | None) -> None:
+    """After a print-size octave, hand memory the allocator keeps but no longer uses back to the system.
+
+    glibc keeps freed blocks (the tiles' activations) for reuse, which shows as resident memory; on a
+    print-size image the next full-size buffers come on top. ``malloc_trim`` (glibc only; elsewhere a
+    no-op) returns them; it costs milliseconds, so it runs only for images of ``LARGE`` values or more.
+    """
+    if image is None or image.numel() < LARGE or image.device.type != "cpu" or not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to do
+        pass
+
+
+def _add_resized(target: torch.Tensor, source: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """``target += resize(source, size)``, a channel at a time (the same numbers; a print-size image needs
+    no full-size temporary). Returns ``target``."""
+    for c in range(source.shape[1]):
+        target[:, c : c + 1].add_(resize(source[:, c : c + 1], size))
+    return target
+
+
 def dream(
     model: torch.nn.Module,
     image,
@@ -228,20 +253,17 @@ def dream(
     try:
         for o, size in enumerate(sizes):
             last = o + 1 == len(sizes)
-            octave_base = resize(base, size)  # ``base`` itself at full size, else a new tensor
-            if detail is not None and last and owned:  # into our own base, a channel at a time: no full-size temporary
-                img = octave_base
-                for c in range(img.shape[1]):
-                    img[:, c : c + 1].add_(resize(detail[:, c : c + 1], size))
-                img, detail = img.clamp_(0, 1), None
-            elif detail is not None:
-                img, detail = resize(detail, size).add_(octave_base).clamp_(0, 1), None  # resize copies or is ours
-            elif last and owned:
-                img = octave_base  # one octave: step our own copy directly (the last octave needs no base)
+            if detail is None:  # the first octave: the plain image at this size
+                img = resize(base, size)  # a new tensor, or ``base`` itself at full size
+                img = img.clone() if img is base and not owned else img  # the steps may write into ``img``
+            elif last and owned:  # the detail goes into our own base: no new full-size image
+                img, detail = _add_resized(base, detail, size), None
             else:
-                img = octave_base.clone()  # the steps may change ``img`` in place; ``octave_base`` must stay
+                img, detail = resize(detail, size), None
+                img = _add_resized(img, base, size)
+            img.clamp_(0, 1)
             if last and owned:
-                base = octave_base = None
+                base = None
             bar.set_postfix_str(f"octave {o + 1}/{len(sizes)} {size[1]}x{size[0]}")
             for s in range(steps):
                 img, score = ascent_step(fast, img, objective, lr, jitter, rng, prec, tile, progress=progress,
@@ -251,9 +273,11 @@ def dream(
                 if callback is not None:
                     callback(StepInfo(o, len(sizes), s, steps, float(score.sum()), img.detach()))
             check_finite(img, f"in octave {o + 1} of {len(sizes)}")
-            if not last:  # the last octave's detail is never used
-                detail = img.sub_(octave_base) if callback is None else img - octave_base  # callbacks may keep img
-                img = None
+            _trim_memory(img)
+            if not last:  # the detail this octave added; the plain image is made again rather than kept meanwhile
+                plain = resize(base, size)
+                detail = img.sub_(plain) if callback is None else img - plain  # callbacks may keep ``img``
+                img = plain = None
     finally:
         bar.close()
     return img.detach().to(out_device)

@@ -263,3 +263,12 @@ def test_load_image_as_uint8_gives_the_same_pixels_in_a_quarter_of_the_memory(tm
     assert torch.equal(dreamlib.load_image(floats, dtype=torch.uint8), pixels)  # tensors too
     with pytest.raises(dreamlib.DreamError, match="torch.float32 or torch.uint8"):
         dreamlib.load_image(path, dtype=torch.float16)
+
+
+@pytest.mark.parametrize("size", [(20, 31), (90, 70), (45, 120)])
+def test_large_images_resize_a_channel_at_a_time_to_the_same_numbers(monkeypatch, size):
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 45, 61)
+    expected = dreamlib.resize(x, size)
+    monkeypatch.setattr(images_mod, "LARGE", 0)
+    assert torch.equal(dreamlib.resize(x, size), expected)
