@@ -9,7 +9,8 @@ for benchmarks/README.md. No timing is asserted anywhere: this is a measurement.
 from __future__ import annotations
 
 import argparse
-import copy
+import contextlib
+import importlib
 import os
 import platform
 import statistics
@@ -26,6 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dreamlib as dl  # noqa: E402
+from dreamlib.fold import folded_twin  # noqa: E402
 from baseline import TutorialDreamer  # noqa: E402
 
 
@@ -112,6 +114,21 @@ def dreamlib_gradient_flops(model, image, objective) -> int:
     return flops_of(run)
 
 
+AVX2_ENV = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
+
+
+@contextlib.contextmanager
+def unfolded():
+    """dream() without its BatchNorm-folded twin (to measure what folding buys)."""
+    octaves = importlib.import_module("dreamlib.octaves")
+    real = octaves.folded_twin
+    octaves.folded_twin = lambda dm, *_: dm
+    try:
+        yield
+    finally:
+        octaves.folded_twin = real
+
+
 def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return torch.nn.functional.cosine_similarity(a.flatten().double(), b.flatten().double(), dim=0).item()
 
@@ -124,8 +141,13 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--layers", nargs="+", default=["Mixed_6c"])
     p.add_argument("--device", default="auto")
-    p.add_argument("--huge", type=int, default=8192, help="also measure a tiled dream of this size, 1 octave x 1 step (0: skip)")
+    p.add_argument("--huge", type=int, default=8192,
+                   help="also measure `dreamlib dream` on a JPEG of this size, tiled, 4 octaves x 1 step (0: skip)")
+    p.add_argument("--emulate-avx2", action="store_true",
+                   help="run torch's CPU kernels as on an AVX2-only CPU (oneDNN, ATen and MKL limited to AVX2)")
     args = p.parse_args()
+    if args.emulate_avx2 and any(os.environ.get(k) != v for k, v in AVX2_ENV.items()):
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **AVX2_ENV})  # must be set before torch loads
     device = dl.resolve_device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -145,41 +167,53 @@ def main() -> None:
     image = dl.resize(photo, (h, w)).to(device)
     say("probing precision (precision='auto')")
     auto = dl.resolve_precision("auto", device)
-    folded = dl.fold_batchnorm(copy.deepcopy(model))
     mean, std = dl.models.IMAGENET_MEAN, dl.models.IMAGENET_STD
     normalised = ((image.cpu() - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)).to(device)
 
     print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), "
-          f"threads {torch.get_num_threads()}, auto precision = {auto}")
+          f"threads {torch.get_num_threads()}, auto precision = {auto}, CPU kernels: "
+          f"{torch.backends.cpu.get_cpu_capability()}{' (AVX2 emulated)' if args.emulate_avx2 else ''}")
     print(f"# image {w}x{h}, {args.octaves} octaves x 1.4, {args.steps} steps per octave, median of {args.repeats}")
     say("measuring the matmul peak")
     peaks = {dt: matmul_peak(dt, device) for dt in (torch.float32, torch.bfloat16)}
     print(f"# matmul peak: fp32 {peaks[torch.float32]:.0f} GFLOP/s, bf16 {peaks[torch.bfloat16]:.1f} GFLOP/s\n")
+    emulated = peaks[torch.bfloat16] < peaks[torch.float32] / 4  # no native bf16: its dreams would take many minutes
+    if emulated:
+        print("# bf16 is emulated here (matmul peak under a quarter of fp32's): bf16 is timed per step only, "
+              "and auto is checked against the step times")
 
     rows = []
     for layer in args.layers:
         objective = dl.layer_mean(layer)
-        variants = {"dreamlib fp32": (model, "fp32"), "dreamlib bf16": (model, "bf16"),
-                    "dreamlib fp32, BN folded": (folded, "fp32"), "dreamlib bf16, BN folded": (folded, "bf16")}
+        twin = folded_twin(model, [layer], lambda m: dl.forward_until(m, image, [layer]))
+        # name: (model a step runs on, precision, BatchNorm folded as dream() does by default)
+        variants = {"dreamlib fp32": (twin, "fp32", True), "dreamlib bf16": (twin, "bf16", True),
+                    "dreamlib fp32, BN not folded": (model, "fp32", False),
+                    "dreamlib bf16, BN not folded": (model, "bf16", False)}
+        dream_variants = {k: v for k, v in variants.items() if not (emulated and v[1] == "bf16")}
 
-        def step_of(m, pr):
+        def step_of(m, pr, _):
             return lambda: dl.ascent_step(m, image, objective, precision=pr)
 
-        def dream_of(m, pr):
-            return lambda: dl.dream(m, image, layer, octaves=args.octaves, steps=args.steps, seed=0,
+        def dream_of(_, pr, fold):
+            def run():
+                with contextlib.nullcontext() if fold else unfolded():
+                    return dl.dream(model, image, layer, octaves=args.octaves, steps=args.steps, seed=0,
                                     progress=False, precision=pr)
+            return run
 
         steps = {"baseline": lambda: baseline.step(normalised, layer), **{k: step_of(*v) for k, v in variants.items()}}
         dreams = {"baseline": lambda: baseline.dream(image, layer, args.octaves, 1.4, args.steps),
-                  **{k: dream_of(*v) for k, v in variants.items()}}
+                  **{k: dream_of(*v) for k, v in dream_variants.items()}}
         say(f"{layer}: timing one step of each method ({max(5, args.repeats)} alternating rounds)")
         step_times = {k: [] for k in steps}
         for fn in steps.values():
             fn()  # warm-up
-        for _ in range(max(5, args.repeats)):
+        for r in range(max(5, args.repeats)):
             for k, fn in steps.items():
-                step_times[k].append(timed(fn, device)[0])
+                if r == 0 or not (emulated and "bf16" in k):  # emulated bf16: one timed step is plenty
+                    step_times[k].append(timed(fn, device)[0])
         flops = {k: dreamlib_gradient_flops(model, image, objective) for k in steps}
         flops["baseline"] = flops_of(steps["baseline"])
         e2e = {k: [] for k in dreams}
@@ -195,33 +229,37 @@ def main() -> None:
         base_t = statistics.median(e2e["baseline"])
         g32, _ = dl.image_gradient(model, image, objective, "fp32")
         gbf, _ = dl.image_gradient(model, image, objective, "bf16")
-        gfold, _ = dl.image_gradient(folded, image, objective, "fp32")
-        for k in dreams:
+        gfold, _ = dl.image_gradient(twin, image, objective, "fp32")
+        for k in steps:
             st = statistics.median(step_times[k])
-            t = statistics.median(e2e[k])
+            t = statistics.median(e2e[k]) if k in e2e else float("nan")
             peak = peaks[torch.bfloat16 if "bf16" in k else torch.float32]
-            rows.append((layer, k, st, t, base_t / t, mem[k] / 2**20, flops[k] / st / 1e9, peak))
-        fp32_t, bf16_t = statistics.median(e2e["dreamlib fp32"]), statistics.median(e2e["dreamlib bf16"])
+            rows.append((layer, k, st, t, base_t / t, mem.get(k, 0) / 2**20, flops[k] / st / 1e9, peak))
+        if emulated:
+            how, fp32_t, bf16_t = "per step", statistics.median(step_times["dreamlib fp32"]), statistics.median(step_times["dreamlib bf16"])
+        else:
+            how, fp32_t, bf16_t = "end to end", statistics.median(e2e["dreamlib fp32"]), statistics.median(e2e["dreamlib bf16"])
         faster = "bf16" if bf16_t < fp32_t else "fp32"
-        print(f"# {layer}: auto chose {auto}; measured end to end here fp32 {fp32_t:.1f} s, bf16 {bf16_t:.1f} s: "
+        print(f"# {layer}: auto chose {auto}; measured {how} here fp32 {fp32_t:.2f} s, bf16 {bf16_t:.2f} s: "
               f"faster = {faster} -> auto {'AGREES' if auto == faster else 'DISAGREES'}")
         print(f"# {layer}: input-gradient cosine vs fp32: bf16 {cosine(gbf, g32):.4f}, BN folded {cosine(gfold, g32):.6f}; "
               f"mean |pixel difference| of the fp32 dream, folded vs not: "
-              f"{(outputs['dreamlib fp32'] - outputs['dreamlib fp32, BN folded']).abs().mean().item():.2e}")
+              f"{(outputs['dreamlib fp32'] - outputs['dreamlib fp32, BN not folded']).abs().mean().item():.2e}")
 
     print("\n| layer | method | step (full size) | end-to-end | speed-up vs baseline | peak extra memory | step GFLOP/s (of matmul peak) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for layer, k, st, t, ratio, mb, gflops, peak in rows:
-        print(f"| {layer} | {k} | {st * 1000:.0f} ms | {t:.1f} s | {ratio:.2f}x | {mb:.0f} MiB | {gflops:.0f} ({gflops / peak:.0%} of {peak:.0f}) |")
-    best = max(rows, key=lambda r: r[4])
+        e2e_cells = f"{t:.1f} s | {ratio:.2f}x | {mb:.0f} MiB" if t == t else "not run (emulated bf16) | - | -"
+        print(f"| {layer} | {k} | {st * 1000:.0f} ms | {e2e_cells} | {gflops:.0f} ({gflops / peak:.0%} of {peak:.0f}) |")
+    best = max((r for r in rows if r[3] == r[3]), key=lambda r: r[4])
     print(f"\n# fastest: {best[1]} at {best[0]}, {best[4]:.2f}x the tutorial's method end to end, "
           f"{best[6] / best[7]:.0%} of the measured {('bf16' if 'bf16' in best[1] else 'fp32')} matmul peak per step")
     if args.huge:
         import subprocess
 
-        say(f"tiled {args.huge}x{args.huge} dream, 1 octave x 1 step, in a fresh process (progress per tile below)")
+        say(f"`dreamlib dream` on a {args.huge}x{args.huge} JPEG, tiled, 4 octaves x 1 step (progress per tile below)")
         huge = Path(__file__).resolve().parent / "huge.py"
-        done = subprocess.run([sys.executable, str(huge), "--size", str(args.huge), "--precision", auto],
+        done = subprocess.run([sys.executable, str(huge), "--size", str(args.huge), "--octaves", "4", "--precision", auto],
                               stdout=subprocess.PIPE, text=True)
         print("# tiled dream (fresh process, peak resident memory = ru_maxrss):",
               (done.stdout or f"failed with exit code {done.returncode}").strip().splitlines()[-1])
