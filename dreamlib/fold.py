@@ -25,6 +25,7 @@ from torch import nn
 
 from .errors import DreamError
 from .models import DreamModel, as_dream_model
+from .reorder import pool_after_conv
 
 # Parents whose forward applies ``conv`` then ``bn`` (``convN`` then ``bnN``) directly: torchvision's
 # InceptionV3/GoogLeNet BasicConv2d and ResNet's stem and blocks. Sequentials are folded by adjacency.
@@ -119,7 +120,8 @@ def folded_twin(model: nn.Module, layers: Sequence[str], run) -> DreamModel:
     not see the copy), an objective on a convolution's own output (folding
     changes it), no BatchNorm to fold, or a network the trial pass fails on.
     The copy is made again whenever the model changes (weights trained or
-    loaded, moved, cast, train/eval). Used by :func:`dreamlib.dream` and
+    loaded, moved, cast, train/eval). In the copy, InceptionV3's pooling branches
+    also pool after their 1x1 convolution instead of before (:mod:`dreamlib.reorder`). Used by :func:`dreamlib.dream` and
     :func:`dreamlib.render`; measured in ``benchmarks/README.md``.
     """
     dm = as_dream_model(model)
@@ -131,7 +133,8 @@ def folded_twin(model: nn.Module, layers: Sequence[str], run) -> DreamModel:
     cached = _twins.get(dm.net)
     if cached is not None and cached[0] == key:
         return cached[1]
-    targets = {id(dm.module(n)) for n in layers if n in dict(dm.net.named_modules())}
+    named = dict(dm.net.named_modules())
+    targets = {id(named[n]) for n in layers if n in named}
     pairs = [(parent, conv, bn) for parent, conv, bn in _pairs(dm.net) if id(conv) not in targets]
     ran: set[int] = set()
     handles = [conv.register_forward_pre_hook(lambda m, i: ran.add(id(m))) for _, conv, _ in pairs]
@@ -156,5 +159,8 @@ def folded_twin(model: nn.Module, layers: Sequence[str], run) -> DreamModel:
         copy_parent, copy_conv = same[id(parent)], same[id(conv)]
         _fold_pair(copy_conv, copy_parent._modules[bn], new_tensors=True)
         copy_parent._modules[bn] = nn.Identity()
+    read = {id(same[t]) for t in targets if t in same}  # modules an objective reads must still run as they are
+    pool_after_conv(twin.net, keep={id(b) for b in twin.modules()
+                                    if any(id(d) in read for d in b.modules() if d is not b)})
     _twins[dm.net] = (key, twin)
     return twin

@@ -202,7 +202,11 @@ def dream(
     ``seed`` makes the jitter repeatable; ``precision`` is ``auto``/``fp32``/``bf16``;
     ``device=None`` keeps the model where it is, otherwise it is moved there.
     ``tile`` (pixels) computes gradients tile by tile for big images: memory then
-    depends on the tile size, not the image size (notebook 08).
+    depends on the tile size, not the image size (notebook 08). For print-size
+    images pass a file path or a uint8 tensor (``load_image(path, max_size=None,
+    dtype=torch.uint8)``): dream then owns its float copy and frees it for the last
+    octave, one full-size float image less than when you keep a float tensor
+    (8192x8192: 2.73 GiB peak for the whole process, see ``benchmarks/README.md``).
     ``param="fft"`` takes every step in the decorrelated Fourier basis of
     :func:`render` (:func:`dreamlib.param.precondition`; ``decorrelate=False``
     keeps RGB): smoother, less noisy detail, with octaves and tiles as usual (notebook 09).
