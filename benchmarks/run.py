@@ -189,8 +189,8 @@ def main() -> None:
         twin = folded_twin(model, [layer], lambda m: dl.forward_until(m, image, [layer]))
         # name: (model a step runs on, precision, BatchNorm folded as dream() does by default)
         variants = {"dreamlib fp32": (twin, "fp32", True), "dreamlib bf16": (twin, "bf16", True),
-                    "dreamlib fp32, BN not folded": (model, "fp32", False),
-                    "dreamlib bf16, BN not folded": (model, "bf16", False)}
+                    "dreamlib fp32, unfolded model": (model, "fp32", False),
+                    "dreamlib bf16, unfolded model": (model, "bf16", False)}
         dream_variants = {k: v for k, v in variants.items() if not (emulated and v[1] == "bf16")}
 
         def step_of(m, pr, _):
@@ -245,9 +245,9 @@ def main() -> None:
         faster = "bf16" if bf16_t < fp32_t else "fp32"
         print(f"# {layer}: auto chose {auto}; measured {how} here fp32 {fp32_t:.2f} s, bf16 {bf16_t:.2f} s: "
               f"faster = {faster} -> auto {'AGREES' if auto == faster else 'DISAGREES'}")
-        print(f"# {layer}: input-gradient cosine vs fp32: bf16 {cosine(gbf, g32):.4f}, BN folded {cosine(gfold, g32):.6f}; "
+        print(f"# {layer}: input-gradient cosine vs fp32: bf16 {cosine(gbf, g32):.4f}, folded twin {cosine(gfold, g32):.6f}; "
               f"mean |pixel difference| of the fp32 dream, folded vs not: "
-              f"{(outputs['dreamlib fp32'] - outputs['dreamlib fp32, BN not folded']).abs().mean().item():.2e}")
+              f"{(outputs['dreamlib fp32'] - outputs['dreamlib fp32, unfolded model']).abs().mean().item():.2e}")
 
     print("\n| layer | method | step (full size) | end-to-end | speed-up vs baseline | peak extra memory | step GFLOP/s (of matmul peak) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

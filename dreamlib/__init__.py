@@ -33,7 +33,7 @@ _EXPORTS = {
     "compare": ["compare_layers", "per_image_layers", "show_grid"],
     "config": ["pick", "quick_mode"],
     "device": ["resolve_device", "resolve_precision"],
-    "fold": ["fold_batchnorm"],
+    "fold": ["fold_batchnorm", "folded_twin"],
     "errors": ["DreamError", "DreamWarning", "ImageLoadError", "NonFiniteError", "WeightsUnavailableError"],
     "hooks": ["capture_activations", "count_hooks", "forward_until"],
     "images": ["list_samples", "load_image", "resize", "sample_image", "sample_image_path", "save_image",
@@ -48,7 +48,7 @@ _EXPORTS = {
     "octaves": ["StepInfo", "check_settings", "dream", "octave_sizes"],
     "receptive": ["receptive_field", "receptive_field_size"],
 }
-_SUBMODULES = ["exercises", "regularisers", "shapes", "transforms"]
+_SUBMODULES = ["exercises", "regularisers", "reorder", "shapes", "transforms"]
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __version__ = "0.1.0"  # the one source of the version: pyproject.toml and the CLI read it
@@ -97,7 +97,7 @@ _keep_functions_over_modules()
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from . import exercises, regularisers, shapes, transforms
+    from . import exercises, regularisers, reorder, shapes, transforms
     from .catalogue import catalogue, write_catalogue
     from .param import Param, high_frequency_energy
     from .render import render
@@ -111,7 +111,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .config import pick, quick_mode
     from .device import resolve_device, resolve_precision
     from .errors import DreamError, DreamWarning, ImageLoadError, NonFiniteError, WeightsUnavailableError
-    from .fold import fold_batchnorm
+    from .fold import fold_batchnorm, folded_twin
     from .hooks import capture_activations, count_hooks, forward_until
     from .images import (list_samples, load_image, resize, sample_image, sample_image_path, save_image,
                          tensor_to_pil)

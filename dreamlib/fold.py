@@ -111,7 +111,7 @@ def folded_twin(model: nn.Module, layers: Sequence[str], run) -> DreamModel:
     """``model`` with the BatchNorms that run before ``layers`` folded, as a cached copy; or ``model`` itself.
 
     The copy shares every parameter and buffer with ``model`` except the weights and
-    biases of the folded convolutions, so it costs only those (about 30 MB for
+    biases of the folded convolutions, so it costs only those (21 MB for
     InceptionV3 up to ``Mixed_6c``); it gives the same activations at every layer
     name, and the same input gradients up to float rounding (tested). ``run(dm)``
     must run a forward pass as far as ``layers`` (it shows which convolutions are

@@ -139,7 +139,8 @@ def _cosine(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def machine_key(device: torch.device) -> str:
-    """What the probe's answer depends on: the processor (model and flags) or GPU, and the torch version."""
+    """What the probe's answer depends on: the processor (model and flags) or GPU, the instruction sets torch's
+    kernels are allowed to use, and the torch version."""
     device = torch.device(device)
     if device.type == "cuda":
         what = f"{torch.cuda.get_device_name(device)}|sm{''.join(map(str, torch.cuda.get_device_capability(device)))}"
@@ -153,6 +154,9 @@ def machine_key(device: torch.device) -> str:
             what = f"{fields.get('model name', what)}|{fields.get('flags', '')}"
         except OSError:  # not Linux: the processor name is what we have
             pass
+        # the instruction sets torch's kernels may use (ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA can lower them)
+        isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or ""
+        what += f"|{torch.backends.cpu.get_cpu_capability()}|{isa}"
     digest = hashlib.sha256(f"{what}|torch {torch.__version__}".encode()).hexdigest()[:16]
     return f"{device.type}-{digest}"
 

@@ -106,3 +106,14 @@ def test_the_real_probe_returns_a_valid_measurement_quickly():
     assert result.fp32_s > 0 and result.bf16_s > 0
     assert BF16_MIN_COSINE <= result.cosine <= 1.0 + 1e-9  # bf16 gradients of a shallow net agree with fp32's
     assert choose_precision(result) in {"fp32", "bf16"}
+
+
+def test_the_machine_key_changes_with_the_instruction_sets_torch_may_use(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    plain = prec.machine_key(cpu)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")  # an AVX512 machine limited to AVX2: another answer
+    assert prec.machine_key(cpu) != plain
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    assert prec.machine_key(cpu) == plain
