@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from .errors import DreamError
+from .hooks import forward_until
 from .models import DreamModel, as_dream_model
 from .reorder import pool_after_conv
 
@@ -107,15 +108,15 @@ def _fingerprint(dm: DreamModel) -> tuple:
 _twins: "weakref.WeakKeyDictionary[nn.Module, tuple]" = weakref.WeakKeyDictionary()
 
 
-def folded_twin(model: nn.Module, layers: Sequence[str], run) -> DreamModel:
+def folded_twin(model: nn.Module, layers: Sequence[str], run=None) -> DreamModel:
     """``model`` with the BatchNorms that run before ``layers`` folded, as a cached copy; or ``model`` itself.
 
     The copy shares every parameter and buffer with ``model`` except the weights and
     biases of the folded convolutions, so it costs only those (21 MB for
     InceptionV3 up to ``Mixed_6c``); it gives the same activations at every layer
     name, and the same input gradients up to float rounding (tested). ``run(dm)``
-    must run a forward pass as far as ``layers`` (it shows which convolutions are
-    used). ``model`` itself comes back when folding cannot be exact or could
+    runs a forward pass as far as ``layers`` (it shows which convolutions are used;
+    default: a blank image of the model's minimum size, at least 64 px). ``model`` itself comes back when folding cannot be exact or could
     surprise: a BatchNorm in training mode, hooks of yours attached (they would
     not see the copy), an objective on a convolution's own output (folding
     changes it), no BatchNorm to fold, or a network the trial pass fails on.
@@ -129,6 +130,10 @@ def folded_twin(model: nn.Module, layers: Sequence[str], run) -> DreamModel:
         return dm
     if any(m.training for m in dm.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)):
         return dm
+    layers = [layers] if isinstance(layers, str) else list(layers)
+    if run is None:
+        blank = torch.zeros(1, 3, max(dm.min_size, 64), max(dm.min_size, 64), device=dm.device)
+        run = lambda m: forward_until(m, blank, layers)  # noqa: E731
     key = (_fingerprint(dm), tuple(layers))
     cached = _twins.get(dm.net)
     if cached is not None and cached[0] == key:

@@ -161,3 +161,15 @@ def test_dream_steps_on_the_twin_and_gives_the_unfolded_result(monkeypatch):
     plain = dreamlib.dream(model, image, "conv4", **settings)
     assert (folded - image).abs().mean() > 1e-3  # it dreamed
     torch.testing.assert_close(folded, plain, rtol=0, atol=1e-3)
+
+
+def test_the_twin_cache_does_not_keep_a_model_alive():
+    import gc
+    import weakref
+
+    model = _shapes()
+    twin = weakref.ref(_twin(model, ["conv5"]))
+    alive = weakref.ref(model.net)
+    del model
+    gc.collect()
+    assert alive() is None and twin() is None
