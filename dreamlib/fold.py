@@ -112,18 +112,20 @@ def folded_twin(model: nn.Module, layers: Sequence[str], run=None) -> DreamModel
     """``model`` with the BatchNorms that run before ``layers`` folded, as a cached copy; or ``model`` itself.
 
     The copy shares every parameter and buffer with ``model`` except the weights and
-    biases of the folded convolutions, so it costs only those (21 MB for
-    InceptionV3 up to ``Mixed_6c``); it gives the same activations at every layer
-    name, and the same input gradients up to float rounding (tested). ``run(dm)``
-    runs a forward pass as far as ``layers`` (it shows which convolutions are used;
-    default: a blank image of the model's minimum size, at least 64 px). ``model`` itself comes back when folding cannot be exact or could
-    surprise: a BatchNorm in training mode, hooks of yours attached (they would
-    not see the copy), an objective on a convolution's own output (folding
-    changes it), no BatchNorm to fold, or a network the trial pass fails on.
-    The copy is made again whenever the model changes (weights trained or
-    loaded, moved, cast, train/eval). In the copy, InceptionV3's pooling branches
-    also pool after their 1x1 convolution instead of before (:mod:`dreamlib.reorder`). Used by :func:`dreamlib.dream` and
-    :func:`dreamlib.render`; measured in ``benchmarks/README.md``.
+    biases of the folded convolutions, so it costs only those (21 MB for InceptionV3
+    up to ``Mixed_6c``); it gives the same activations at every layer name, and the
+    same input gradients up to float rounding (tested). ``run(dm)`` runs a forward
+    pass as far as ``layers`` (it shows which convolutions are used; default: a blank
+    image of the model's minimum size, at least 64 px). ``model`` itself comes back
+    when folding cannot be exact or could surprise: a BatchNorm in training mode,
+    hooks of yours attached (they would not see the copy), an objective on a
+    convolution's own output (folding changes it), no BatchNorm to fold, or a network
+    the trial pass fails on. The copy is made again whenever the model changes
+    (weights trained or loaded, moved, cast, train/eval). In the copy, InceptionV3's
+    pooling branches also pool after their 1x1 convolution instead of before
+    (:mod:`dreamlib.reorder`). Used by :func:`dreamlib.dream` and
+    :func:`dreamlib.render`; measured in ``benchmarks/README.md``. Taught in
+    notebook 03; notebook 04's octave loop steps on it, as ``dream`` does.
     """
     dm = as_dream_model(model)
     if dm.training or _has_hooks(dm):
