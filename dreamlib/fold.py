@@ -98,13 +98,16 @@ def _has_hooks(net: nn.Module) -> bool:
                for m in net.modules())
 
 
-def _fingerprint(dm: DreamModel) -> tuple:
-    """Changes when the model does: a tensor changed in place (``_version``), replaced, moved or cast; a module
+def _fingerprint(module: nn.Module) -> tuple:
+    """Changes when the module does: a tensor changed in place (``_version``), replaced, moved or cast; a module
     swapped; train/eval switched."""
-    tensors = tuple((id(t), t._version, t.data_ptr(), t.dtype, t.device) for t in (*dm.parameters(), *dm.buffers()))
-    return tensors, tuple((id(m), m.training) for m in dm.modules())
+    tensors = tuple((id(t), t._version, t.data_ptr(), t.dtype, t.device) for t in (*module.parameters(), *module.buffers()))
+    return tensors, tuple((id(m), m.training) for m in module.modules())
 
 
+# network -> (its fingerprint and the layers, the folded copy of it or None); DreamModel -> (key, its twin). A model
+# wrapped anew for every call (``dream(my_net, ...)``) gets a new wrapper each time but reuses the folded network.
+_nets: "weakref.WeakKeyDictionary[nn.Module, tuple]" = weakref.WeakKeyDictionary()
 _twins: "weakref.WeakKeyDictionary[nn.Module, tuple]" = weakref.WeakKeyDictionary()
 
 
@@ -128,18 +131,34 @@ def folded_twin(model: nn.Module, layers: Sequence[str], run=None) -> DreamModel
     notebook 03; notebook 04's octave loop steps on it, as ``dream`` does.
     """
     dm = as_dream_model(model)
-    if dm.training or _has_hooks(dm):
-        return dm
-    if any(m.training for m in dm.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)):
+    if _has_hooks(dm) or any(m.training for m in dm.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)):
         return dm
     layers = [layers] if isinstance(layers, str) else list(layers)
+    net_key = (_fingerprint(dm.net), tuple(layers))
+    key = (net_key, tuple((id(t), t._version) for t in dm._buffers.values() if t is not None))
+    cached = _twins.get(dm)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    cached = _nets.get(dm.net)
+    if cached is not None and cached[0] == net_key:
+        net = cached[1]
+    else:
+        net = _folded_net(dm, layers, run)
+        _nets[dm.net] = (net_key, net)
+    if net is None:
+        return dm
+    memo = {id(dm.net): net, **{id(t): t for t in dm._buffers.values() if t is not None}}  # only the wrapper is new
+    twin = copy.deepcopy(dm, memo)
+    _twins[dm] = (key, twin)
+    return twin
+
+
+def _folded_net(dm: DreamModel, layers: list[str], run) -> nn.Module | None:
+    """A copy of ``dm.net`` sharing its tensors, with what runs before ``layers`` folded; None if there is nothing
+    to fold or the trial pass or the copy fails."""
     if run is None:
         blank = torch.zeros(1, 3, max(dm.min_size, 64), max(dm.min_size, 64), device=dm.device)
         run = lambda m: forward_until(m, blank, layers)  # noqa: E731
-    key = (_fingerprint(dm), tuple(layers))
-    cached = _twins.get(dm.net)
-    if cached is not None and cached[0] == key:
-        return cached[1]
     named = dict(dm.net.named_modules())
     targets = {id(named[n]) for n in layers if n in named}
     pairs = [(parent, conv, bn) for parent, conv, bn in _pairs(dm.net) if id(conv) not in targets]
@@ -149,25 +168,22 @@ def folded_twin(model: nn.Module, layers: Sequence[str], run=None) -> DreamModel
         with torch.no_grad():
             run(dm)
     except Exception:  # noqa: BLE001 - the real pass will raise (or not) with its own message
-        return dm
+        return None
     finally:
         for h in handles:
             h.remove()
     pairs = [(parent, conv, bn) for parent, conv, bn in pairs if id(conv) in ran]
     if not pairs:
-        return dm
-    memo = {id(t): t for t in (*dm.parameters(), *dm.buffers())}  # shared, not copied
+        return None
     try:
-        twin = copy.deepcopy(dm, memo)
+        net = copy.deepcopy(dm.net, {id(t): t for t in (*dm.net.parameters(), *dm.net.buffers())})  # tensors shared
     except Exception:  # noqa: BLE001 - a network holding something that cannot be copied runs as it is
-        return dm
-    same = dict(zip(map(id, dm.modules()), twin.modules()))  # original module -> its copy
+        return None
+    same = dict(zip(map(id, dm.net.modules()), net.modules()))  # original module -> its copy
     for parent, conv, bn in pairs:
         copy_parent, copy_conv = same[id(parent)], same[id(conv)]
         _fold_pair(copy_conv, copy_parent._modules[bn], new_tensors=True)
         copy_parent._modules[bn] = nn.Identity()
     read = {id(same[t]) for t in targets if t in same}  # modules an objective reads must still run as they are
-    pool_after_conv(twin.net, keep={id(b) for b in twin.modules()
-                                    if any(id(d) in read for d in b.modules() if d is not b)})
-    _twins[dm.net] = (key, twin)
-    return twin
+    pool_after_conv(net, keep={id(b) for b in net.modules() if any(id(d) in read for d in b.modules() if d is not b)})
+    return net

@@ -173,3 +173,16 @@ def test_the_twin_cache_does_not_keep_a_model_alive():
     del model
     gc.collect()
     assert alive() is None and twin() is None
+
+
+def test_a_plain_network_wrapped_anew_each_call_reuses_its_folded_copy():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 2, 1), nn.ReLU()).eval()
+    _random_bn_stats(net)
+    first = _twin(dreamlib.as_dream_model(net), ["4"])  # what dream(net, ...) does: a new wrapper per call
+    second = _twin(dreamlib.as_dream_model(net), ["4"])
+    assert _count_bn(first) == 0 and _count_bn(net) == 1
+    assert second.net is first.net  # folded once, not at every call
+    x = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(second(x), net(x), rtol=1e-5, atol=1e-5)
