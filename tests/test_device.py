@@ -126,6 +126,26 @@ def test_cpu_images_reach_a_model_elsewhere_on_its_own_device(call, plain):
     assert not strays, f"{call}: tensors reached layers on the wrong device: {strays}"
 
 
+@pytest.mark.parametrize("call", ["dream", "dream_tiled", "dream_fft", "render", "zoom"])
+def test_the_folded_copy_dream_steps_on_lives_on_the_models_device(call):
+    """dream/render step on a BatchNorm-folded copy of the model (dreamlib.fold): on the model's device too."""
+    model = dreamlib.load_model("shapes").to(META)
+    twin = dreamlib.folded_twin(model, ["conv3"])
+    kinds = {name: type(m).__name__ for name, m in twin.net.named_modules()}
+    assert twin is not model and kinds["conv1.1"] == kinds["conv3.1"] == "Identity"  # folded up to conv3
+    assert {t.device for t in (*twin.parameters(), *twin.buffers())} == {META}
+    calls = {"dream": lambda x: dream(model, x, "conv3", octaves=2, steps=1, progress=False),
+             "dream_tiled": lambda x: dream(model, x, "conv3", octaves=1, steps=1, tile=24, progress=False),
+             "dream_fft": lambda x: dream(model, x, "conv3", octaves=2, steps=1, param="fft", progress=False),
+             "render": lambda x: dreamlib.render(model, "conv3", size=24, steps=2, progress=False),
+             "zoom": lambda x: zoom(model, x, frames=2, layer="conv3", steps=1, progress=False)}
+    try:
+        calls[call](_image())
+    except Exception as exc:  # noqa: BLE001 - only "no data" is allowed, never a device mismatch
+        assert not is_device_mismatch(exc), f"{call}: device mismatch: {exc}"
+        assert any(text in str(exc) for text in META_NO_DATA), exc
+
+
 def test_the_model_reports_its_device_and_dtype():
     dm = _model(False, META, torch.float64)
     assert dm.device == META and dm.dtype == torch.float64
