@@ -259,7 +259,7 @@ def dream(
             last = o + 1 == len(sizes)
             if detail is None:  # the first octave: the plain image at this size
                 img = resize(base, size)  # a new tensor, or ``base`` itself at full size
-                img = img.clone() if img is base and not owned else img  # the steps may write into ``img``
+                img = img.clone() if img is base and not (last and owned) else img  # steps may write into img
             elif last and owned:  # the detail goes into our own base: no new full-size image
                 img, detail = _add_resized(base, detail, size), None
             else:
