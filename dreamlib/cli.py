@@ -15,54 +15,22 @@ import os
 import signal
 import sys
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
+from .cli_options import (SAVE_FORMATS, Help, Parser, available_models, check_output, class_objective, model_layers,
+                          number)
+from .cli_process import Terminated, handled_signals, silence_stdout, stdout_failed, warn_one_line
+from .cli_render import add_render_parsers, cmd_catalogue, cmd_render
 from .errors import DreamError
 
 # Heavy imports (torch, torchvision) happen inside the commands, after main() has set up
 # its handlers, so an early Ctrl-C is still one clean line.
-SAVE_FORMATS = (".png", ".jpg", ".jpeg")
-
-
-def available_models() -> list[str]:
-    from .models import available_models as names
-
-    return names()
-
-
-def model_layers(name: str):
-    from .models import model_layers as layers
-
-    return layers(name)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own errors: one line too
-        raise DreamError(message)
-
-
-class _Help(argparse.HelpFormatter):
-    """``-h`` shows each option's default, except where there is none (None / False)."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        if "%(default)" not in text and action.default not in (None, False, argparse.SUPPRESS) and action.option_strings:
-            text += " (default: %(default)s)"
-        return text
 
 
 def program_name(argv0: str | None = None) -> str:
     """``dreamlib`` when run as the console script, ``python -m dreamlib`` otherwise (as a module, in tests)."""
     name = Path(sys.argv[0] if argv0 is None else argv0).name.lower()
     return "dreamlib" if name in ("dreamlib", "dreamlib.exe", "dreamlib-script.py") else "python -m dreamlib"
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -72,7 +40,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="inception_v3", help=f"one of {', '.join(available_models())}")
     p.add_argument("--layer", help="layer to amplify (default: the model's; see `layers`)")
     p.add_argument("--steps", type=int, default=20, help="steps per octave")
-    p.add_argument("--lr", type=_number, default=0.01, help="step size, in [0, 1] pixel units")
+    p.add_argument("--lr", type=number, default=0.01, help="step size, in [0, 1] pixel units")
     p.add_argument("--jitter", type=int, default=32, help="max random roll in pixels")
     p.add_argument("--size", type=int, default=512, help="longest side of the working image")
     p.add_argument("--seed", type=int, default=0, help="seed of the random jitter (same seed, same picture)")
@@ -93,11 +61,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    p = _Parser(prog=program_name(), description="DeepDream images from the command line.", formatter_class=_Help)
+    p = Parser(prog=program_name(), description="DeepDream images from the command line.", formatter_class=Help)
     p.add_argument("--version", action="version", version=f"dreamlib {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND",
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser, metavar="COMMAND",
                            title="commands (`COMMAND -h` for its options)")
-    sub.add_parser = functools.partial(sub.add_parser, formatter_class=_Help)  # every subcommand shows defaults
+    sub.add_parser = functools.partial(sub.add_parser, formatter_class=Help)  # every subcommand shows defaults
 
     d = sub.add_parser("dream", help="dream on an image and write the result")
     _common(d)
@@ -105,13 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output .png / .jpg (never the input); a folder when the input is one (finished images "
                         "there are skipped, so a stopped run resumes). PNGs keep their settings: see `info`")
     d.add_argument("--octaves", type=int, default=4, help="how many image scales to dream at, smallest first")
-    d.add_argument("--octave-scale", type=_number, default=1.4, help="size ratio between one octave and the next (> 1)")
+    d.add_argument("--octave-scale", type=number, default=1.4, help="size ratio between one octave and the next (> 1)")
 
     z = sub.add_parser("zoom", help="a zoom animation: dream, zoom in, repeat")
     _common(z)
     z.add_argument("-o", "--output", required=True, help="output .gif or .mp4")
     z.add_argument("--frames", type=int, default=30, help="number of frames")
-    z.add_argument("--zoom", type=_number, default=1.05, help="zoom factor per frame (> 1)")
+    z.add_argument("--zoom", type=number, default=1.05, help="zoom factor per frame (> 1)")
     z.add_argument("--fps", type=int, default=12, help="frames per second of the animation")
     z.set_defaults(octaves=1, octave_scale=1.4)
 
@@ -126,33 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("info", help="the settings stored in a PNG that dreamlib wrote, and the command that re-makes it")
     i.add_argument("file", help="a .png written by `dream`")
-    _render_parsers(sub)
+    add_render_parsers(sub)
     return p
-
-
-def _class_objective(model, index: int):
-    """``--class K``: the logit of class K, checked against the model's classes before any work."""
-    from .objectives import class_logit
-
-    count = len(model.categories or [])
-    if not 0 <= index < count:
-        raise DreamError(f"class {index} is out of range for {model.name} (valid: 0..{count - 1})")
-    return class_logit(index)
-
-
-def _check_output(output: str, input_: str, formats: dict | tuple) -> Path:
-    out = Path(output).expanduser()
-    if out.suffix.lower() not in formats:
-        raise DreamError(f"output {output!r} must end in {', '.join(formats)}")
-    from .images import check_file_name, existing_parent
-
-    check_file_name(out)
-    if "://" not in input_ and os.path.realpath(out) == os.path.realpath(input_):
-        raise DreamError(f"output {output!r} is the input image; choose another name")
-    parent = existing_parent(out)
-    if out.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise DreamError(f"cannot write {output!r}: the location is not writable")
-    return out
 
 
 def _prepare(args: argparse.Namespace, formats) -> tuple:
@@ -179,7 +122,7 @@ def _prepare(args: argparse.Namespace, formats) -> tuple:
     if formats is None:  # a folder in, a folder out: each image is loaded later, by dreamlib.batch
         out, image = _check_output_folder(args.output, args.input), None
     else:
-        out = _check_output(args.output, args.input, formats)
+        out = check_output(args.output, args.input, formats)
         image = load_image(args.input, max_size=args.size, dtype=torch.uint8)  # dream() owns its float copy
     model = load_model(args.model, weights=args.weights, device=args.device, fallback=args.fallback)
     if model.name != args.model:  # the fallback model was loaded
@@ -191,7 +134,7 @@ def _prepare(args: argparse.Namespace, formats) -> tuple:
     if args.channel is not None:
         objective = channel(layer, args.channel)
     elif args.class_index is not None:
-        objective = _class_objective(model, args.class_index)
+        objective = class_objective(model, args.class_index)
     elif args.guide is not None:
         objective = guide(model, load_image(args.guide, max_size=args.size), layer)
     settings = dict(
@@ -318,158 +261,16 @@ def _cmd_samples(args: argparse.Namespace) -> int:
     return 0
 
 
-def _model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="inception_v3", help=f"one of {', '.join(available_models())}")
-    p.add_argument("--weights", help="imagenet | random | path/to/state_dict.pth (default: $DREAMLIB_WEIGHTS or imagenet)")
-    p.add_argument("--fallback", metavar="MODEL", help="if the ImageNet weights cannot be had, say so and use this model")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] | mps | xpu (the GPUs where present)")
-    p.add_argument("--size", type=int, help="side of each rendered image in pixels")
-    p.add_argument("--steps", type=int, help="optimisation steps")
-    p.add_argument("--seed", type=int, default=0, help="repeatable noise and transforms")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-
-
-def _render_parsers(sub) -> None:
-    """`render` and `catalogue` (notebooks 09 and 10); their work is in dreamlib.render and dreamlib.catalogue."""
-    r = sub.add_parser("render", help="feature visualisation from noise (a layer, channel or class)")
-    _model_options(r)
-    r.add_argument("--layer", help="layer to visualise (default: the model's)")
-    goal = r.add_mutually_exclusive_group()
-    goal.add_argument("--channel", type=int, help="one channel of --layer")
-    goal.add_argument("--class", dest="class_index", type=int, help="one class logit")
-    r.add_argument("--param", default="fft", choices=("fft", "pixel"), help="parameterisation (default fft)")
-    r.add_argument("--no-decorrelate", action="store_true", help="plain RGB instead of decorrelated colour")
-    r.add_argument("--no-transforms", action="store_true", help="no random pad/jitter/scale/rotate")
-    r.add_argument("--lr", type=_number, help="Adam learning rate")
-    r.add_argument("-o", "--output", required=True, help="output .png / .jpg")
-    c = sub.add_parser("catalogue", help="a web page of every channel's visualisation and top dataset examples")
-    _model_options(c)
-    c.add_argument("--layer", required=True, help="layer whose channels to show")
-    c.add_argument("--images", metavar="FOLDER", help="dataset examples from these images (needed except for shapes)")
-    c.add_argument("--top", type=int, default=6, help="dataset examples per channel")
-    c.add_argument("--channels", type=int, help="only the first N channels")
-    c.add_argument("-o", "--output", required=True, help="output folder (new, empty, or an earlier catalogue)")
-
-
-def _load_for(args: argparse.Namespace):
-    """The model and a valid layer, after the cheap checks."""
-    from .device import resolve_device
-    from .models import load_model
-
-    resolve_device(args.device, allow_meta=False)  # a device this machine lacks -> error before any work
-    for key in ("size", "steps"):
-        value = getattr(args, key)
-        if value is not None and value < 1:
-            raise DreamError(f"{key} must be a whole number >= 1, got {value}")
-    layers, default = model_layers(args.model)
-    if args.fallback is not None:
-        model_layers(args.fallback)
-    if args.layer is not None and args.layer not in layers and args.fallback is None:
-        raise DreamError(f"unknown layer {args.layer!r} for {args.model}; valid layers: {', '.join(layers)}")
-    model = load_model(args.model, weights=args.weights, device=args.device, fallback=args.fallback)
-    layer = args.layer or model.default_layer
-    if layer not in model.layers:
-        raise DreamError(f"unknown layer {layer!r} for {model.name}; valid layers: {', '.join(model.layers)}")
-    return model, layer
-
-
-def _cmd_render(args: argparse.Namespace) -> int:
-    from .images import save_image
-    from .objectives import channel, layer_mean
-    from .render import LR, STEPS, render
-
-    out = _check_output(args.output, "", SAVE_FORMATS)
-    if args.lr is not None and not 0 < args.lr < float("inf"):
-        raise DreamError(f"lr must be a finite number > 0, got {args.lr}")
-    model, layer = _load_for(args)
-    if args.class_index is not None:
-        objective = _class_objective(model, args.class_index)
-    elif args.channel is not None:
-        objective = channel(layer, args.channel)
-    else:
-        objective = layer_mean(layer)
-    image = render(model, objective, size=args.size or 128, param=args.param, decorrelate=not args.no_decorrelate,
-                   transforms=None if args.no_transforms else "standard", steps=args.steps or STEPS,
-                   lr=args.lr or LR, seed=args.seed, progress=not args.quiet)
-    print(save_image(image, out))
-    return 0
-
-
-def _cmd_catalogue(args: argparse.Namespace) -> int:
-    from .catalogue import catalogue, check_output_dir, example_images, write_catalogue
-
-    out = check_output_dir(args.output)
-    if args.top < 1:
-        raise DreamError(f"top must be a whole number >= 1, got {args.top}")
-    if args.channels is not None and args.channels < 1:
-        raise DreamError(f"channels must be a whole number >= 1, got {args.channels}")
-    if args.images is None and args.model != "shapes" and args.fallback != "shapes":
-        raise DreamError(f"{args.model} has no data of its own: give a folder of images with --images FOLDER")
-    model, layer = _load_for(args)
-    images = example_images(model, args.images)
-    entries = catalogue(model, layer, images=images, top=args.top, size=args.size or 96, steps=args.steps or 64,
-                        seed=args.seed, progress=not args.quiet,
-                        channels=None if args.channels is None else range(args.channels))
-    source = args.images or "its own training data (dreamlib.patterns)"
-    print(write_catalogue(entries, out, title=f"{model.name} {layer}: {len(entries)} channels",
-                          intro=f"Each card: the channel's feature visualisation (left, dreamlib.render) and its "
-                                f"top {args.top} examples from {source} (right), with mean activations."))
-    return 0
-
-
-def _warn_one_line(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"warning: {message}", file=sys.stderr)
-
-
-class Terminated(BaseException):
-    """SIGTERM/SIGHUP as an exception, so every ``finally`` and temp-file cleanup runs before we exit."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _raise_terminated(signum, frame) -> None:
-    raise Terminated(signum)
-
-
-@contextmanager
-def _handled_signals():
-    """SIGTERM (and SIGHUP) raise :class:`Terminated` while the CLI runs; the old handlers come back afterwards."""
-    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
-    previous = {}
-    try:
-        for n in names:
-            previous[n] = signal.signal(getattr(signal, n), _raise_terminated)
-    except ValueError:  # not the main thread: leave signals alone
-        pass
-    try:
-        yield
-    finally:
-        for n, handler in previous.items():
-            signal.signal(getattr(signal, n), handler)
-
-
-def _silence_stdout() -> None:
-    """Point standard output at /dev/null, so the interpreter's final flush cannot fail a second time."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
 def _run(argv: list[str] | None) -> int:
     with warnings.catch_warnings():  # restored on exit: in-process callers keep their own warning display
-        warnings.showwarning = _warn_one_line
+        warnings.showwarning = warn_one_line
         parser = build_parser()
         if not (sys.argv[1:] if argv is None else argv):  # bare `dreamlib`: the usage, not a bare error
             print(parser.format_help(), end="", file=sys.stderr)
             return 2
         args = parser.parse_args(argv)
         commands = {"dream": _cmd_dream, "zoom": _cmd_zoom, "layers": _cmd_layers, "weights": _cmd_weights,
-                    "samples": _cmd_samples, "info": _cmd_info, "render": _cmd_render, "catalogue": _cmd_catalogue}
+                    "samples": _cmd_samples, "info": _cmd_info, "render": cmd_render, "catalogue": cmd_catalogue}
         code = commands[args.command](args)
         sys.stdout.flush()  # a closed or full stdout fails here, inside our handlers, not at exit
         return code
@@ -478,22 +279,22 @@ def _run(argv: list[str] | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m dreamlib`` and the ``dreamlib`` script."""
     try:
-        with _handled_signals():
+        with handled_signals():
             return _run(argv)
     except SystemExit:  # argparse after --help / usage: its output must reach a closed pipe quietly too
-        if _stdout_failed():
-            _silence_stdout()
+        if stdout_failed():
+            silence_stdout()
         raise
     except BrokenPipeError:  # `dreamlib layers | head`: the reader has what it wanted
-        _silence_stdout()
+        silence_stdout()
         return 141  # what a shell reports for a command stopped by SIGPIPE
     except DreamError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # the disk filled up, a file vanished mid-run...: still one line, no traceback
-        where = exc.filename or ("standard output" if _stdout_failed() else None)
+        where = exc.filename or ("standard output" if stdout_failed() else None)
         if where == "standard output":
-            _silence_stdout()
+            silence_stdout()
         print(f"error: {exc.strerror or exc}{f': {where}' if where else ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -504,10 +305,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: stopped by {name}", file=sys.stderr)
         return 128 + exc.signum
 
-
-def _stdout_failed() -> bool:
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        return True
-    return False
