@@ -18,6 +18,7 @@ from tests.test_fold import _random_bn_stats
 
 @pytest.fixture(scope="module")
 def inception():
+    torch.manual_seed(1)  # the random weights: the same network on every run
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dreamlib.DreamWarning)
         model = dreamlib.load_model("inception_v3", weights="random", device="cpu")
@@ -25,17 +26,12 @@ def inception():
     return model
 
 
-def _twin(model, layers):
-    x = torch.rand(1, 3, 96, 96)
-    return folded_twin(model, layers, lambda m: forward_until(m, x, layers))
-
-
 def _rewritten(twin) -> list[str]:
     return [n for n, m in twin.net.named_modules() if isinstance(m.__dict__.get("_forward"), types.MethodType)]
 
 
 def test_the_twin_pools_after_the_conv_and_computes_the_same(inception):
-    twin = _twin(inception, ["Mixed_6c"])
+    twin = folded_twin(inception, ["Mixed_6c"])
     assert {"Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6b", "Mixed_6c"} <= set(_rewritten(twin))
     torch.manual_seed(0)
     x = torch.rand(1, 3, 160, 160)
@@ -52,7 +48,7 @@ def test_the_twin_pools_after_the_conv_and_computes_the_same(inception):
 
 
 def test_a_block_whose_pool_branch_is_read_is_left_alone(inception):
-    twin = _twin(inception, ["Mixed_5c.branch_pool"])
+    twin = folded_twin(inception, ["Mixed_5c.branch_pool"])
     assert "Mixed_5c" not in _rewritten(twin) and "Mixed_5b" in _rewritten(twin)
     x = torch.rand(1, 3, 96, 96)
     with torch.no_grad():
@@ -65,6 +61,6 @@ def test_a_rewrite_that_does_not_match_the_original_is_refused(inception, monkey
     wrong = dict(reorder.BRANCHES)
     wrong["InceptionA"] = wrong["InceptionA"][::-1]  # branches in the wrong order: another function
     monkeypatch.setattr(reorder, "BRANCHES", wrong)
-    twin = _twin(inception, ["Mixed_6b"])
+    twin = folded_twin(inception, ["Mixed_6b"])
     assert not {"Mixed_5b", "Mixed_5c", "Mixed_5d"} & set(_rewritten(twin))
     assert "Mixed_6b" in _rewritten(twin)  # InceptionC is still rewritten
