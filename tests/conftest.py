@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
+from contextlib import contextmanager
+
 import warnings
 
 import pytest
@@ -101,3 +105,25 @@ def seed_weights_cache(monkeypatch, tmp_path, name: str, state: dict):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
+
+
+def run_cli(capsys, *argv):
+    """Run the ``dreamlib`` command line in-process: (exit code, stdout, stderr); arguments may be paths."""
+    from dreamlib.cli import main
+
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@contextmanager
+def local_server(handler):
+    """Serve ``handler`` on 127.0.0.1 (a free port) in a thread; yields ``http://127.0.0.1:PORT``."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

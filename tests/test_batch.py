@@ -11,16 +11,10 @@ from PIL import Image
 
 import dreamlib
 import dreamlib.batch
-from dreamlib.cli import main
+from tests.conftest import run_cli
 from dreamlib.metadata import read_record
 
 SMALL = ["--model", "shapes", "--size", "40", "--steps", "2", "--octaves", "2", "-q"]
-
-
-def _run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture
@@ -36,7 +30,7 @@ def photos(tmp_path):
 
 def test_a_folder_is_dreamed_image_by_image_with_settings_in_each_png(capsys, photos, tmp_path):
     out = tmp_path / "dreamed"
-    code, stdout, err = _run(capsys, "dream", photos, "-o", out, *SMALL, "--seed", "5")
+    code, stdout, err = run_cli(capsys, "dream", photos, "-o", out, *SMALL, "--seed", "5")
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png", "c.png"]
     assert stdout.split() == [str(out / n) for n in ("a.png", "b.png", "c.png")]
@@ -62,28 +56,28 @@ def test_an_interrupted_folder_run_resumes_and_leaves_no_partial_files(capsys, p
         return real_dream(*args, **kwargs)
 
     monkeypatch.setattr(dreamlib.batch, "dream", dies_on_the_second)
-    code, _, err = _run(capsys, "dream", photos, "-o", out, *SMALL)
+    code, _, err = run_cli(capsys, "dream", photos, "-o", out, *SMALL)
     assert code == 130 and "interrupted" in err
     assert [p.name for p in out.iterdir()] == ["a.png"]  # the finished one; no temporary file left behind
     first = (out / "a.png").stat().st_mtime_ns
 
     monkeypatch.setattr(dreamlib.batch, "dream", real_dream)
-    code, stdout, err = _run(capsys, "dream", photos, "-o", out, *SMALL)
+    code, stdout, err = run_cli(capsys, "dream", photos, "-o", out, *SMALL)
     assert code == 0 and stdout.split() == [str(out / "b.png"), str(out / "c.png")]
     assert "2 dreamed, 1 already complete (skipped)" in err
     assert (out / "a.png").stat().st_mtime_ns == first
 
     # Other settings make other pictures: nothing is "complete" for them.
-    code, stdout, err = _run(capsys, "dream", photos, "-o", out, *SMALL, "--steps", "3")
+    code, stdout, err = run_cli(capsys, "dream", photos, "-o", out, *SMALL, "--steps", "3")
     assert code == 0 and "3 dreamed, 0 already complete" in err and read_record(out / "a.png")["steps"] == "3"
 
 
 def test_a_png_carries_what_re_makes_it_exactly(capsys, tmp_path):
     first = tmp_path / "first.png"
-    code, _, err = _run(capsys, "dream", "sample:chelsea", "-o", first, *SMALL, "--seed", "7", "--lr", "0.0123456789",
-                        "--layer", "conv3", "--channel", "4")
+    code, _, err = run_cli(capsys, "dream", "sample:chelsea", "-o", first, *SMALL, "--seed", "7", "--lr", "0.0123456789",
+                           "--layer", "conv3", "--channel", "4")
     assert code == 0, err
-    code, stdout, _ = _run(capsys, "info", first)
+    code, stdout, _ = run_cli(capsys, "info", first)
     assert code == 0
     fields = dict(line.split(None, 1) for line in stdout.split("\n\n")[0].splitlines())
     assert fields["lr"] == "0.0123456789" and fields["channel"] == "4" and fields["input"] == "sample:chelsea"
@@ -92,11 +86,11 @@ def test_a_png_carries_what_re_makes_it_exactly(capsys, tmp_path):
     assert words[:3] == ["python", "-m", "dreamlib"] and "--seed" in words and "--channel" in words
     again = tmp_path / "again.png"
     args = [w if w != "again.png" else str(again) for w in words[3:]]  # only what the file recorded
-    code, _, err = _run(capsys, *args, "-q")
+    code, _, err = run_cli(capsys, *args, "-q")
     assert code == 0, err
     assert np.array_equal(np.asarray(Image.open(first)), np.asarray(Image.open(again)))
     other = tmp_path / "other.png"
-    code, _, _ = _run(capsys, *[a if a != str(again) else str(other) for a in args], "--seed", "8", "-q")
+    code, _, _ = run_cli(capsys, *[a if a != str(again) else str(other) for a in args], "--seed", "8", "-q")
     assert code == 0 and not np.array_equal(np.asarray(Image.open(first)), np.asarray(Image.open(other)))
 
 
@@ -113,7 +107,7 @@ def test_folder_mistakes_are_one_line(capsys, photos, tmp_path, make, output, me
     make(photos)
     target = photos if output == "SAME" else tmp_path / output
     before = sorted(p.name for p in photos.iterdir())
-    code, _, err = _run(capsys, "dream", photos, "-o", target, *SMALL)
+    code, _, err = run_cli(capsys, "dream", photos, "-o", target, *SMALL)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in photos.iterdir()) == before
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.png").exists()
@@ -122,7 +116,7 @@ def test_folder_mistakes_are_one_line(capsys, photos, tmp_path, make, output, me
 def test_an_unreadable_image_is_reported_and_the_others_are_dreamed(capsys, photos, tmp_path):
     (photos / "broken.png").write_text("not really a png")
     out = tmp_path / "dreamed"
-    code, _, err = _run(capsys, "dream", photos, "-o", out, *SMALL)
+    code, _, err = run_cli(capsys, "dream", photos, "-o", out, *SMALL)
     assert code == 2 and "warning: skipped broken.png" in err
     assert err.strip().splitlines()[-1] == "error: 1 image(s) could not be read: broken.png"
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png", "c.png"]
@@ -131,9 +125,9 @@ def test_an_unreadable_image_is_reported_and_the_others_are_dreamed(capsys, phot
 def test_info_needs_a_png_dreamlib_wrote(capsys, tmp_path):
     plain = tmp_path / "plain.png"
     Image.new("RGB", (8, 8)).save(plain)
-    code, _, err = _run(capsys, "info", plain)
+    code, _, err = run_cli(capsys, "info", plain)
     assert code == 2 and err.strip() == f"error: {plain} carries no dreamlib settings (only PNGs that dreamlib wrote do)"
-    code, _, err = _run(capsys, "info", tmp_path / "none.png")
+    code, _, err = run_cli(capsys, "info", tmp_path / "none.png")
     assert code == 2 and err.strip() == f"error: no such file: {tmp_path / 'none.png'}"
 
 

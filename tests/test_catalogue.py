@@ -8,15 +8,8 @@ from PIL import Image
 
 import dreamlib as dl
 from dreamlib.catalogue import MARKER, catalogue, check_output_dir, example_images, write_catalogue
-from dreamlib.cli import main
 from tests._browser import page_report
-from tests.conftest import two_edge_model
-
-
-def _run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.conftest import run_cli, two_edge_model
 
 
 def stripes(vertical: bool, n: int = 24) -> torch.Tensor:
@@ -71,8 +64,8 @@ def test_page_is_written_whole_and_only_over_an_earlier_catalogue(tmp_path):
 
 def test_catalogue_command_page_opens_in_a_browser_with_every_image(capsys, tmp_path):
     out = tmp_path / "conv2"
-    code, stdout, err = _run(capsys, "catalogue", "--model", "shapes", "--layer", "conv2", "--channels", "4",
-                             "--top", "3", "--size", "48", "--steps", "4", "-q", "-o", out)
+    code, stdout, err = run_cli(capsys, "catalogue", "--model", "shapes", "--layer", "conv2", "--channels", "4",
+                                "--top", "3", "--size", "48", "--steps", "4", "-q", "-o", out)
     assert code == 0, err
     page = out / "index.html"
     assert stdout.strip() == str(page)
@@ -95,15 +88,15 @@ def test_catalogue_command_page_opens_in_a_browser_with_every_image(capsys, tmp_
 def test_command_errors_are_one_line_and_write_nothing(capsys, tmp_path, argv, message):
     out = tmp_path / ("out" if argv[0] == "catalogue" else "out.png")
     steps = [] if "--steps" in argv else ["--steps", "1"]
-    code, _, err = _run(capsys, *argv, *steps, "-q", "-o", out)
+    code, _, err = run_cli(capsys, *argv, *steps, "-q", "-o", out)
     assert code == 2 and message in err and err.startswith("error: ")
     assert len(err.strip().splitlines()) == 1 and not out.exists()
 
 
 def test_render_command_writes_a_class_picture_the_model_recognises(capsys, tmp_path):
     out = tmp_path / "stripes.png"
-    code, stdout, err = _run(capsys, "render", "--model", "shapes", "--class", "0", "--size", "64", "--steps", "48",
-                             "-q", "-o", out)
+    code, stdout, err = run_cli(capsys, "render", "--model", "shapes", "--class", "0", "--size", "64", "--steps", "48",
+                                "-q", "-o", out)
     assert code == 0, err
     assert stdout.strip() == str(out)
     image = dl.load_image(out, max_size=None)

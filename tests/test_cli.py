@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from dreamlib.cli import main
+from tests.conftest import run_cli
 
 
 @pytest.fixture
@@ -13,12 +14,6 @@ def photo(tmp_path):
     path = tmp_path / "in.png"
     Image.new("RGB", (120, 90), (90, 120, 200)).save(path)
     return path
-
-
-def _run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize(
@@ -36,7 +31,7 @@ def _run(capsys, *argv):
 )
 def test_user_errors_are_one_line_exit_2_and_write_nothing(capsys, photo, tmp_path, extra, message):
     out = tmp_path / "out.png"
-    code, stdout, err = _run(capsys, "dream", photo, "-o", out, "--steps", "1", *extra)
+    code, stdout, err = run_cli(capsys, "dream", photo, "-o", out, "--steps", "1", *extra)
     assert code == 2
     assert message in err
     assert [line for line in err.splitlines() if line.startswith("error:")] == [err.splitlines()[-1]]
@@ -44,21 +39,21 @@ def test_user_errors_are_one_line_exit_2_and_write_nothing(capsys, photo, tmp_pa
 
 
 def test_missing_and_bad_inputs(capsys, tmp_path, photo):
-    code, _, err = _run(capsys, "dream", tmp_path / "nope.png", "-o", tmp_path / "o.png")
+    code, _, err = run_cli(capsys, "dream", tmp_path / "nope.png", "-o", tmp_path / "o.png")
     assert code == 2 and err.strip() == f"error: no such image file: {tmp_path / 'nope.png'}"
     (tmp_path / "text.png").write_text("not really a png")
-    code, _, err = _run(capsys, "dream", tmp_path / "text.png", "-o", tmp_path / "o.png")
+    code, _, err = run_cli(capsys, "dream", tmp_path / "text.png", "-o", tmp_path / "o.png")
     assert code == 2 and "is not an image" in err and not (tmp_path / "o.png").exists()
 
 
 def test_output_problems_are_caught_before_dreaming(capsys, tmp_path, photo):
     before = photo.read_bytes()
-    code, _, err = _run(capsys, "dream", photo, "-o", photo)
+    code, _, err = run_cli(capsys, "dream", photo, "-o", photo)
     assert code == 2 and "is the input image" in err and photo.read_bytes() == before
-    code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "out.bmp")
+    code, _, err = run_cli(capsys, "dream", photo, "-o", tmp_path / "out.bmp")
     assert code == 2 and "must end in .png, .jpg, .jpeg" in err
     (tmp_path / "afile").write_text("")
-    code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "afile" / "o.png", "--weights", "random")
+    code, _, err = run_cli(capsys, "dream", photo, "-o", tmp_path / "afile" / "o.png", "--weights", "random")
     assert code == 2 and "error: cannot write" in err
 
 
@@ -70,7 +65,7 @@ def test_failed_download_is_a_one_line_error(capsys, tmp_path, photo, monkeypatc
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(models.torch.hub, "load_state_dict_from_url", offline)
-    code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "o.png", "--weights", "imagenet", "--model", "googlenet")
+    code, _, err = run_cli(capsys, "dream", photo, "-o", tmp_path / "o.png", "--weights", "imagenet", "--model", "googlenet")
     assert code == 2
     assert err.startswith("error: could not download ImageNet weights for googlenet from https://download.pytorch.org/")
     assert str(tmp_path / "cache" / "hub" / "checkpoints" / "googlenet-1378be20.pth") in err
@@ -78,16 +73,16 @@ def test_failed_download_is_a_one_line_error(capsys, tmp_path, photo, monkeypatc
 
 
 def test_layers_lists_names_and_marks_the_default(capsys):
-    code, out, _ = _run(capsys, "layers", "--model", "googlenet")
+    code, out, _ = run_cli(capsys, "layers", "--model", "googlenet")
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "conv1" and lines[-1] == "inception5b" and "inception4c  (default)" in lines
-    code, _, err = _run(capsys, "layers", "--model", "nope")
+    code, _, err = run_cli(capsys, "layers", "--model", "nope")
     assert code == 2 and "choose one of" in err
 
 
 def test_unknown_command_is_one_line(capsys):
-    code, _, err = _run(capsys, "paint")
+    code, _, err = run_cli(capsys, "paint")
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
 
 
@@ -122,7 +117,7 @@ def test_end_to_end_in_a_real_process(photo, tmp_path):
 )
 def test_objective_and_tile_errors(capsys, photo, tmp_path, extra, message):
     out = tmp_path / "out.png"
-    code, _, err = _run(capsys, "dream", photo, "-o", out, "--model", "shapes", "--steps", "1", *extra)
+    code, _, err = run_cli(capsys, "dream", photo, "-o", out, "--model", "shapes", "--steps", "1", *extra)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
 
@@ -130,23 +125,23 @@ def test_objective_and_tile_errors(capsys, photo, tmp_path, extra, message):
 def test_objectives_and_tiles_from_the_command_line(capsys, photo, tmp_path):
     for extra in (["--layer", "conv2", "--channel", "3"], ["--class", "2"], ["--guide", str(photo)], ["--tile", "48"]):
         out = tmp_path / f"out{len(list(tmp_path.iterdir()))}.png"
-        code, stdout, err = _run(capsys, "dream", photo, "-o", out, "--model", "shapes", "--size", "96",
-                                 "--steps", "2", "--octaves", "2", "-q", *extra)
+        code, stdout, err = run_cli(capsys, "dream", photo, "-o", out, "--model", "shapes", "--size", "96",
+                                    "--steps", "2", "--octaves", "2", "-q", *extra)
         assert code == 0, err
         assert stdout.strip() == str(out) and Image.open(out).size == (96, 72)
 
 
 def test_zoom_command_writes_a_gif(capsys, photo, tmp_path):
     out = tmp_path / "zoom.gif"
-    code, stdout, err = _run(capsys, "zoom", photo, "-o", out, "--model", "shapes", "--size", "64", "--frames", "3",
-                             "--steps", "1", "-q")
+    code, stdout, err = run_cli(capsys, "zoom", photo, "-o", out, "--model", "shapes", "--size", "64", "--frames", "3",
+                                "--steps", "1", "-q")
     assert code == 0, err
     with Image.open(out) as gif:
         assert gif.n_frames == 3
     for extra, message in ((["--frames", "0"], "frames must be"), (["--zoom", "0.5"], "zoom must be")):
-        code, _, err = _run(capsys, "zoom", photo, "-o", tmp_path / "z2.gif", "--model", "shapes", *extra)
+        code, _, err = run_cli(capsys, "zoom", photo, "-o", tmp_path / "z2.gif", "--model", "shapes", *extra)
         assert code == 2 and message in err and not (tmp_path / "z2.gif").exists()
-    code, _, err = _run(capsys, "zoom", photo, "-o", tmp_path / "z.png", "--model", "shapes")
+    code, _, err = run_cli(capsys, "zoom", photo, "-o", tmp_path / "z.png", "--model", "shapes")
     assert code == 2 and "must end in .gif, .mp4" in err
 
 
@@ -158,7 +153,7 @@ def test_disk_errors_are_one_line_too(capsys, photo, tmp_path, monkeypatch):
 
     monkeypatch.setattr(dreamlib.images, "save_image", full_disk)
     out = tmp_path / "o.png"
-    code, _, err = _run(capsys, "dream", photo, "-o", out, "--model", "shapes", "--size", "64", "--steps", "1", "-q")
+    code, _, err = run_cli(capsys, "dream", photo, "-o", out, "--model", "shapes", "--size", "64", "--steps", "1", "-q")
     assert code == 2 and err.strip() == "error: No space left on device" and not out.exists()
 
 
@@ -175,7 +170,7 @@ def test_weights_command_shows_the_cache_and_downloads_only_when_asked(capsys, t
     cached = seed_weights_cache(monkeypatch, tmp_path, "googlenet", {})
     cache = cached.parent
     (cache / "resnet50-0676ba61.pth").write_bytes(b"half a file")  # a damaged copy under torchvision's name
-    code, out, _ = _run(capsys, "weights")
+    code, out, _ = run_cli(capsys, "weights")
     lines = {line.split()[0]: line for line in out.splitlines()}
     assert code == 0 and set(lines) == {"googlenet", "inception_v3", "resnet50", "vgg16"}
     assert lines["googlenet"].split()[1] == "cached" and str(cached) in lines["googlenet"]
@@ -184,9 +179,9 @@ def test_weights_command_shows_the_cache_and_downloads_only_when_asked(capsys, t
     real = MODELS["vgg16"].weights()
     fake = SimpleNamespace(url="http://127.0.0.1:9/models/vgg16-397923af.pth", meta=real.meta)
     monkeypatch.setitem(MODELS, "vgg16", dataclasses.replace(MODELS["vgg16"], weights=lambda: fake))
-    code, _, err = _run(capsys, "weights", "--model", "vgg16", "--download")
+    code, _, err = run_cli(capsys, "weights", "--model", "vgg16", "--download")
     assert code == 2 and err.splitlines()[-1].startswith("error: could not download ImageNet weights for vgg16")
-    code, _, err = _run(capsys, "weights", "--model", "shapes")
+    code, _, err = run_cli(capsys, "weights", "--model", "shapes")
     assert code == 2 and "choose one of: googlenet, inception_v3, resnet50, vgg16" in err
 
 
@@ -194,13 +189,13 @@ def test_fallback_option_dreams_offline_on_the_shipped_model(capsys, photo, tmp_
     """`make demo` on a machine without internet: one note line, then a real dream with the shipped model."""
     monkeypatch.setenv("DREAMLIB_OFFLINE", "1")
     out = tmp_path / "demo.png"
-    code, stdout, err = _run(capsys, "dream", photo, "-o", out, "--fallback", "shapes", "--steps", "2", "--octaves", "1", "-q")
+    code, stdout, err = run_cli(capsys, "dream", photo, "-o", out, "--fallback", "shapes", "--steps", "2", "--octaves", "1", "-q")
     assert code == 0 and stdout.strip() == str(out) and out.is_file()
     assert err.count("\n") == 1 and err.startswith("note: no ImageNet weights for inception_v3")
-    code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "x.png", "--fallback", "shapes", "--layer", "Mixed_5b", "-q")
+    code, _, err = run_cli(capsys, "dream", photo, "-o", tmp_path / "x.png", "--fallback", "shapes", "--layer", "Mixed_5b", "-q")
     assert code == 2 and "error: layer 'Mixed_5b' is not in the fallback model shapes" in err
     assert not (tmp_path / "x.png").exists()
-    code, _, err = _run(capsys, "dream", photo, "-o", tmp_path / "y.png", "--fallback", "alexnet")
+    code, _, err = run_cli(capsys, "dream", photo, "-o", tmp_path / "y.png", "--fallback", "alexnet")
     assert code == 2 and err.startswith("error: unknown model 'alexnet'")
 
 
@@ -210,7 +205,7 @@ def test_fallback_option_dreams_offline_on_the_shipped_model(capsys, photo, tmp_
 def test_bare_command_prints_the_usage_and_version_prints_the_version(capsys):
     import dreamlib
 
-    code, out, err = _run(capsys)
+    code, out, err = run_cli(capsys)
     assert code == 2 and err.startswith("usage: ") and "dream" in err and "samples" in err and "error" not in err
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
@@ -243,12 +238,12 @@ def test_program_name_is_the_one_the_user_typed():
 
 
 def test_samples_are_listed_and_nameable_as_inputs(capsys, tmp_path):
-    code, out, _ = _run(capsys, "samples")
+    code, out, _ = run_cli(capsys, "samples")
     assert code == 0 and "sample:chelsea" in out.split()
     target = tmp_path / "cat.png"
-    code, out, err = _run(capsys, "dream", "sample:chelsea", "-o", target, "--model", "shapes", "--size", "48",
-                          "--steps", "1", "--octaves", "1", "-q")
+    code, out, err = run_cli(capsys, "dream", "sample:chelsea", "-o", target, "--model", "shapes", "--size", "48",
+                             "--steps", "1", "--octaves", "1", "-q")
     assert code == 0 and out.strip() == str(target) and Image.open(target).size == (48, 32)
-    code, _, err = _run(capsys, "dream", "sample:nothing", "-o", tmp_path / "x.png", "--model", "shapes")
+    code, _, err = run_cli(capsys, "dream", "sample:nothing", "-o", tmp_path / "x.png", "--model", "shapes")
     assert code == 2 and err.strip().startswith("error: unknown sample image 'nothing'; choose one of: astronaut, chelsea")
     assert not (tmp_path / "x.png").exists()

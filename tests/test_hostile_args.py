@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 import dreamlib
-from dreamlib.cli import main
+from tests.conftest import run_cli
 
 
 @pytest.fixture
@@ -19,12 +19,6 @@ def photo(tmp_path):
     path = tmp_path / "in.png"
     Image.new("RGB", (48, 40), (90, 140, 200)).save(path)
     return path
-
-
-def _cli(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 DREAM_ARGS = [
@@ -40,8 +34,8 @@ DREAM_ARGS = [
 
 @pytest.mark.parametrize("extra", DREAM_ARGS, ids=lambda a: " ".join(a))
 def test_bad_dream_arguments_are_one_line_and_write_nothing(capsys, photo, tmp_path, extra):
-    code, out, err = _cli(capsys, "dream", photo, "-o", tmp_path / "out.png", "--model", "shapes", "--steps", "1",
-                          "-q", *extra)
+    code, out, err = run_cli(capsys, "dream", photo, "-o", tmp_path / "out.png", "--model", "shapes", "--steps", "1",
+                             "-q", *extra)
     assert code == 2 and err.splitlines()[-1].startswith("error: ") and err.count("error:") == 1, err
     assert "Traceback" not in err and out == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
@@ -50,8 +44,8 @@ def test_bad_dream_arguments_are_one_line_and_write_nothing(capsys, photo, tmp_p
 @pytest.mark.parametrize("extra", [["--zoom", "nan"], ["--zoom", "inf"], ["--zoom", "0.5"], ["--fps", "0"],
                                    ["--fps", "-3"], ["--frames", "0"], ["--jitter", "1e20"]], ids=lambda a: " ".join(a))
 def test_bad_zoom_arguments_are_one_line_and_write_nothing(capsys, photo, tmp_path, extra):
-    code, _, err = _cli(capsys, "zoom", photo, "-o", tmp_path / "out.gif", "--model", "shapes", "--steps", "1",
-                        "--frames", "2", "-q", *extra)
+    code, _, err = run_cli(capsys, "zoom", photo, "-o", tmp_path / "out.gif", "--model", "shapes", "--steps", "1",
+                           "--frames", "2", "-q", *extra)
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
 
@@ -70,12 +64,12 @@ def test_devices_this_machine_lacks_name_the_valid_ones(device):
 
 def test_the_longest_legal_output_name_works_and_one_too_long_fails_first(capsys, photo, tmp_path):
     legal = tmp_path / ("d" * 246 + ".png")  # 250 bytes: legal on every common file system
-    code, out, err = _cli(capsys, "dream", photo, "-o", legal, "--model", "shapes", "--steps", "1", "--octaves", "1",
-                          "--size", "32", "-q")
+    code, out, err = run_cli(capsys, "dream", photo, "-o", legal, "--model", "shapes", "--steps", "1", "--octaves", "1",
+                             "--size", "32", "-q")
     assert code == 0 and out.strip() == str(legal) and Image.open(legal).size == (32, 27)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.png", legal.name])  # no temp file left
     too_long = tmp_path / ("e" * 300 + ".png")
-    code, _, err = _cli(capsys, "dream", photo, "-o", too_long, "--model", "shapes", "--steps", "1", "-q")
+    code, _, err = run_cli(capsys, "dream", photo, "-o", too_long, "--model", "shapes", "--steps", "1", "-q")
     assert code == 2 and "bytes long" in err and err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.png", legal.name])
 

@@ -1,7 +1,6 @@
 import http.server
 import io
 import os
-import threading
 import time
 
 import numpy as np
@@ -13,6 +12,7 @@ import dreamlib
 from dreamlib import download
 from dreamlib import images as images_mod
 from dreamlib import load_image, save_image
+from tests.conftest import local_server
 
 
 def _png_bytes(img: Image.Image) -> bytes:
@@ -201,11 +201,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with local_server(_Handler) as base:
+        yield base
 
 
 def test_url_loads_an_image(server):
