@@ -56,30 +56,26 @@ def _weights(model) -> dict[str, str]:
     return record
 
 
-def dream_record(
-    model: torch.nn.Module,
-    *,
-    source=None,
-    size: int | None = None,
-    layer: str | None = None,
-    objective=None,
-    octaves: int = 4,
-    octave_scale: float = 1.4,
-    steps: int = 20,
-    lr: float = 0.01,
-    jitter: int = 32,
-    seed: int | None = None,
-    precision: str = "auto",
-    tile: int | None = None,
-    **extra,
-) -> dict[str, str]:
+# The settings of dream() that a record keeps; their defaults are read from dream() itself.
+SETTINGS = ("layer", "objective", "octaves", "octave_scale", "steps", "lr", "jitter", "seed", "precision", "tile")
+
+
+def dream_record(model: torch.nn.Module, *, source=None, size: int | None = None, **settings) -> dict[str, str]:
     """The settings of one :func:`dream` call as text fields (the arguments of :func:`dream`, plus the input).
 
     ``source``: what was loaded (a path, URL or ``sample:NAME``); ``size``: the ``max_size`` it was loaded at;
-    ``extra``: more fields to keep (the command line adds ``channel``, ``class``, ``guide``). Notebook 04.
+    ``settings``: :func:`dream`'s keyword arguments (``layer``, ``octaves``, ``steps``, ...; the ones not given
+    take :func:`dream`'s defaults) and more fields to keep (the command line adds ``channel``, ``class``,
+    ``guide``). Notebook 04.
     """
-    from .models import as_dream_model
+    import inspect
 
+    from .models import as_dream_model
+    from .octaves import dream
+
+    defaults = inspect.signature(dream).parameters
+    given = {**{k: defaults[k].default for k in SETTINGS}, **settings}
+    layer, objective, precision = given.pop("layer"), given.pop("objective"), given.pop("precision")
     dm = as_dream_model(model)
     record: dict[str, str] = {}
     if source is not None:
@@ -100,8 +96,7 @@ def dream_record(
         record["objective"] = getattr(objective, "name", repr(objective))
         if layer is not None:
             record["layer"] = layer
-    values = dict(octaves=octaves, octave_scale=octave_scale, steps=steps, lr=lr, jitter=jitter, size=size, seed=seed,
-                  tile=tile, **extra)
+    values = dict(given, size=size)
     # repr: floats round-trip exactly, so a re-run gets the very same numbers
     record.update({k: (repr(v) if isinstance(v, float) else str(v)) for k, v in values.items() if v is not None})
     record["precision"] = resolve_precision(precision, dm.device)
