@@ -80,8 +80,8 @@ def render(
     for name in objective.layers:
         if name != OUTPUT:
             dm.module(name)  # unknown layer -> clear error before any work
-    blank = torch.zeros(1, 3, size, size, device=dm.device)
-    fast = folded_twin(dm, objective.layers, lambda m: forward_until(m, blank, objective.layers))  # see fold.py
+    fast = folded_twin(dm, objective.layers,  # see fold.py; the trial pass runs only when the copy is made
+                       lambda m: forward_until(m, torch.zeros(1, 3, size, size, device=dm.device), objective.layers))
     shake = as_transform(transforms)
     generator = torch.Generator()
     if seed is None:
