@@ -90,19 +90,57 @@ def check_settings(**settings) -> None:
             raise DreamError(f"{key.replace('_', ' ')} must be {valid}, got {value!r}")
 
 
-def as_batch(image) -> torch.Tensor:
+def as_batch(image, keep_uint8: bool = False) -> torch.Tensor:
     """A (N, 3, H, W) float tensor in [0, 1] from a tensor ((3, H, W) gains a batch axis) or anything load_image reads.
 
     uint8 tensors are scaled by 1/255; float values outside [0, 1], NaN and inf are refused
-    (see :func:`dreamlib.images.tensor_values`).
+    (see :func:`dreamlib.images.tensor_values`). ``keep_uint8``: uint8 pixels (and files,
+    decoded as uint8) stay uint8, a quarter of the memory; :func:`plain_image` makes them float.
     """
     if not isinstance(image, torch.Tensor):
-        return load_image(image, max_size=None)
+        return load_image(image, max_size=None, dtype=torch.uint8 if keep_uint8 else torch.float32)
     if image.dim() == 3:
         image = image.unsqueeze(0)
     if image.dim() != 4 or image.shape[1] != 3:
         raise DreamError(f"expected an image tensor of shape (1, 3, H, W), got {tuple(image.shape)}")
+    if keep_uint8 and image.dtype == torch.uint8:
+        return image.detach()
     return tensor_values(image.detach())
+
+
+def plain_image(base: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """The undreamed image at ``size``, as floats in [0, 1]: ``base`` (float in [0, 1], or uint8) resized.
+
+    A float ``base`` at its own size comes back as it is; a uint8 one is made float (divided
+    by 255, exactly as :func:`dreamlib.images.tensor_values` does) a channel at a time when it
+    is print-size, so no full-size float copy of it is ever made. Taught in notebook 04.
+    """
+    if base.is_floating_point():
+        return resize(base, size)
+    if base.numel() < LARGE or base.shape[1] == 1:
+        return resize(tensor_values(base), size)
+    out = torch.empty(*base.shape[:2], *size, device=base.device)
+    for c in range(base.shape[1]):
+        out[:, c : c + 1] = resize(tensor_values(base[:, c : c + 1]), size)
+    return out
+
+
+def _add_resized(target: torch.Tensor, source: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """``target += resize(source, size)``, a channel at a time (the same numbers; a print-size image needs
+    no full-size temporary). Returns ``target``."""
+    for c in range(source.shape[1]):
+        target[:, c : c + 1].add_(resize(source[:, c : c + 1], size))
+    return target
+
+
+def _add_plain(target: torch.Tensor, base: torch.Tensor, size: tuple[int, int], alpha: float = 1.0) -> torch.Tensor:
+    """``target += alpha * plain_image(base, size)``, a channel at a time for print-size images (the same numbers;
+    no full-size temporary). Returns ``target``."""
+    if base.numel() < LARGE:
+        return target.add_(plain_image(base, size), alpha=alpha)
+    for c in range(base.shape[1]):
+        target[:, c : c + 1].add_(plain_image(base[:, c : c + 1], size), alpha=alpha)
+    return target
 
 
 COMMON_SIZES = (28, 32, 64, 96, 112, 128, 224, 227, 256, 299, 384, 512)
@@ -163,14 +201,6 @@ def _trim_memory(image: torch.Tensor | None) -> None:
         pass
 
 
-def _add_resized(target: torch.Tensor, source: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """``target += resize(source, size)``, a channel at a time (the same numbers; a print-size image needs
-    no full-size temporary). Returns ``target``."""
-    for c in range(source.shape[1]):
-        target[:, c : c + 1].add_(resize(source[:, c : c + 1], size))
-    return target
-
-
 def dream(
     model: torch.nn.Module,
     image,
@@ -204,9 +234,11 @@ def dream(
     ``tile`` (pixels) computes gradients tile by tile for big images: memory then
     depends on the tile size, not the image size (notebook 08). For print-size
     images pass a file path or a uint8 tensor (``load_image(path, max_size=None,
-    dtype=torch.uint8)``): dream then owns its float copy and frees it for the last
-    octave, one full-size float image less than when you keep a float tensor
-    (8192x8192: 2.73 GiB peak for the whole process, see ``benchmarks/README.md``).
+    dtype=torch.uint8)``): dream then keeps the undreamed image as uint8 (a quarter
+    of the memory) and makes each octave's plain image from it a channel at a time,
+    so the only full-size float image is the one being dreamed (8192x8192: 2.50 GiB
+    peak for the whole process, see ``benchmarks/README.md``); a float tensor you
+    pass is kept as it is, one full-size float image more.
     ``param="fft"`` takes every step in the decorrelated Fourier basis of
     :func:`render` (:func:`dreamlib.param.precondition`; ``decorrelate=False``
     keeps RGB): smoother, less noisy detail, with octaves and tiles as usual (notebook 09).
@@ -233,11 +265,12 @@ def dream(
     for name in objective.layers:
         if name != OUTPUT:
             dm.module(name)  # unknown layer -> clear error before any work
-    base = as_batch(image)
+    # uint8 pixels (and files) stay uint8 until each octave's plain image is made from them: a print-size dream
+    # never holds a full-size float copy of the undreamed image, only the one being dreamed
+    base = as_batch(image, keep_uint8=True)
     out_device = base.device
     base = base.to(dev)
-    # Our own copy (from a file, a uint8 tensor, another device) is dropped once the last octave has started:
-    # a print-size dream then holds one full-size float image instead of two. A float tensor of yours is kept.
+    # Our own copy (from a file, another device) is dropped once the last octave has started. A tensor of yours is kept.
     owned = not isinstance(image, torch.Tensor) or base.untyped_storage().data_ptr() != image.untyped_storage().data_ptr()
     image = None
     sizes = octave_sizes(base.shape[2], base.shape[3], octaves, octave_scale, dm.min_size)
@@ -258,13 +291,13 @@ def dream(
         for o, size in enumerate(sizes):
             last = o + 1 == len(sizes)
             if detail is None:  # the first octave: the plain image at this size
-                img = resize(base, size)  # a new tensor, or ``base`` itself at full size
+                img = plain_image(base, size)  # a new tensor, or a float ``base`` itself at full size
                 img = img.clone() if img is base and not (last and owned) else img  # steps may write into img
-            elif last and owned:  # the detail goes into our own base: no new full-size image
+            elif last and owned and base.is_floating_point():  # the detail goes into our own base: no new image
                 img, detail = _add_resized(base, detail, size), None
             else:
                 img, detail = resize(detail, size), None
-                img = _add_resized(img, base, size)
+                img = _add_plain(img, base, size)
             img.clamp_(0, 1)
             if last and owned:
                 base = None
@@ -279,9 +312,8 @@ def dream(
             check_finite(img, f"in octave {o + 1} of {len(sizes)}")
             _trim_memory(img)
             if not last:  # the detail this octave added; the plain image is made again rather than kept meanwhile
-                plain = resize(base, size)
-                detail = img.sub_(plain) if callback is None else img - plain  # callbacks may keep ``img``
-                img = plain = None
+                detail = _add_plain(img if callback is None else img.clone(), base, size, alpha=-1.0)  # callbacks may keep img
+                img = None
     finally:
         bar.close()
     return img.detach().to(out_device)

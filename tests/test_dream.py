@@ -215,3 +215,27 @@ def test_an_image_dream_owns_is_freed_for_the_last_octave_and_yours_is_left_alon
     # during the last octave, dream itself holds one full-size image: the one being dreamed (its float copy of
     # the uint8 pixels is gone by then; your float image is used, not copied)
     assert (set(owned), set(new)) == ({1}, {1})
+
+
+@pytest.mark.parametrize("print_size", [False, True])
+def test_uint8_pixels_are_never_held_as_full_size_floats_before_the_last_octave(tiny, image, monkeypatch, print_size):
+    import importlib
+
+    octaves_module = importlib.import_module("dreamlib.octaves")
+    if print_size:  # the channel-at-a-time path that print-size images take
+        monkeypatch.setattr(octaves_module, "LARGE", 1)
+        monkeypatch.setattr(importlib.import_module("dreamlib.images"), "LARGE", 1)
+    real_step, early = octaves_module.ascent_step, []
+
+    def step(model, img, *args, **kwargs):
+        if tuple(img.shape) != tuple(image.shape):  # a step of an earlier, smaller octave
+            early.append(len(_full_size_storages(image.shape) - before))
+        return real_step(model, img, *args, **kwargs)
+
+    monkeypatch.setattr(octaves_module, "ascent_step", step)
+    pixels = (image * 255).round().to(torch.uint8)
+    before = _full_size_storages(image.shape)
+    mine = dream(tiny, pixels, "2", octaves=3, steps=2, **_quiet(seed=5))
+    # while the smaller octaves are dreamed, nothing of full size is alive but your uint8 pixels
+    assert early and set(early) == {0}
+    assert torch.equal(mine, dream(tiny, pixels.float() / 255, "2", octaves=3, steps=2, **_quiet(seed=5)))
