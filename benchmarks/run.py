@@ -73,6 +73,24 @@ class PeakMemory:
             self.peak = max(self.top, rss_bytes()) - self.start
 
 
+SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16")
+
+
+def cpu_description() -> str:
+    """The CPU's model name and the instruction-set flags that decide fp32/bf16 speed (Linux; else the platform)."""
+    fields: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        return platform.processor() or platform.machine()
+    flags = set(fields.get("flags", "").split())
+    have = [f for f in SPEED_FLAGS if f in flags]
+    family = f", family {fields['cpu family']} model {fields['model']}" if "cpu family" in fields and "model" in fields else ""
+    return f"{fields.get('model name', platform.machine())}{family} ({', '.join(have) or 'none of ' + '/'.join(SPEED_FLAGS)})"
+
+
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -170,7 +188,7 @@ def main() -> None:
     mean, std = dl.models.IMAGENET_MEAN, dl.models.IMAGENET_STD
     normalised = ((image.cpu() - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)).to(device)
 
-    print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+    print(f"# machine: {cpu_description()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), "
           f"threads {torch.get_num_threads()}, auto precision = {auto}, CPU kernels: "
           f"{torch.backends.cpu.get_cpu_capability()}{' (AVX2 emulated)' if args.emulate_avx2 else ''}")

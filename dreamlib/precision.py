@@ -66,7 +66,7 @@ def _probe_net() -> nn.Module:
     for cin, cout, k, stride in ((3, 32, 3, 2), (32, 64, 3, 1), (64, 80, 1, 1), (80, 192, 3, 1), (192, 64, 1, 1),
                                  (64, 96, 3, 1), (96, 128, (1, 7), 1), (128, 192, (7, 1), 1)):
         kh, kw = (k, k) if isinstance(k, int) else k
-        conv = nn.Conv2d(cin, cout, (kh, kw), stride=stride, padding=(kh // 2, kw // 2))
+        conv = nn.utils.skip_init(nn.Conv2d, cin, cout, (kh, kw), stride=stride, padding=(kh // 2, kw // 2))
         with torch.no_grad():  # He initialisation: activations keep their scale through the stack
             conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) * (2.0 / (cin * kh * kw)) ** 0.5)
             conv.bias.zero_()

@@ -117,3 +117,12 @@ def test_the_machine_key_changes_with_the_instruction_sets_torch_may_use(monkeyp
     assert prec.machine_key(cpu) != plain
     monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
     assert prec.machine_key(cpu) == plain
+
+
+def test_the_probe_leaves_the_callers_random_numbers_alone():
+    # a library that measures itself must not shift the random numbers of the code around it
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    prec.probe_precision(torch.device("cpu"), repeats=1, budget_s=0.1)
+    assert torch.equal(torch.rand(3), expected)
