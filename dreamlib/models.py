@@ -24,6 +24,7 @@ from .config import OFFLINE_ENV, WEIGHTS_ENV, default_weights, offline_mode
 from .device import resolve_device
 from .errors import DreamError, DreamWarning, WeightsUnavailableError
 
+RANDOM_SEED = 0  # the seed of weights="random": one fixed draw per architecture
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # torchvision's InceptionV3 and GoogLeNet weights (ported from the original papers' models) expect [-1, 1].
@@ -325,7 +326,8 @@ def load_model(
     """Build a pretrained classifier ready for dreaming: eval mode, frozen, owning its preprocessing.
 
     ``weights``: ``"imagenet"`` (torchvision's, through the torch hub cache, which
-    honours ``TORCH_HOME``), ``"random"`` (random init: dreams will be noise), or a
+    honours ``TORCH_HOME``), ``"random"`` (random init: dreams will be noise; always
+    the same draw, seed ``RANDOM_SEED``, and your own random numbers are left alone), or a
     path to a ``.pth`` state dict. ``None`` means ``$DREAMLIB_WEIGHTS`` or ``"imagenet"``.
     Never falls back from imagenet to random: a failed download raises an error
     that names the URL and the cache file to place. ``"shapes"`` is the small
@@ -370,11 +372,14 @@ def load_model(
             DreamWarning,
             stacklevel=2,
         )
-        net = spec.build(True)
         state = None
     else:
         state = fetch_imagenet_weights(name, meta.url) if weights == "imagenet" else load_state_file(name, weights)
-        net = spec.build(False)
+    # Random weights are always the same draw (seed RANDOM_SEED), so the same settings make the same picture
+    # (``--seed`` and ``dreamlib info`` promise that); and building never uses up the caller's random numbers.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(RANDOM_SEED)
+        net = spec.build(state is None)
     for head in spec.aux:
         setattr(net, head, None)  # only used in training mode; no need to carry them
     if state is not None:

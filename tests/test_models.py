@@ -197,3 +197,18 @@ def test_depth_layers_are_real_layers_shallow_to_deep(name):
     assert len(spec.depth_layers) == 4
     positions = [spec.layers.index(layer) for layer in spec.depth_layers]
     assert positions == sorted(positions) and len(set(positions)) == 4
+
+
+def test_random_weights_are_one_fixed_draw_that_leaves_the_callers_random_numbers_alone():
+    # the same settings must make the same picture (--seed, `dreamlib info`), also with --weights random
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dreamlib.DreamWarning)
+        torch.manual_seed(0)
+        expected = torch.rand(3)
+        torch.manual_seed(0)
+        a = dreamlib.load_model("googlenet", weights="random", device="cpu")
+        assert torch.equal(torch.rand(3), expected)  # building drew nothing from torch's global generator
+        torch.manual_seed(123)
+        b = dreamlib.load_model("googlenet", weights="random", device="cpu")
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(x, y), name

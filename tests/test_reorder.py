@@ -18,7 +18,6 @@ from tests.test_fold import _random_bn_stats
 
 @pytest.fixture(scope="module")
 def inception():
-    torch.manual_seed(1)  # the random weights: the same network on every run
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dreamlib.DreamWarning)
         model = dreamlib.load_model("inception_v3", weights="random", device="cpu")
