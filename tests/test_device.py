@@ -95,6 +95,8 @@ CALLS = {
     "ascent_step_tiled": lambda m, x: ascent_step(m, x, layer_mean("2"), rng=random.Random(0), tile=24),
     "dream": lambda m, x: dream(m, x, "2", octaves=2, steps=1, progress=False),
     "dream_tiled": lambda m, x: dream(m, x, "2", octaves=1, steps=1, tile=24, progress=False),
+    # uint8 pixels (what the command line passes) stay uint8 on their way to the model's device
+    "dream_uint8": lambda m, x: dream(m, (x * 255).round().to(torch.uint8), "2", octaves=2, steps=1, progress=False),
     "guide": lambda m, x: guide(m, x, "2"),
     "guided_dream": _guided_dream,
     "compare_layers": lambda m, x: compare_layers(m, x, ["0", "2"], octaves=1, steps=1, progress=False),
