@@ -28,6 +28,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dreamlib as dl  # noqa: E402
 from dreamlib.fold import folded_twin  # noqa: E402
+from dreamlib.precision import cpu_info  # noqa: E402
 from baseline import TutorialDreamer  # noqa: E402
 
 
@@ -78,12 +79,8 @@ SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_f
 
 def cpu_description() -> str:
     """The CPU's model name and the instruction-set flags that decide fp32/bf16 speed (Linux; else the platform)."""
-    fields: dict[str, str] = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            fields.setdefault(key.strip(), value.strip())
-    except OSError:
+    fields = cpu_info()
+    if not fields:
         return platform.processor() or platform.machine()
     flags = set(fields.get("flags", "").split())
     have = [f for f in SPEED_FLAGS if f in flags]

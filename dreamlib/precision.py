@@ -138,6 +138,19 @@ def _cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a @ b) / denom) if denom > 0 else 0.0
 
 
+def cpu_info() -> dict[str, str]:
+    """The first processor's fields from ``/proc/cpuinfo`` (``model name``, ``flags``, ...); ``{}`` where there is
+    none (not Linux)."""
+    fields: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    return fields
+
+
 def machine_key(device: torch.device) -> str:
     """What the probe's answer depends on: the processor (model and flags) or GPU, the instruction sets torch's
     kernels are allowed to use, and the torch version."""
@@ -145,15 +158,8 @@ def machine_key(device: torch.device) -> str:
     if device.type == "cuda":
         what = f"{torch.cuda.get_device_name(device)}|sm{''.join(map(str, torch.cuda.get_device_capability(device)))}"
     else:
-        what = platform.processor() or platform.machine()
-        try:
-            fields = {}
-            for line in Path("/proc/cpuinfo").read_text().splitlines():
-                key, _, value = line.partition(":")
-                fields.setdefault(key.strip(), value.strip())
-            what = f"{fields.get('model name', what)}|{fields.get('flags', '')}"
-        except OSError:  # not Linux: the processor name is what we have
-            pass
+        fields = cpu_info()
+        what = f"{fields.get('model name', platform.processor() or platform.machine())}|{fields.get('flags', '')}"
         # the instruction sets torch's kernels may use (ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA can lower them)
         isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or ""
         what += f"|{torch.backends.cpu.get_cpu_capability()}|{isa}"
