@@ -125,21 +125,14 @@ def plain_image(base: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return out
 
 
-def _add_resized(target: torch.Tensor, source: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """``target += resize(source, size)``, a channel at a time (the same numbers; a print-size image needs
-    no full-size temporary). Returns ``target``."""
+def _add_resized(target: torch.Tensor, source: torch.Tensor, size: tuple[int, int],
+                 alpha: float = 1.0) -> torch.Tensor:
+    """``target += alpha * plain_image(source, size)`` (``source`` float, or uint8 made float), a channel at a time
+    for print-size images (the same numbers; no full-size temporary). Returns ``target``."""
+    if source.numel() < LARGE:
+        return target.add_(plain_image(source, size), alpha=alpha)
     for c in range(source.shape[1]):
-        target[:, c : c + 1].add_(resize(source[:, c : c + 1], size))
-    return target
-
-
-def _add_plain(target: torch.Tensor, base: torch.Tensor, size: tuple[int, int], alpha: float = 1.0) -> torch.Tensor:
-    """``target += alpha * plain_image(base, size)``, a channel at a time for print-size images (the same numbers;
-    no full-size temporary). Returns ``target``."""
-    if base.numel() < LARGE:
-        return target.add_(plain_image(base, size), alpha=alpha)
-    for c in range(base.shape[1]):
-        target[:, c : c + 1].add_(plain_image(base[:, c : c + 1], size), alpha=alpha)
+        target[:, c : c + 1].add_(plain_image(source[:, c : c + 1], size), alpha=alpha)
     return target
 
 
@@ -297,7 +290,7 @@ def dream(
                 img, detail = _add_resized(base, detail, size), None
             else:
                 img, detail = resize(detail, size), None
-                img = _add_plain(img, base, size)
+                img = _add_resized(img, base, size)
             img.clamp_(0, 1)
             if last and owned:
                 base = None
@@ -312,7 +305,7 @@ def dream(
             check_finite(img, f"in octave {o + 1} of {len(sizes)}")
             _trim_memory(img)
             if not last:  # the detail this octave added; the plain image is made again rather than kept meanwhile
-                detail = _add_plain(img if callback is None else img.clone(), base, size, alpha=-1.0)  # callbacks may keep img
+                detail = _add_resized(img if callback is None else img.clone(), base, size, alpha=-1.0)  # callbacks may keep img
                 img = None
     finally:
         bar.close()
