@@ -48,7 +48,7 @@ _EXPORTS = {
     "octaves": ["StepInfo", "check_settings", "dream", "octave_sizes"],
     "receptive": ["receptive_field", "receptive_field_size"],
 }
-_SUBMODULES = ["exercises", "regularisers", "reorder", "shapes", "transforms"]
+_SUBMODULES = ["exercises", "regularisers", "reorder", "shapes", "transforms", "winograd"]
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __version__ = "0.1.0"  # the one source of the version: pyproject.toml and the CLI read it
@@ -97,7 +97,7 @@ _keep_functions_over_modules()
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from . import exercises, regularisers, reorder, shapes, transforms
+    from . import exercises, regularisers, reorder, shapes, transforms, winograd
     from .catalogue import catalogue, write_catalogue
     from .param import Param, high_frequency_energy
     from .render import render

@@ -27,6 +27,7 @@ from .errors import DreamError
 from .hooks import forward_until
 from .models import DreamModel, as_dream_model
 from .reorder import pool_after_conv
+from .winograd import use_winograd
 
 # Parents whose forward applies ``conv`` then ``bn`` (``convN`` then ``bnN``) directly: torchvision's
 # InceptionV3/GoogLeNet BasicConv2d and ResNet's stem and blocks. Sequentials are folded by adjacency.
@@ -186,4 +187,6 @@ def _folded_net(dm: DreamModel, layers: list[str], run) -> nn.Module | None:
         copy_parent._modules[bn] = nn.Identity()
     read = {id(same[t]) for t in targets if t in same}  # modules an objective reads must still run as they are
     pool_after_conv(net, keep={id(b) for b in net.modules() if any(id(d) in read for d in b.modules() if d is not b)})
+    if dm.device.type == "cpu":
+        use_winograd(net, skip=read)
     return net
