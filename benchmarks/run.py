@@ -132,12 +132,25 @@ def dreamlib_gradient_flops(model, image, objective) -> int:
 AVX2_ENV = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 
 
+def twin_without_winograd(model, layer: str, run):
+    """The folded twin dream() steps on, built with Winograd convolutions switched off (to measure what they buy)."""
+    fold, env = importlib.import_module("dreamlib.fold"), dl.winograd.ENV
+    before = os.environ.get(env)
+    os.environ[env] = "0"
+    fold._nets.clear(), fold._twins.clear()
+    try:
+        return folded_twin(model, [layer], run)
+    finally:
+        os.environ.pop(env) if before is None else os.environ.__setitem__(env, before)
+        fold._nets.clear(), fold._twins.clear()
+
+
 @contextlib.contextmanager
-def unfolded():
-    """dream() without its BatchNorm-folded twin (to measure what folding buys)."""
+def stepping_on(twin):
+    """dream() stepping on ``twin`` instead of the cached folded twin it would make."""
     octaves = importlib.import_module("dreamlib.octaves")
     real = octaves.folded_twin
-    octaves.folded_twin = lambda dm, *_: dm
+    octaves.folded_twin = lambda dm, *_: twin
     try:
         yield
     finally:
@@ -182,6 +195,9 @@ def main() -> None:
     image = dl.resize(photo, (h, w)).to(device)
     say("probing precision (precision='auto')")
     auto = dl.resolve_precision("auto", device)
+    if device.type == "cpu":
+        say("probing Winograd convolutions (fp32)")
+    winograd_on = device.type == "cpu" and bool(dl.winograd.enabled())
     mean, std = dl.models.IMAGENET_MEAN, dl.models.IMAGENET_STD
     normalised = ((image.cpu() - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)).to(device)
 
@@ -189,6 +205,9 @@ def main() -> None:
           f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), "
           f"threads {torch.get_num_threads()}, auto precision = {auto}, CPU kernels: "
           f"{torch.backends.cpu.get_cpu_capability()}{' (AVX2 emulated)' if args.emulate_avx2 else ''}")
+    if device.type == "cpu":
+        print(f"# Winograd convolutions: {dl.winograd.status()}"
+              + (" (the GFLOP/s below count a direct convolution's FLOPs, so they can pass the matmul peak)" if winograd_on else ""))
     print(f"# image {w}x{h}, {args.octaves} octaves x 1.4, {args.steps} steps per octave, median of {args.repeats}")
     say("measuring the matmul peak")
     peaks = {dt: matmul_peak(dt, device) for dt in (torch.float32, torch.bfloat16)}
@@ -201,19 +220,23 @@ def main() -> None:
     rows = []
     for layer in args.layers:
         objective = dl.layer_mean(layer)
-        twin = folded_twin(model, [layer], lambda m: dl.forward_until(m, image, [layer]))
-        # name: (model a step runs on, precision, BatchNorm folded as dream() does by default)
-        variants = {"dreamlib fp32": (twin, "fp32", True), "dreamlib bf16": (twin, "bf16", True),
-                    "dreamlib fp32, unfolded model": (model, "fp32", False),
-                    "dreamlib bf16, unfolded model": (model, "bf16", False)}
+        trial = lambda m: dl.forward_until(m, image, [layer])  # noqa: E731
+        twin = folded_twin(model, [layer], trial)
+        # name: (model a step runs on, precision, what dream() steps on: None = as shipped)
+        variants = {"dreamlib fp32": (twin, "fp32", None), "dreamlib bf16": (twin, "bf16", None)}
+        if winograd_on:
+            plain = twin_without_winograd(model, layer, trial)
+            variants["dreamlib fp32, no Winograd"] = (plain, "fp32", plain)
+        variants.update({"dreamlib fp32, unfolded model": (model, "fp32", model),
+                         "dreamlib bf16, unfolded model": (model, "bf16", model)})
         dream_variants = {k: v for k, v in variants.items() if not (emulated and v[1] == "bf16")}
 
         def step_of(m, pr, _):
             return lambda: dl.ascent_step(m, image, objective, precision=pr)
 
-        def dream_of(_, pr, fold):
+        def dream_of(_, pr, on):
             def run():
-                with contextlib.nullcontext() if fold else unfolded():
+                with contextlib.nullcontext() if on is None else stepping_on(dl.as_dream_model(on)):
                     return dl.dream(model, image, layer, octaves=args.octaves, steps=args.steps, seed=0,
                                     progress=False, precision=pr)
             return run

@@ -29,6 +29,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -38,7 +39,6 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .precision import _disk_cache_on, _read_cache, _write_cache, cache_file, machine_key
@@ -76,7 +76,13 @@ def _flags() -> list[str]:
 
 def _compile() -> ctypes.CDLL:
     """Compile ``_winograd.c`` (once per machine, source and flags) and load it; raises ``OSError`` with the reason."""
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if sys.platform not in ("linux", "darwin"):
+        raise OSError(f"not built on {sys.platform} (Linux and macOS only)")
+    cc = os.environ.get("CC")
+    if not cc and sys.platform == "darwin" and subprocess.run(["xcode-select", "-p"], capture_output=True).returncode:
+        # without the command line tools, macOS's cc would open an installer window instead of compiling
+        raise OSError("no C compiler found (install Xcode's command line tools: xcode-select --install, or set CC)")
+    cc = cc or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if not cc:
         raise OSError("no C compiler found (install gcc, or set CC)")
     source = SOURCE.read_bytes()
