@@ -7,9 +7,10 @@
    over input channels -- 36 independent matrix products, done by torch.bmm -- and
    transforms the result back (Y = A^T M A): 36 multiplications per 16 outputs instead of
    144. A 5x5 kernel on the same 6x6 tiles gives 2x2 outputs: 36 instead of 100. These
-   functions are the transforms, on channels-last float32 tensors, working 8 channels at a time (GCC/Clang vector extensions; the compiler picks the instructions).
-   Each call handles tile rows [r0, r1), so Python threads can share the work (ctypes
-   releases the GIL). No allocation, no global state. */
+   functions are the transforms, on channels-last float32 tensors, working 8 channels at a
+   time (GCC/Clang vector extensions; the compiler picks the instructions). Each call handles
+   tile rows [r0, r1), so Python threads can share the work (ctypes releases the GIL) and
+   large images go through in chunks. No allocation, no global state. */
 typedef float v8 __attribute__((vector_size(32), aligned(4)));
 
 #define IN_ROWS(T, d, m)                                                                        \
@@ -33,17 +34,18 @@ typedef float v8 __attribute__((vector_size(32), aligned(4)));
         STORE(i * 6 + 5, 4 * d1 - 5 * d3 + d5);                                                 \
     }
 
-/* x: (N, H, W, C) input; V: (36, T, C), T = N * th * tw tiles of 6x6 pixels, `step` apart (4 for F(4x4, 3x3),
-   2 for F(2x2, 5x5): the same transform); pt, pl: zero padding at the top and left; zeros: C zeros, read for
-   pixels outside the image. */
-void input_transform(const float *restrict x, int N, int H, int W, int C, int pt, int pl,
-                     int th, int tw, int step, int r0, int r1, float *restrict V, const float *restrict zeros)
+/* x: (N, H, W, C) input, cut into N * th rows of tw tiles of 6x6 pixels, `step` apart (4 for F(4x4, 3x3), 2 for
+   F(2x2, 5x5): the same transform); pt, pl: zero padding at the top and left; zeros: C zeros, read for pixels
+   outside the image. Transforms tile rows [r0, r1) into V: (36, T, C), the tiles of row r from (r - rbase) * tw on
+   (so a buffer can hold a chunk of rows starting at rbase). */
+void input_transform(const float *restrict x, int H, int W, int C, int pt, int pl,
+                     int th, int tw, int step, int r0, int r1, int rbase, long T,
+                     float *restrict V, const float *restrict zeros)
 {
-    long T = (long)N * th * tw;
     for (int r = r0; r < r1; r++) {
         int n = r / th, ty = r % th;
         for (int tx = 0; tx < tw; tx++) {
-            long t = (long)r * tw + tx;
+            long t = (long)(r - rbase) * tw + tx;
             const float *p[36];
             for (int i = 0; i < 6; i++) {
                 int y = ty * step - pt + i;
@@ -94,15 +96,15 @@ void input_transform(const float *restrict x, int N, int H, int W, int C, int pt
         res[i * 4 + 3] = d12 + 8 * d34 + a[i][5] + b;                                           \
     }
 
-/* M: (36, T, K) products; y: (N, Ho, Wo, K) output; bias: K values or NULL. */
-void output_transform(const float *restrict M, int N, int Ho, int Wo, int K, int th, int tw,
-                      int r0, int r1, const float *restrict bias, float *restrict y)
+/* M: (36, T, K) products of the tile rows from rbase on (as V above); writes tile rows [r0, r1) of
+   y: (N, Ho, Wo, K); bias: K values or NULL. */
+void output_transform(const float *restrict M, int Ho, int Wo, int K, int th, int tw,
+                      int r0, int r1, int rbase, long T, const float *restrict bias, float *restrict y)
 {
-    long T = (long)N * th * tw;
     for (int r = r0; r < r1; r++) {
         int n = r / th, ty = r % th;
         for (int tx = 0; tx < tw; tx++) {
-            long t = (long)r * tw + tx;
+            long t = (long)(r - rbase) * tw + tx;
             const float *in[36];
             for (int k = 0; k < 36; k++) in[k] = M + ((long)k * T + t) * K;
             float *o[16];
@@ -150,14 +152,13 @@ void output_transform(const float *restrict M, int N, int Ho, int Wo, int K, int
         res[i * 2 + 1] = d12 + 2 * d34 + a[i][5] + b;                                           \
     }
 
-void output_transform2(const float *restrict M, int N, int Ho, int Wo, int K, int th, int tw,
-                       int r0, int r1, const float *restrict bias, float *restrict y)
+void output_transform2(const float *restrict M, int Ho, int Wo, int K, int th, int tw,
+                       int r0, int r1, int rbase, long T, const float *restrict bias, float *restrict y)
 {
-    long T = (long)N * th * tw;
     for (int r = r0; r < r1; r++) {
         int n = r / th, ty = r % th;
         for (int tx = 0; tx < tw; tx++) {
-            long t = (long)r * tw + tx;
+            long t = (long)(r - rbase) * tw + tx;
             const float *in[36];
             for (int k = 0; k < 36; k++) in[k] = M + ((long)k * T + t) * K;
             float *o[4];

@@ -1,22 +1,24 @@
-"""Winograd convolutions: the same 3x3 convolutions with a quarter of the multiplications, for fp32 on CPUs.
+"""Winograd convolutions: the same 3x3 and 5x5 convolutions with fewer multiplications, for fp32 on CPUs.
 
 In fp32 on a CPU a dream step's convolutions already run at the machine's matrix
 multiplication peak, so the only way to make them faster is to multiply less.
 Winograd's F(4x4, 3x3) algorithm (Lavin & Gray 2016, arXiv:1509.09308) computes each
 4x4 block of a 3x3 convolution's output with 36 multiplications per channel pair
-instead of 144: transform 6x6 input blocks, do 36 matrix products (``torch.bmm``),
-transform back. The transforms are a small C file (``_winograd.c``) compiled once per
-machine with the system's C compiler and kept next to the precision cache
-(``~/.cache/dreamlib``); the results agree with ``F.conv2d`` to about 1e-5 relative.
+instead of 144 (F(2x2, 5x5): 36 instead of 100 per 2x2 block): transform 6x6 input
+blocks, do 36 matrix products (``torch.bmm``), transform back. The transforms are a
+small C file (``_winograd.c``) compiled once per machine with the system's C compiler
+and kept next to the precision cache (``~/.cache/dreamlib``), after a trial run in a
+child process; the results agree with ``F.conv2d`` to about 1e-5 relative.
 
 :func:`use_winograd` switches the eligible convolutions of :func:`dreamlib.fold.folded_twin`'s
-copy to it (3x3, stride 1, no groups, float32 on the CPU), forward and input gradient,
-where a one-time measurement (:func:`probe_winograd`, cached per machine like the
-precision probe) finds it faster: narrow (fewer than 64 channels on a side) and wide
-convolutions are judged separately. Under bf16 autocast, on other devices, or with no
-C compiler the ordinary convolution runs; ``DREAMLIB_WINOGRAD=0`` turns it off (``=all``: on for every
-eligible convolution, unmeasured).
-:func:`status` says which, and why. Measured in ``benchmarks/README.md``; taught in notebook 03.
+copy to it (3x3 or 5x5, stride 1, no groups, float32 on the CPU), forward and input
+gradient, where a one-time measurement (:func:`probe_winograd`: a dream-like stack of
+convolutions, with and without; cached per machine like the precision probe) finds a
+step at least ``MIN_SPEEDUP`` times faster. Under bf16 autocast, on other devices, or
+with no C compiler the ordinary convolution runs; ``DREAMLIB_WINOGRAD=0`` turns it off
+(``=all``: on, unmeasured). :func:`status` says which, and why. Scratch memory: two
+buffers of at most ``KEEP_BYTES`` per thread, kept for reuse. Measured in
+``benchmarks/README.md``; taught in notebook 03.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import hashlib
 import math
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -40,13 +43,14 @@ from typing import Callable
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from .precision import _disk_cache_on, _read_cache, _write_cache, cache_file, machine_key
 
 ENV = "DREAMLIB_WINOGRAD"
 SOURCE = Path(__file__).with_name("_winograd.c")
-MIN_SPEEDUP = 1.1  # Winograd must take at most 1/1.1 of the direct convolution's time on the probe
-WIDE = 64  # channels on both sides from which a convolution counts as wide
+MIN_SPEEDUP = 1.05  # the probe's step must take at most 1/1.05 of its time without Winograd
+PROBE_VERSION = 2  # cached answers of another version of the probe are measured again
 
 # Kernel transforms G (6 x r) for 6x6 tiles with the points 0, 1, -1, 2, -2 and infinity: row i is
 # f_i * (1, p_i, p_i**2, ...), the last row picks the highest coefficient. The input and output transforms
@@ -67,28 +71,44 @@ def _off() -> bool:
 
 
 def _flags() -> list[str]:
-    """Compiler flags for the instruction sets torch's own kernels use here (AVX2 emulation stays AVX2)."""
-    if platform.machine().lower() in {"x86_64", "amd64"}:
-        capability = torch.backends.cpu.get_cpu_capability()
-        return {"AVX512": ["-march=native"], "AVX2": ["-march=haswell", "-mtune=native"]}.get(capability, [])
+    """AVX2 and FMA where torch's own kernels use them (the transforms work on 8 floats at a time): named
+    instruction sets only, never ``-march=native``, so a library can only use what torch already relies on."""
+    if platform.machine().lower() in {"x86_64", "amd64"} and torch.backends.cpu.get_cpu_capability() in {"AVX2", "AVX512"}:
+        return ["-mavx2", "-mfma"]
     return []
+
+
+# Runs the freshly built library once in a child process before this one loads it: a library that crashes
+# (an instruction this CPU lacks, a broken compiler) costs a failed test run, not the user's Python session.
+_SMOKE_TEST = """
+import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+p, i, l = ctypes.c_void_p, ctypes.c_int, ctypes.c_long
+lib.input_transform.argtypes = [p, i, i, i, i, i, i, i, i, i, i, i, l, p, p]
+lib.output_transform.argtypes = lib.output_transform2.argtypes = [p, i, i, i, i, i, i, i, i, l, p, p]
+x, v, z = (ctypes.c_float * (6 * 6 * 9))(*range(324)), (ctypes.c_float * (36 * 9))(), (ctypes.c_float * 9)()
+lib.input_transform(x, 6, 6, 9, 0, 0, 1, 1, 4, 0, 1, 0, 1, v, z)
+y = (ctypes.c_float * (4 * 4 * 9))()
+lib.output_transform(v, 4, 4, 9, 1, 1, 0, 1, 0, 1, None, y)
+lib.output_transform2(v, 2, 2, 9, 1, 1, 0, 1, 0, 1, None, y)
+"""
 
 
 def _compile() -> ctypes.CDLL:
     """Compile ``_winograd.c`` (once per machine, source and flags) and load it; raises ``OSError`` with the reason."""
     if sys.platform not in ("linux", "darwin"):
         raise OSError(f"not built on {sys.platform} (Linux and macOS only)")
-    cc = os.environ.get("CC")
+    cc = shlex.split(os.environ.get("CC", ""))  # may be a command with arguments ("ccache gcc")
     if not cc and sys.platform == "darwin" and subprocess.run(["xcode-select", "-p"], capture_output=True).returncode:
         # without the command line tools, macOS's cc would open an installer window instead of compiling
         raise OSError("no C compiler found (install Xcode's command line tools: xcode-select --install, or set CC)")
-    cc = cc or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if not cc:
+    cc = cc or [shutil.which("cc") or shutil.which("gcc") or shutil.which("clang") or ""]
+    if not cc[0]:
         raise OSError("no C compiler found (install gcc, or set CC)")
     source = SOURCE.read_bytes()
     flags = ["-O3", "-shared", "-fPIC", *_flags()]
     # per machine too: a home folder shared by different CPUs must not hand one a library built for another
-    what = " ".join([cc, *flags, machine_key(torch.device("cpu"))])
+    what = " ".join([*cc, *flags, machine_key(torch.device("cpu"))])
     key = hashlib.sha256(source + what.encode()).hexdigest()[:16]
     folder = cache_file().parent
     target = folder / f"winograd-{key}.so"
@@ -99,18 +119,27 @@ def _compile() -> ctypes.CDLL:
             pass
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(".winograd-*"):  # left by a process killed while compiling
+            if time.time() - old.stat().st_mtime > 3600:
+                shutil.rmtree(old, ignore_errors=True)
         build = Path(tempfile.mkdtemp(prefix=".winograd-", dir=folder))
     except OSError:  # no writable cache: build for this process only
         build = target = Path(tempfile.mkdtemp(prefix="dreamlib-winograd-"))
     try:
         out = build / "winograd.so"
         try:
-            done = subprocess.run([cc, *flags, "-o", str(out), str(SOURCE)], capture_output=True, text=True, timeout=120)
+            done = subprocess.run([*cc, *flags, "-o", str(out), str(SOURCE)], capture_output=True, text=True, timeout=120)
         except (OSError, subprocess.SubprocessError) as exc:
-            raise OSError(f"compiling {SOURCE.name} with {cc} failed: {exc}") from None
+            raise OSError(f"compiling {SOURCE.name} with {' '.join(cc)} failed: {exc}") from None
         if done.returncode != 0 or not out.exists():
             last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            raise OSError(f"compiling {SOURCE.name} with {cc} failed: {last}")
+            raise OSError(f"compiling {SOURCE.name} with {' '.join(cc)} failed: {last}")
+        try:
+            ran = subprocess.run([sys.executable, "-c", _SMOKE_TEST, str(out)], capture_output=True, timeout=120)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise OSError(f"the compiled transforms could not be tried: {exc}") from None
+        if ran.returncode != 0:
+            raise OSError(f"the compiled transforms failed a trial run (exit status {ran.returncode})")
         if target == build:
             return _load(out)  # loaded, so the file may go with its folder
         os.replace(out, target)  # atomic: another process sees no file or a whole one
@@ -121,9 +150,9 @@ def _compile() -> ctypes.CDLL:
 
 def _load(path: Path) -> ctypes.CDLL:
     lib = ctypes.CDLL(str(path))
-    p, i = ctypes.c_void_p, ctypes.c_int
-    lib.input_transform.argtypes = [p, i, i, i, i, i, i, i, i, i, i, i, p, p]
-    lib.output_transform.argtypes = lib.output_transform2.argtypes = [p, i, i, i, i, i, i, i, i, p, p]
+    p, i, n = ctypes.c_void_p, ctypes.c_int, ctypes.c_long
+    lib.input_transform.argtypes = [p, i, i, i, i, i, i, i, i, i, i, i, n, p, p]
+    lib.output_transform.argtypes = lib.output_transform2.argtypes = [p, i, i, i, i, i, i, i, i, n, p, p]
     lib.input_transform.restype = lib.output_transform.restype = lib.output_transform2.restype = None
     return lib
 
@@ -145,34 +174,33 @@ _pool: ThreadPoolExecutor | None = None
 _pool_key: tuple[int, int] = (0, 0)
 
 
-PARALLEL_FROM = 2**19  # values; smaller transforms run on one thread (handing work over costs more than it saves)
+PARALLEL_FROM = 2**20  # transformed values; fewer run on one thread (handing work over costs more than it saves)
 
 
-def _parallel(fn, rows: int, size: int) -> None:
-    """Run ``fn(r0, r1)`` over ``rows`` tile rows, split across torch's thread count (ctypes releases the GIL)
-    when the tensor has at least ``PARALLEL_FROM`` values."""
+def _parallel(fn, first: int, last: int, size: int) -> None:
+    """Run ``fn(r0, r1)`` over tile rows ``[first, last)``, split across torch's thread count (ctypes releases
+    the GIL) when they hold at least ``PARALLEL_FROM`` transformed values (``size``)."""
+    rows = last - first
     n = max(1, min(torch.get_num_threads(), rows)) if size >= PARALLEL_FROM else 1
     if n == 1:
-        fn(0, rows)
+        fn(first, last)
         return
     global _pool, _pool_key
     if _pool is None or _pool_key != (os.getpid(), n):  # a forked child gets a pool of its own
         _pool, _pool_key = ThreadPoolExecutor(n, thread_name_prefix="dreamlib-winograd"), (os.getpid(), n)
     step = math.ceil(rows / n)
-    for future in [_pool.submit(fn, r, min(rows, r + step)) for r in range(0, rows, step)]:
+    for future in [_pool.submit(fn, r, min(last, r + step)) for r in range(first, last, step)]:
         future.result()
 
 
-KEEP_BYTES = 64 * 2**20  # workspace buffers up to this size are kept between calls (fresh pages cost time)
+KEEP_BYTES = 64 * 2**20  # the largest workspace buffer: bigger convolutions go through in chunks of tile rows
 _workspace = threading.local()
 
 
 def _buffer(slot: int, shape: tuple[int, ...]) -> torch.Tensor:
-    """A float32 scratch tensor of ``shape``, reused between calls (per thread) when it is small enough: freshly
+    """A float32 scratch tensor of ``shape`` (at most ``KEEP_BYTES``), reused between calls (per thread): freshly
     allocated pages are zeroed by the kernel on first touch, which costs a dream step several percent."""
     numel = math.prod(shape)
-    if numel * 4 > KEEP_BYTES:
-        return torch.empty(shape)
     buffers = getattr(_workspace, "buffers", None)
     if buffers is None:
         buffers = _workspace.buffers = [torch.empty(0), torch.empty(0)]
@@ -206,19 +234,25 @@ def winograd_conv2d(
     ph, pw = padding
     step = OUTPUTS[size]
     ho, wo = h + 2 * ph - size + 1, w + 2 * pw - size + 1
+    layout = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
     x = x.contiguous(memory_format=torch.channels_last)
     th, tw = -(-ho // step), -(-wo // step)
-    v = _buffer(0, (36, n * th * tw, c))
-    zeros = torch.zeros(c)
-    _parallel(lambda r0, r1: lib.input_transform(x.data_ptr(), n, h, w, c, ph, pw, th, tw, step, r0, r1,
-                                                 v.data_ptr(), zeros.data_ptr()), n * th, x.numel())
-    m = torch.bmm(v, u, out=_buffer(1, (36, n * th * tw, k)))
+    rows = n * th
+    chunk = max(1, min(rows, KEEP_BYTES // (36 * tw * max(c, k) * 4)))  # tile rows per pass: bounded scratch
     y = torch.empty(n, k, ho, wo, memory_format=torch.channels_last)
+    zeros = torch.zeros(c)
     b = bias.detach().float().contiguous() if bias is not None else None
     out = lib.output_transform if step == 4 else lib.output_transform2
-    _parallel(lambda r0, r1: out(m.data_ptr(), n, ho, wo, k, th, tw, r0, r1, b.data_ptr() if b is not None else None,
-                                 y.data_ptr()), n * th, y.numel())
-    return y
+    for r0 in range(0, rows, chunk):
+        r1 = min(rows, r0 + chunk)
+        t = (r1 - r0) * tw
+        v = _buffer(0, (36, t, c))
+        _parallel(lambda a, z: lib.input_transform(x.data_ptr(), h, w, c, ph, pw, th, tw, step, a, z, r0, t,
+                                                   v.data_ptr(), zeros.data_ptr()), r0, r1, 36 * t * c)
+        m = torch.bmm(v, u, out=_buffer(1, (36, t, k)))
+        _parallel(lambda a, z: out(m.data_ptr(), ho, wo, k, th, tw, a, z, r0, t, b.data_ptr() if b is not None else None,
+                                   y.data_ptr()), r0, r1, 36 * t * k)
+    return y if layout == torch.channels_last else y.contiguous()
 
 
 class _WinogradConv(torch.autograd.Function):
@@ -227,41 +261,52 @@ class _WinogradConv(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, conv):
-        ctx.conv = conv
+        # what backward needs, as it is now: the weights may change before it runs
+        ctx.u_back, ctx.padding, ctx.size, ctx.weight_shape = conv._winograd[1], conv.padding, conv.kernel_size[0], weight.shape
         ctx.save_for_backward(x if weight.requires_grad else None)
-        ctx.weight_shape = weight.shape
         return winograd_conv2d(x, conv._winograd[0], bias, conv.padding, conv.kernel_size[0])
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
-        conv = ctx.conv
         (x,) = ctx.saved_tensors
         gx = gw = gb = None
+        r, (ph, pw) = ctx.size, ctx.padding
         if ctx.needs_input_grad[0]:
-            r = conv.kernel_size[0]
-            gx = winograd_conv2d(grad, conv._winograd[1], None, (r - 1 - conv.padding[0], r - 1 - conv.padding[1]), r)
+            gx = winograd_conv2d(grad, ctx.u_back, None, (r - 1 - ph, r - 1 - pw), r)
         if ctx.needs_input_grad[1]:
-            gw = torch.nn.grad.conv2d_weight(x, ctx.weight_shape, grad, padding=conv.padding)
+            gw = torch.nn.grad.conv2d_weight(x, ctx.weight_shape, grad, padding=ctx.padding)
         if ctx.needs_input_grad[2]:
             gb = grad.sum((0, 2, 3))
         return gx, gw, gb, None
 
 
+def _autocast_on() -> bool:
+    try:
+        return torch.is_autocast_enabled("cpu")
+    except TypeError:  # torch before 2.4
+        return torch.is_autocast_cpu_enabled()
+
+
 def _forward(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
     w = conv.weight
-    if (x.device.type != "cpu" or x.dtype != torch.float32 or w.dtype != torch.float32 or w.device.type != "cpu"
-            or torch.is_autocast_enabled("cpu")
+    if (x.dim() != 4 or x.device.type != "cpu" or x.dtype != torch.float32 or w.dtype != torch.float32
+            or w.device.type != "cpu" or w.is_inference() or _autocast_on()
             or min(x.shape[2] + 2 * conv.padding[0], x.shape[3] + 2 * conv.padding[1]) < conv.kernel_size[0]):
         return type(conv).forward(conv, x)
-    if conv._winograd_version != w._version:  # the weights were changed in place: transform them again
+    if conv._winograd_key != _weights_key(w):  # first call, or the weights were changed or replaced: transform
         _transform(conv)
     return _WinogradConv.apply(x, w, conv.bias, conv)
+
+
+def _weights_key(w: torch.Tensor) -> tuple:
+    return id(w), w.data_ptr(), w._version  # ``weight.data = ...`` keeps the version but changes the pointer
 
 
 def _transform(conv: nn.Conv2d) -> None:
     w = conv.weight.detach()
     conv._winograd = (kernel_transform(w), kernel_transform(w.flip(2, 3).transpose(0, 1)))
-    conv._winograd_version = conv.weight._version
+    conv._winograd_key = _weights_key(conv.weight)
 
 
 def eligible(module: nn.Module) -> bool:
@@ -274,104 +319,112 @@ def eligible(module: nn.Module) -> bool:
             and min(module.in_channels, module.out_channels) >= 8)
 
 
-def size_class(conv: nn.Conv2d) -> str:
-    """``"5x5"``, or for 3x3 kernels ``"wide"`` (at least ``WIDE`` channels in and out) or ``"narrow"``: the probe
-    judges them apart."""
-    if conv.kernel_size[0] == 5:
-        return "5x5"
-    return "wide" if min(conv.in_channels, conv.out_channels) >= WIDE else "narrow"
-
-
-def use_winograd(net: nn.Module, skip: set[int] = frozenset(), classes: set[str] | None = None) -> int:
+def use_winograd(net: nn.Module, skip: set[int] = frozenset(), on: bool | None = None) -> int:
     """Make the eligible convolutions of ``net`` (in place; meant for a copy) run by Winograd; returns how many.
 
-    ``classes``: which of ``"narrow"``, ``"wide"``, ``"5x5"`` to switch (default: where :func:`enabled` finds it faster).
-    Modules whose ``id`` is in ``skip`` are left alone. Nothing changes when the library cannot be compiled.
+    ``on``: whether to (default: where :func:`enabled` finds it faster). Modules whose ``id`` is in ``skip``
+    are left alone; nothing changes when the library cannot be compiled. Kernels are transformed at a
+    convolution's first Winograd call, so convolutions that never run (or run in bf16) cost no memory.
     """
-    classes = enabled() if classes is None else classes
-    if not classes or library() is None:
+    if not (enabled() if on is None else on) or library() is None:
         return 0
     count = 0
     for module in net.modules():
-        if id(module) not in skip and eligible(module) and size_class(module) in classes:
-            _transform(module)
+        if id(module) not in skip and eligible(module):
+            module._winograd_key = None
             module.forward = types.MethodType(_forward, module)
             count += 1
     return count
 
 
-# size class -> (in channels, out channels, kernel size, image side) of the probe's convolution, like InceptionV3's
-# Conv2d_2b_3x3, Conv2d_4a_3x3 and Mixed_5b.branch5x5_2 in a 256-350 px dream
-PROBES = {"narrow": (32, 64, 3, 96), "wide": (80, 192, 3, 48), "5x5": (48, 64, 5, 40)}
-
-
-def probe_winograd(repeats: int = 7, budget_s: float = 1.5) -> dict[str, float]:
-    """How many times faster Winograd is than ``F.conv2d`` here, forward + input gradient, for each size class
-    (:data:`PROBES`): best of alternating runs, with torch's thread count (the transforms share it)."""
+def _probe_net() -> nn.Module:
+    """InceptionV3's stem and a Mixed_5 block's 3x3 and 5x5 convolutions, with their pooling and 1x1 convolutions
+    between (what a dream step's fp32 time goes to), He-initialised."""
     g = torch.Generator().manual_seed(0)
-    speedups = {}
-    for name, (cin, cout, k, size) in PROBES.items():
-        conv = nn.utils.skip_init(nn.Conv2d, cin, cout, k, padding=k // 2).requires_grad_(False)
+
+    def conv(cin, cout, k, stride=1, padding=0):
+        c = nn.utils.skip_init(nn.Conv2d, cin, cout, k, stride=stride, padding=padding)
         with torch.no_grad():
-            conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) * (2 / (cin * k * k)) ** 0.5)
-            conv.bias.zero_()
-        conv = conv.to(memory_format=torch.channels_last)
-        fast = copy.deepcopy(conv)
-        if not use_winograd(fast, classes={name}):
-            return {}
-        x0 = torch.randn(1, cin, size, size, generator=g).contiguous(memory_format=torch.channels_last)
+            c.weight.copy_(torch.randn(c.weight.shape, generator=g) * (2 / (cin * k * k)) ** 0.5)
+            c.bias.zero_()
+        return [c, nn.ReLU()]
 
-        def run(m):
-            x = x0.clone().requires_grad_(True)
-            start = time.perf_counter()
-            torch.autograd.grad(m(x).relu().sum(), x)
-            return time.perf_counter() - start
+    pool = [nn.MaxPool2d(3, 2)]
+    layers = [*conv(3, 32, 3, 2), *conv(32, 32, 3), *conv(32, 64, 3, padding=1), *pool, *conv(64, 80, 1),
+              *conv(80, 192, 3), *pool, *conv(192, 64, 1), *conv(64, 96, 3, padding=1), *conv(96, 96, 3, padding=1),
+              *conv(96, 48, 1), *conv(48, 64, 5, padding=2)]
+    return nn.Sequential(*layers).requires_grad_(False).eval().to(memory_format=torch.channels_last)
 
-        run(conv), run(fast)  # set-up costs not counted
-        times: dict[str, list[float]] = {"direct": [], "winograd": []}
+
+def probe_winograd(size: int = 192, repeats: int = 9, budget_s: float = 2.0) -> float:
+    """How many times faster a dream-like step is with Winograd convolutions than without: forward and input
+    gradient through :func:`_probe_net` on a ``size`` px image, best of alternating runs, with torch's thread
+    count (the transforms share it). A whole stack, not one convolution: what counts is the step, and a
+    convolution that wins alone can lose in a network (its scratch evicts its neighbours' data from the cache)."""
+    direct = _probe_net()
+    fast = copy.deepcopy(direct)
+    if not use_winograd(fast, on=True):
+        return 0.0
+    x0 = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(1))
+    x0 = x0.contiguous(memory_format=torch.channels_last)
+
+    def run(net):
+        x = x0.clone().requires_grad_(True)
         start = time.perf_counter()
-        for i in range(repeats):
-            if i >= 3 and time.perf_counter() - start > budget_s / len(PROBES):
-                break
-            times["direct"].append(run(conv))
-            times["winograd"].append(run(fast))
-        speedups[name] = min(times["direct"]) / min(times["winograd"])
-    return speedups
+        torch.autograd.grad(net(x).square().mean(), x)
+        return time.perf_counter() - start
+
+    run(direct), run(fast)  # set-up costs (kernel selection, scratch) not counted
+    times: dict[str, list[float]] = {"direct": [], "winograd": []}
+    start = time.perf_counter()
+    for i in range(repeats):
+        if i >= 3 and time.perf_counter() - start > budget_s:
+            break
+        times["direct"].append(run(direct))
+        times["winograd"].append(run(fast))
+    return min(times["direct"]) / min(times["winograd"])
 
 
 def _cache_path() -> Path:
     return cache_file().with_name("winograd.json")
 
 
-_decided: dict[str, set[str]] = {}
+_decided: dict[str, bool] = {}
+_probe_failed = ""  # why the probe failed, if it did
 
 
-def enabled(probe: Callable[[], dict[str, float]] | None = None) -> set[str]:
-    """The size classes Winograd runs for on this machine (``set()``: none): those :func:`probe_winograd` finds at
-    least ``MIN_SPEEDUP`` times faster, measured once and cached for the process and on disk per machine (as the
-    precision probe is). ``DREAMLIB_WINOGRAD=0``: none; ``=all``: every class, unmeasured. A ``probe`` passed in
-    (tests inject timings this way) is always called and nothing is cached."""
+def enabled(probe: Callable[[], float] | None = None) -> bool:
+    """Whether Winograd convolutions pay on this machine: :func:`probe_winograd` finds a step at least
+    ``MIN_SPEEDUP`` times faster with them. Measured once, cached for the process and on disk per machine (as the
+    precision probe is). ``DREAMLIB_WINOGRAD=0``: no; ``=all``: yes, unmeasured. A ``probe`` passed in (tests
+    inject timings this way) is always called and nothing is cached."""
+    global _probe_failed
     if _off() or library() is None:
-        return set()
+        return False
     if os.environ.get(ENV, "").strip().lower() == "all":
-        return set(PROBES)
+        return True
     if probe is not None:
-        return {k for k, v in probe().items() if k in PROBES and v >= MIN_SPEEDUP}
+        return probe() >= MIN_SPEEDUP
     key = machine_key(torch.device("cpu"))
     if key in _decided:
         return _decided[key]
     path, disk = _cache_path(), _disk_cache_on()
     entry = _read_cache(path).get(key) if disk else None
-    if isinstance(entry, dict) and isinstance(entry.get("speedup"), dict) and set(entry["speedup"]) == set(PROBES):
-        speedups = entry["speedup"]
+    if isinstance(entry, dict) and isinstance(entry.get("speedup"), (int, float)) and entry.get("version") == PROBE_VERSION:
+        speedup = float(entry["speedup"])
     else:
-        speedups = probe_winograd()
+        try:
+            speedup = probe_winograd()
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, the ordinary convolutions still work
+            _probe_failed = f"{type(exc).__name__}: {exc}"
+            _decided[key] = False
+            return False
         if disk:
             machines = _read_cache(path)
-            machines[key] = {"speedup": {k: round(v, 3) for k, v in speedups.items()}, "torch": torch.__version__,
+            machines[key] = {"speedup": round(speedup, 3), "version": PROBE_VERSION, "torch": torch.__version__,
                              "measured": time.strftime("%Y-%m-%d %H:%M:%S")}
             _write_cache(path, machines)
-    _decided[key] = {k for k, v in speedups.items() if k in PROBES and isinstance(v, (int, float)) and v >= MIN_SPEEDUP}
+    _decided[key] = speedup >= MIN_SPEEDUP
     return _decided[key]
 
 
@@ -381,8 +434,9 @@ def status() -> str:
         return f"off ({ENV}={os.environ[ENV]})"
     if library() is None:
         return f"off: {_why_not}"
-    classes = enabled()
-    names = {"narrow": "narrow 3x3", "wide": "wide 3x3", "5x5": "5x5"}
-    if not classes:
-        return "off: not faster than torch's convolutions on this CPU (measured)"
-    return f"on for {', '.join(names[c] for c in names if c in classes)} convolutions (fp32, CPU)"
+    if enabled():
+        return "on: 3x3 and 5x5 convolutions in fp32 on the CPU" + ("" if os.environ.get(ENV, "").strip().lower() == "all"
+                                                                    else " (measured faster here)")
+    if _probe_failed:
+        return f"off: its measurement failed ({_probe_failed})"
+    return "off: not faster than torch's convolutions on this CPU (measured)"

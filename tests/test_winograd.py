@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 
 import pytest
@@ -17,7 +18,6 @@ from dreamlib import winograd as wg
 from dreamlib.fold import folded_twin
 
 needs_library = pytest.mark.skipif(wg.library() is None, reason=f"no compiled Winograd transforms: {wg._why_not}")
-ALL = set(wg.PROBES)
 
 
 def conv_pair(cin, cout, k, padding, seed=0):
@@ -25,7 +25,7 @@ def conv_pair(cin, cout, k, padding, seed=0):
     conv = nn.Conv2d(cin, cout, k, padding=padding).requires_grad_(False)
     fast = nn.Conv2d(cin, cout, k, padding=padding).requires_grad_(False)
     fast.load_state_dict(conv.state_dict())
-    assert wg.use_winograd(fast, classes=ALL) == 1
+    assert wg.use_winograd(fast, on=True) == 1
     return conv, fast
 
 
@@ -86,7 +86,7 @@ def test_weight_and_bias_gradients_when_asked_for():
 
 
 @needs_library
-def test_weights_changed_in_place_are_transformed_again():
+def test_changed_weights_are_transformed_again():
     conv, fast = conv_pair(16, 16, 3, 1)
     x = torch.randn(1, 16, 10, 10)
     fast(x)
@@ -94,6 +94,62 @@ def test_weights_changed_in_place_are_transformed_again():
         fast.weight.mul_(-2)
         conv.weight.mul_(-2)
     assert rel_err(fast(x), conv(x)) < 1e-4
+    new = torch.randn_like(conv.weight)
+    fast.weight.data, conv.weight.data = new.clone(), new.clone()  # replaced: same version counter, new memory
+    assert rel_err(fast(x), conv(x)) < 1e-4
+
+
+@needs_library
+def test_backward_uses_the_weights_of_its_forward():
+    conv, fast = conv_pair(16, 16, 3, 1)
+    x = torch.randn(1, 16, 10, 10, requires_grad=True)
+    y0, y1 = conv(x), fast(x)
+    g = torch.randn_like(y0)
+    (expected,) = torch.autograd.grad(y0, x, g)
+    with torch.no_grad():
+        fast.weight.mul_(3)
+    fast(x)  # a forward with the new weights before the old output's backward
+    (got,) = torch.autograd.grad(y1, x, g)
+    assert rel_err(got, expected) < 1e-4
+
+
+@needs_library
+def test_output_layout_follows_the_input():
+    conv, fast = conv_pair(16, 16, 3, 1)
+    x = torch.randn(2, 16, 10, 10)
+    assert fast(x).is_contiguous() and fast(x).view(2, -1).shape == (2, 1600)
+    assert fast(x.contiguous(memory_format=torch.channels_last)).is_contiguous(memory_format=torch.channels_last)
+
+
+@needs_library
+def test_second_derivatives_are_refused_not_wrong():
+    conv, fast = conv_pair(16, 16, 3, 1)
+    x = torch.randn(1, 16, 10, 10, requires_grad=True)
+    (g,) = torch.autograd.grad(fast(x).square().sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError):
+        torch.autograd.grad(g.sum(), x)
+
+
+@needs_library
+def test_big_convolutions_go_through_in_chunks_on_several_threads(monkeypatch):
+    """A convolution whose scratch would pass KEEP_BYTES runs in chunks of tile rows (scratch stays bounded);
+    the transforms split across threads; the answer is the same."""
+    monkeypatch.setattr(wg, "KEEP_BYTES", 36 * 4 * 24 * 6 * 3)  # three tile rows of a 24-wide image per chunk
+    monkeypatch.setattr(wg, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(wg, "_workspace", threading.local())
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        for k, padding in ((3, 1), (5, 2)):
+            conv, fast = conv_pair(24, 16, k, padding)
+            x = torch.randn(2, 24, 45, 23, requires_grad=True)
+            y0, y1 = conv(x), fast(x)
+            assert rel_err(y1, y0) < 1e-4
+            g = torch.randn_like(y0)
+            assert rel_err(torch.autograd.grad(y1, x, g)[0], torch.autograd.grad(y0, x, g)[0]) < 1e-4
+        assert max(b.numel() for b in wg._workspace.buffers) * 4 <= wg.KEEP_BYTES
+    finally:
+        torch.set_num_threads(threads)
 
 
 @needs_library
@@ -103,9 +159,16 @@ def test_bf16_autocast_other_dtypes_and_devices_use_torch(monkeypatch):
     x = torch.randn(1, 16, 10, 10)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert torch.equal(fast(x), conv(x))
-    assert torch.equal(fast.double()(x.double()), conv.double()(x.double()))
-    fast.to("meta")
-    assert fast(x.double().to("meta")).device.type == "meta"
+    assert torch.equal(fast(x[0]), conv(x[0]))  # unbatched (C, H, W) input, as nn.Conv2d takes it
+    fast.double()
+    assert torch.equal(fast(x.double()), conv.double()(x.double()))
+    fast.float().to("meta")
+    assert fast(x.to("meta")).device.type == "meta"
+    with torch.inference_mode():
+        made = nn.Conv2d(16, 16, 3, padding=1)  # inference tensors have no version counter to watch
+    wg.use_winograd(made, on=True)
+    with torch.no_grad():
+        assert torch.equal(made(x), nn.Conv2d.forward(made, x))
 
 
 def test_only_exact_cases_are_switched():
@@ -122,28 +185,36 @@ def test_only_exact_cases_are_switched():
         nn.Conv2d(16, 16, 3, padding=1),  # yes, unless skipped
     )
     assert [wg.eligible(m) for m in net] == [True] + [False] * 7 + [True, True]
-    assert [wg.size_class(net[i]) for i in (0, 8)] == ["narrow", "5x5"]
-    assert wg.size_class(nn.Conv2d(64, 96, 3)) == "wide"
+    assert wg.use_winograd(net, on=False) == 0
     if wg.library() is None:
-        assert wg.use_winograd(net, classes=ALL) == 0  # nothing changes without the compiled transforms
+        assert wg.use_winograd(net, on=True) == 0  # nothing changes without the compiled transforms
         return
-    assert wg.use_winograd(net, skip={id(net[9])}, classes={"narrow"}) == 1  # 5x5 not asked for, net[9] skipped
-    assert "forward" in vars(net[0]) and "forward" not in vars(net[8]) and "forward" not in vars(net[9])
+    assert wg.use_winograd(net, skip={id(net[9])}, on=True) == 2  # net[9] skipped
+    assert "forward" in vars(net[0]) and "forward" in vars(net[8]) and "forward" not in vars(net[9])
 
 
-def test_probe_decides_each_size_class(monkeypatch):
+def test_the_probe_decides(monkeypatch):
     monkeypatch.delenv(wg.ENV, raising=False)
     if wg.library() is None:
-        assert wg.enabled(probe=lambda: {"wide": 3.0}) == set()
+        assert wg.enabled(probe=lambda: 3.0) is False
         return
-    assert wg.enabled(probe=lambda: {"narrow": 1.05, "wide": 1.6, "5x5": 1.1}) == {"wide", "5x5"}
-    assert wg.enabled(probe=lambda: {"narrow": 0.8, "wide": 0.9, "5x5": 1.0}) == set()
-    assert wg.enabled(probe=lambda: {"bogus": 9.0}) == set()
+    assert wg.enabled(probe=lambda: 1.2) is True
+    assert wg.enabled(probe=lambda: wg.MIN_SPEEDUP - 0.01) is False
     monkeypatch.setenv(wg.ENV, "0")
-    assert wg.enabled(probe=lambda: {"wide": 3.0}) == set()
+    assert wg.enabled(probe=lambda: 3.0) is False
     assert wg.status() == f"off ({wg.ENV}=0)"
     monkeypatch.setenv(wg.ENV, "all")
-    assert wg.enabled(probe=lambda: {"wide": 0.1}) == ALL
+    assert wg.enabled(probe=lambda: 0.1) is True
+    assert wg.status() == "on: 3x3 and 5x5 convolutions in fp32 on the CPU"
+
+
+@needs_library
+def test_the_real_probe_measures_a_step():
+    """The probe's stack really switches convolutions to Winograd, and gives a positive speed-up."""
+    assert sum("forward" in vars(m) for m in wg._probe_net().modules()) == 0
+    net = wg._probe_net()
+    assert wg.use_winograd(net, on=True) == 6  # the stem's two 3x3, the 80 -> 192 one, two in the block, the 5x5
+    assert 0 < wg.probe_winograd(size=96, repeats=1, budget_s=0)
 
 
 @needs_library
@@ -152,17 +223,20 @@ def test_decision_cached_on_disk_per_machine(tmp_path, monkeypatch):
     monkeypatch.delenv(wg.ENV, raising=False)
     monkeypatch.setattr(wg, "_decided", {})
     runs = []
-    monkeypatch.setattr(wg, "probe_winograd", lambda: runs.append(1) or {"narrow": 0.9, "wide": 2.0, "5x5": 1.3})
-    assert wg.enabled() == {"wide", "5x5"}
+    monkeypatch.setattr(wg, "probe_winograd", lambda: runs.append(1) or 1.31)
+    assert wg.enabled() is True
     saved = json.loads((tmp_path / "dreamlib" / "winograd.json").read_text())
     (entry,) = saved["machines"].values()
-    assert entry["speedup"] == {"narrow": 0.9, "wide": 2.0, "5x5": 1.3}
+    assert entry["speedup"] == 1.31 and entry["version"] == wg.PROBE_VERSION
     monkeypatch.setattr(wg, "_decided", {})  # a new process: the file answers
-    assert wg.enabled() == {"wide", "5x5"} and len(runs) == 1
+    assert wg.enabled() is True and len(runs) == 1
     (tmp_path / "dreamlib" / "winograd.json").write_text("{not json")  # corrupt: measured again, rewritten
     monkeypatch.setattr(wg, "_decided", {})
-    assert wg.enabled() == {"wide", "5x5"} and len(runs) == 2
-    assert json.loads((tmp_path / "dreamlib" / "winograd.json").read_text())["machines"]
+    assert wg.enabled() is True and len(runs) == 2
+    entry["version"] = wg.PROBE_VERSION - 1  # an older probe's answer: measured again
+    (tmp_path / "dreamlib" / "winograd.json").write_text(json.dumps({**saved, "machines": {k: entry for k in saved["machines"]}}))
+    monkeypatch.setattr(wg, "_decided", {})
+    assert wg.enabled() is True and len(runs) == 3
 
 
 def fresh_library(monkeypatch, tmp_path, cc):
@@ -173,6 +247,18 @@ def fresh_library(monkeypatch, tmp_path, cc):
     monkeypatch.setattr(wg, "_why_not", "")
 
 
+def test_a_failing_probe_means_torch_convolutions_and_a_reason(monkeypatch):
+    monkeypatch.delenv(wg.ENV, raising=False)
+    monkeypatch.setattr(wg, "_decided", {})
+    monkeypatch.setattr(wg, "_probe_failed", "")
+    monkeypatch.setattr(wg, "probe_winograd", lambda: 1 / 0)
+    monkeypatch.setenv("DREAMLIB_PROBE_CACHE", "0")
+    if wg.library() is None:
+        pytest.skip(f"no compiled Winograd transforms: {wg._why_not}")
+    assert wg.enabled() is False
+    assert wg.status() == "off: its measurement failed (ZeroDivisionError: division by zero)"
+
+
 def test_no_compiler_means_torch_convolutions_and_a_reason(tmp_path, monkeypatch):
     failing = tmp_path / "cc"
     failing.write_text("#!/bin/sh\necho 'cc: fatal error: no input' >&2\nexit 1\n")
@@ -181,10 +267,33 @@ def test_no_compiler_means_torch_convolutions_and_a_reason(tmp_path, monkeypatch
     assert wg.library() is None
     monkeypatch.delenv(wg.ENV, raising=False)
     assert wg.status() == f"off: compiling _winograd.c with {failing} failed: cc: fatal error: no input"
-    assert wg.enabled() == set()
+    assert wg.enabled() is False
     net = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1))
-    assert wg.use_winograd(net, classes=ALL) == 0
-    assert not list((tmp_path / "dreamlib").glob("*.so"))  # no half-written library left behind
+    assert wg.use_winograd(net, on=True) == 0
+    assert not list((tmp_path / "dreamlib").iterdir())  # no half-written library or build folder left behind
+
+
+def test_a_library_that_crashes_is_not_loaded(tmp_path, monkeypatch):
+    """A build that would kill the process (say, an instruction this CPU lacks) fails its trial run in a child
+    process and is never loaded here."""
+    if shutil.which("cc") is None:
+        pytest.skip("needs a C compiler (cc)")
+    boom = tmp_path / "boom.c"  # compiled in with the real file: kills the process with SIGILL when loaded
+    boom.write_text("#include <signal.h>\n__attribute__((constructor)) static void boom(void) { raise(SIGILL); }\n")
+    crashing = tmp_path / "cc"
+    crashing.write_text(f'#!/bin/sh\nexec cc "$@" {boom}\n')
+    crashing.chmod(0o755)
+    fresh_library(monkeypatch, tmp_path, str(crashing))
+    assert wg.library() is None
+    assert wg._why_not.startswith("the compiled transforms failed a trial run (exit status -")
+    assert not list((tmp_path / "dreamlib").glob("*.so"))
+
+
+def test_compiler_given_with_arguments(tmp_path, monkeypatch):
+    if shutil.which("cc") is None:
+        pytest.skip("needs a C compiler (cc)")
+    fresh_library(monkeypatch, tmp_path, "cc -Wall")  # CC may be a command with arguments, e.g. "ccache gcc"
+    assert wg.library() is not None, wg._why_not
 
 
 @needs_library
