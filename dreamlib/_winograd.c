@@ -77,115 +77,80 @@ void input_transform(const float *restrict x, int H, int W, int C, int pt, int p
     }
 }
 
+/* M: (36, T, K) products of the tile rows from rbase on (as V above); writes tile rows [r0, r1) of
+   y: (N, Ho, Wo, K), `step` x `step` output pixels per tile (4: F(4x4, 3x3), 2: F(2x2, 5x5)); bias: K values
+   or NULL. */
 #define OUT_ROWS(T, m, a)                                                                       \
     for (int j = 0; j < 6; j++) {                                                               \
         T s12 = m[1][j] + m[2][j], d12 = m[1][j] - m[2][j];                                     \
         T s34 = m[3][j] + m[4][j], d34 = m[3][j] - m[4][j];                                     \
         a[0][j] = m[0][j] + s12 + s34;                                                          \
-        a[1][j] = d12 + 2 * d34;                                                                \
-        a[2][j] = s12 + 4 * s34;                                                                \
-        a[3][j] = d12 + 8 * d34 + m[5][j];                                                      \
+        if (step == 4) {                                                                        \
+            a[1][j] = d12 + 2 * d34;                                                            \
+            a[2][j] = s12 + 4 * s34;                                                            \
+            a[3][j] = d12 + 8 * d34 + m[5][j];                                                  \
+        } else {                                                                                \
+            a[1][j] = d12 + 2 * d34 + m[5][j];                                                  \
+        }                                                                                       \
     }
 #define OUT_COLS(T, a, b, res)                                                                  \
-    for (int i = 0; i < 4; i++) {                                                               \
+    for (int i = 0; i < step; i++) {                                                            \
         T s12 = a[i][1] + a[i][2], d12 = a[i][1] - a[i][2];                                     \
         T s34 = a[i][3] + a[i][4], d34 = a[i][3] - a[i][4];                                     \
-        res[i * 4 + 0] = a[i][0] + s12 + s34 + b;                                               \
-        res[i * 4 + 1] = d12 + 2 * d34 + b;                                                     \
-        res[i * 4 + 2] = s12 + 4 * s34 + b;                                                     \
-        res[i * 4 + 3] = d12 + 8 * d34 + a[i][5] + b;                                           \
+        res[i * step + 0] = a[i][0] + s12 + s34 + b;                                            \
+        if (step == 4) {                                                                        \
+            res[i * 4 + 1] = d12 + 2 * d34 + b;                                                 \
+            res[i * 4 + 2] = s12 + 4 * s34 + b;                                                 \
+            res[i * 4 + 3] = d12 + 8 * d34 + a[i][5] + b;                                       \
+        } else {                                                                                \
+            res[i * 2 + 1] = d12 + 2 * d34 + a[i][5] + b;                                       \
+        }                                                                                       \
     }
 
-/* M: (36, T, K) products of the tile rows from rbase on (as V above); writes tile rows [r0, r1) of
-   y: (N, Ho, Wo, K); bias: K values or NULL. */
-void output_transform(const float *restrict M, int Ho, int Wo, int K, int th, int tw,
-                      int r0, int r1, int rbase, long T, const float *restrict bias, float *restrict y)
+/* One tile; `step` is a constant where this is inlined, so each output size gets its own loops. */
+static inline __attribute__((always_inline)) void
+output_tile(const float *restrict M, int Ho, int Wo, int K, int th, int tw, const int step, int r, int tx,
+            int rbase, long T, const float *restrict bias, float *restrict y)
 {
-    for (int r = r0; r < r1; r++) {
-        int n = r / th, ty = r % th;
-        for (int tx = 0; tx < tw; tx++) {
-            long t = (long)(r - rbase) * tw + tx;
-            const float *in[36];
-            for (int k = 0; k < 36; k++) in[k] = M + ((long)k * T + t) * K;
-            float *o[16];
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) {
-                    int yy = ty * 4 + i, xx = tx * 4 + j;
-                    o[i * 4 + j] = (yy < Ho && xx < Wo) ? y + (((long)n * Ho + yy) * Wo + xx) * K : 0;
-                }
-            int c = 0;
-            for (; c + 8 <= K; c += 8) {
-                v8 m[6][6], a[4][6], res[16];
-                for (int i = 0; i < 6; i++)
-                    for (int j = 0; j < 6; j++) m[i][j] = *(const v8 *)(in[i * 6 + j] + c);
-                OUT_ROWS(v8, m, a)
-                v8 b = bias ? *(const v8 *)(bias + c) : (v8){0};
-                OUT_COLS(v8, a, b, res)
-                for (int k = 0; k < 16; k++) if (o[k]) *(v8 *)(o[k] + c) = res[k];
-            }
-            for (; c < K; c++) {
-                float m[6][6], a[4][6], res[16];
-                for (int i = 0; i < 6; i++)
-                    for (int j = 0; j < 6; j++) m[i][j] = in[i * 6 + j][c];
-                OUT_ROWS(float, m, a)
-                float b = bias ? bias[c] : 0.f;
-                OUT_COLS(float, a, b, res)
-                for (int k = 0; k < 16; k++) if (o[k]) o[k][c] = res[k];
-            }
+    int n = r / th, ty = r % th, outs = step * step;
+    long t = (long)(r - rbase) * tw + tx;
+    const float *in[36];
+    for (int k = 0; k < 36; k++) in[k] = M + ((long)k * T + t) * K;
+    float *o[16];
+    for (int i = 0; i < step; i++)
+        for (int j = 0; j < step; j++) {
+            int yy = ty * step + i, xx = tx * step + j;
+            o[i * step + j] = (yy < Ho && xx < Wo) ? y + (((long)n * Ho + yy) * Wo + xx) * K : 0;
         }
+    int c = 0;
+    for (; c + 8 <= K; c += 8) {
+        v8 m[6][6], a[4][6], res[16];
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++) m[i][j] = *(const v8 *)(in[i * 6 + j] + c);
+        OUT_ROWS(v8, m, a)
+        v8 b = bias ? *(const v8 *)(bias + c) : (v8){0};
+        OUT_COLS(v8, a, b, res)
+        for (int k = 0; k < outs; k++) if (o[k]) *(v8 *)(o[k] + c) = res[k];
+    }
+    for (; c < K; c++) {
+        float m[6][6], a[4][6], res[16];
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++) m[i][j] = in[i * 6 + j][c];
+        OUT_ROWS(float, m, a)
+        float b = bias ? bias[c] : 0.f;
+        OUT_COLS(float, a, b, res)
+        for (int k = 0; k < outs; k++) if (o[k]) o[k][c] = res[k];
     }
 }
 
-/* F(2x2, 5x5): the same 6x6 tiles (same points, so the same input transform), 2x2 outputs. */
-#define OUT2_ROWS(T, m, a)                                                                      \
-    for (int j = 0; j < 6; j++) {                                                               \
-        T s12 = m[1][j] + m[2][j], d12 = m[1][j] - m[2][j];                                     \
-        T s34 = m[3][j] + m[4][j], d34 = m[3][j] - m[4][j];                                     \
-        a[0][j] = m[0][j] + s12 + s34;                                                          \
-        a[1][j] = d12 + 2 * d34 + m[5][j];                                                      \
-    }
-#define OUT2_COLS(T, a, b, res)                                                                 \
-    for (int i = 0; i < 2; i++) {                                                               \
-        T s12 = a[i][1] + a[i][2], d12 = a[i][1] - a[i][2];                                     \
-        T s34 = a[i][3] + a[i][4], d34 = a[i][3] - a[i][4];                                     \
-        res[i * 2 + 0] = a[i][0] + s12 + s34 + b;                                               \
-        res[i * 2 + 1] = d12 + 2 * d34 + a[i][5] + b;                                           \
-    }
-
-void output_transform2(const float *restrict M, int Ho, int Wo, int K, int th, int tw,
-                       int r0, int r1, int rbase, long T, const float *restrict bias, float *restrict y)
+void output_transform(const float *restrict M, int Ho, int Wo, int K, int th, int tw, int step,
+                      int r0, int r1, int rbase, long T, const float *restrict bias, float *restrict y)
 {
-    for (int r = r0; r < r1; r++) {
-        int n = r / th, ty = r % th;
+    for (int r = r0; r < r1; r++)
         for (int tx = 0; tx < tw; tx++) {
-            long t = (long)(r - rbase) * tw + tx;
-            const float *in[36];
-            for (int k = 0; k < 36; k++) in[k] = M + ((long)k * T + t) * K;
-            float *o[4];
-            for (int i = 0; i < 2; i++)
-                for (int j = 0; j < 2; j++) {
-                    int yy = ty * 2 + i, xx = tx * 2 + j;
-                    o[i * 2 + j] = (yy < Ho && xx < Wo) ? y + (((long)n * Ho + yy) * Wo + xx) * K : 0;
-                }
-            int c = 0;
-            for (; c + 8 <= K; c += 8) {
-                v8 m[6][6], a[2][6], res[4];
-                for (int i = 0; i < 6; i++)
-                    for (int j = 0; j < 6; j++) m[i][j] = *(const v8 *)(in[i * 6 + j] + c);
-                OUT2_ROWS(v8, m, a)
-                v8 b = bias ? *(const v8 *)(bias + c) : (v8){0};
-                OUT2_COLS(v8, a, b, res)
-                for (int k = 0; k < 4; k++) if (o[k]) *(v8 *)(o[k] + c) = res[k];
-            }
-            for (; c < K; c++) {
-                float m[6][6], a[2][6], res[4];
-                for (int i = 0; i < 6; i++)
-                    for (int j = 0; j < 6; j++) m[i][j] = in[i * 6 + j][c];
-                OUT2_ROWS(float, m, a)
-                float b = bias ? bias[c] : 0.f;
-                OUT2_COLS(float, a, b, res)
-                for (int k = 0; k < 4; k++) if (o[k]) o[k][c] = res[k];
-            }
+            if (step == 4)
+                output_tile(M, Ho, Wo, K, th, tw, 4, r, tx, rbase, T, bias, y);
+            else
+                output_tile(M, Ho, Wo, K, th, tw, 2, r, tx, rbase, T, bias, y);
         }
-    }
 }

@@ -85,12 +85,12 @@ import ctypes, sys
 lib = ctypes.CDLL(sys.argv[1])
 p, i, l = ctypes.c_void_p, ctypes.c_int, ctypes.c_long
 lib.input_transform.argtypes = [p, i, i, i, i, i, i, i, i, i, i, i, l, p, p]
-lib.output_transform.argtypes = lib.output_transform2.argtypes = [p, i, i, i, i, i, i, i, i, l, p, p]
+lib.output_transform.argtypes = [p, i, i, i, i, i, i, i, i, i, l, p, p]
 x, v, z = (ctypes.c_float * (6 * 6 * 9))(*range(324)), (ctypes.c_float * (36 * 9))(), (ctypes.c_float * 9)()
 lib.input_transform(x, 6, 6, 9, 0, 0, 1, 1, 4, 0, 1, 0, 1, v, z)
 y = (ctypes.c_float * (4 * 4 * 9))()
-lib.output_transform(v, 4, 4, 9, 1, 1, 0, 1, 0, 1, None, y)
-lib.output_transform2(v, 2, 2, 9, 1, 1, 0, 1, 0, 1, None, y)
+lib.output_transform(v, 4, 4, 9, 1, 1, 4, 0, 1, 0, 1, None, y)
+lib.output_transform(v, 2, 2, 9, 1, 1, 2, 0, 1, 0, 1, None, y)
 """
 
 
@@ -152,8 +152,8 @@ def _load(path: Path) -> ctypes.CDLL:
     lib = ctypes.CDLL(str(path))
     p, i, n = ctypes.c_void_p, ctypes.c_int, ctypes.c_long
     lib.input_transform.argtypes = [p, i, i, i, i, i, i, i, i, i, i, i, n, p, p]
-    lib.output_transform.argtypes = lib.output_transform2.argtypes = [p, i, i, i, i, i, i, i, i, n, p, p]
-    lib.input_transform.restype = lib.output_transform.restype = lib.output_transform2.restype = None
+    lib.output_transform.argtypes = [p, i, i, i, i, i, i, i, i, i, n, p, p]
+    lib.input_transform.restype = lib.output_transform.restype = None
     return lib
 
 
@@ -242,7 +242,6 @@ def winograd_conv2d(
     y = torch.empty(n, k, ho, wo, memory_format=torch.channels_last)
     zeros = torch.zeros(c)
     b = bias.detach().float().contiguous() if bias is not None else None
-    out = lib.output_transform if step == 4 else lib.output_transform2
     for r0 in range(0, rows, chunk):
         r1 = min(rows, r0 + chunk)
         t = (r1 - r0) * tw
@@ -250,8 +249,9 @@ def winograd_conv2d(
         _parallel(lambda a, z: lib.input_transform(x.data_ptr(), h, w, c, ph, pw, th, tw, step, a, z, r0, t,
                                                    v.data_ptr(), zeros.data_ptr()), r0, r1, 36 * t * c)
         m = torch.bmm(v, u, out=_buffer(1, (36, t, k)))
-        _parallel(lambda a, z: out(m.data_ptr(), ho, wo, k, th, tw, a, z, r0, t, b.data_ptr() if b is not None else None,
-                                   y.data_ptr()), r0, r1, 36 * t * k)
+        _parallel(lambda a, z: lib.output_transform(m.data_ptr(), ho, wo, k, th, tw, step, a, z, r0, t,
+                                                    b.data_ptr() if b is not None else None, y.data_ptr()),
+                  r0, r1, 36 * t * k)
     return y if layout == torch.channels_last else y.contiguous()
 
 
