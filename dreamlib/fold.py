@@ -127,7 +127,8 @@ def folded_twin(model: nn.Module, layers: Sequence[str], run=None) -> DreamModel
     the trial pass fails on. The copy is made again whenever the model changes
     (weights trained or loaded, moved, cast, train/eval). In the copy, InceptionV3's
     pooling branches also pool after their 1x1 convolution instead of before
-    (:mod:`dreamlib.reorder`). Used by :func:`dreamlib.dream` and
+    (:mod:`dreamlib.reorder`), and on a CPU where it measures faster the 3x3 and 5x5
+    convolutions run by Winograd's algorithm in fp32 (:mod:`dreamlib.winograd`). Used by :func:`dreamlib.dream` and
     :func:`dreamlib.render`; measured in ``benchmarks/README.md``. Taught in
     notebook 03; notebook 04's octave loop steps on it, as ``dream`` does.
     """
