@@ -20,6 +20,23 @@ Exercise checkers for every notebook are in :mod:`dreamlib.exercises`. Beyond th
 :func:`dream_folder` (whole folders, resumable) and :func:`read_record` (the settings every PNG keeps).
 """
 
+import sys as _sys
+
+if _sys.argv[:1] == ["-m"]:  # imported by ``python -m dreamlib`` (argv[0] is "-m" while Python finds the module):
+    import signal as _signal  # a Ctrl-C before the CLI can catch it (see __main__.py) is one line, not a traceback
+
+    def _interrupted_while_starting(signum, frame):  # nothing is written yet, so there is nothing to clean up
+        _sys.stderr.write("error: interrupted\n")
+        _sys.stderr.flush()
+        import os
+
+        os._exit(130)
+
+    try:
+        _previous_sigint = _signal.signal(_signal.SIGINT, _interrupted_while_starting)
+    except (ValueError, OSError):  # not the main thread
+        pass
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: start-up stays instant
 
 # Names are imported on first use (PEP 562), so ``import dreamlib`` and the CLI's start-up are

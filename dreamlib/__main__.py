@@ -4,6 +4,11 @@ import sys
 
 
 def run() -> int:
+    previous = getattr(sys.modules.get("dreamlib"), "_previous_sigint", None)
+    if previous is not None:  # the start-up handler of __init__.py: from here a Ctrl-C is a KeyboardInterrupt again
+        import signal
+
+        signal.signal(signal.SIGINT, previous)
     try:
         from .cli import main
     except KeyboardInterrupt:

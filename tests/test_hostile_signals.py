@@ -7,6 +7,7 @@ standard output is quiet (one line at most). Each run is bounded by a timeout.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -82,13 +83,24 @@ def test_a_signal_at_any_moment_leaves_a_whole_file_or_none(photo, tmp_path, sig
             _, err = proc.communicate(timeout=60)
         finally:
             proc.kill()
-        assert "Traceback" not in err and "Exception ignored" not in err, (delay, err)
+        early = _before_dreamlib_ran(err)
+        assert early or ("Traceback" not in err and "Exception ignored" not in err), (delay, err)
         assert _leftovers(tmp_path) == [], delay
         if out.exists():  # finished before the signal: then it is a whole image
             assert Image.open(out).size == (48, 40)
             out.unlink()
         else:
-            assert proc.returncode in (130, 143, -sig), (delay, proc.returncode, err)
+            assert proc.returncode in (130, 143, -sig) or early, (delay, proc.returncode, err)
+
+
+def _before_dreamlib_ran(err: str) -> bool:
+    """A Ctrl-C during Python's own start-up (``site`` running .pth files, ``runpy`` finding the module), before any
+    line of dreamlib ran: Python prints its traceback and no program can catch it. From the first line of
+    ``dreamlib/__init__.py`` on, ``python -m dreamlib`` turns it into one line (measured: about 1 in 4 of signals sent
+    in the first 30 ms land in the start-up, none later)."""
+    frames = re.findall(r'File "([^"]+)"', err)
+    ours = str(ROOT / "dreamlib")
+    return err.rstrip().endswith("KeyboardInterrupt") and not any(f.startswith(ours) for f in frames)
 
 
 def test_a_closed_stdout_is_quiet():
