@@ -59,6 +59,16 @@ def choose_precision(result: ProbeResult) -> str:
     return "bf16" if ok else "fp32"
 
 
+def he_conv(cin: int, cout: int, kernel: tuple[int, int], generator: torch.Generator, **options) -> nn.Conv2d:
+    """A probe's convolution: He-initialised from ``generator`` (activations keep their scale through a stack; the
+    global random numbers are untouched), zero bias. ``options``: ``stride``, ``padding``."""
+    conv = nn.utils.skip_init(nn.Conv2d, cin, cout, kernel, **options)
+    with torch.no_grad():
+        conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * (2.0 / (cin * kernel[0] * kernel[1])) ** 0.5)
+        conv.bias.zero_()
+    return conv
+
+
 def _probe_net() -> nn.Module:
     """A few convolutions with the channel counts and kernel shapes of InceptionV3's middle blocks."""
     g = torch.Generator().manual_seed(0)
@@ -66,11 +76,7 @@ def _probe_net() -> nn.Module:
     for cin, cout, k, stride in ((3, 32, 3, 2), (32, 64, 3, 1), (64, 80, 1, 1), (80, 192, 3, 1), (192, 64, 1, 1),
                                  (64, 96, 3, 1), (96, 128, (1, 7), 1), (128, 192, (7, 1), 1)):
         kh, kw = (k, k) if isinstance(k, int) else k
-        conv = nn.utils.skip_init(nn.Conv2d, cin, cout, (kh, kw), stride=stride, padding=(kh // 2, kw // 2))
-        with torch.no_grad():  # He initialisation: activations keep their scale through the stack
-            conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) * (2.0 / (cin * kh * kw)) ** 0.5)
-            conv.bias.zero_()
-        layers += [conv, nn.ReLU()]
+        layers += [he_conv(cin, cout, (kh, kw), g, stride=stride, padding=(kh // 2, kw // 2)), nn.ReLU()]
     for p in (net := nn.Sequential(*layers)).parameters():
         p.requires_grad_(False)
     return net.eval()
@@ -206,6 +212,14 @@ def _write_cache(path: Path, machines: dict) -> None:
         pass
 
 
+def remember(path: Path, key: str, answer: dict) -> None:
+    """Add one machine's measured ``answer`` to the cache file at ``path`` (with the torch version and the time),
+    keeping what other processes wrote meanwhile."""
+    machines = _read_cache(path)
+    machines[key] = {**answer, "torch": torch.__version__, "measured": time.strftime("%Y-%m-%d %H:%M:%S")}
+    _write_cache(path, machines)
+
+
 _process_cache: dict[str, str] = {}
 
 
@@ -228,9 +242,6 @@ def measured_precision(device: torch.device, probe: Callable[[torch.device], Pro
         result = probe_precision(device)
         choice = choose_precision(result)
         if disk:
-            machines = _read_cache(path)  # another process may have written meanwhile
-            machines[key] = {"choice": choice, **asdict(result), "speedup": round(result.speedup, 3),
-                             "torch": torch.__version__, "measured": time.strftime("%Y-%m-%d %H:%M:%S")}
-            _write_cache(path, machines)
+            remember(path, key, {"choice": choice, **asdict(result), "speedup": round(result.speedup, 3)})
     _process_cache[key] = choice
     return choice

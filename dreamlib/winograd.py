@@ -45,7 +45,7 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from .precision import _disk_cache_on, _read_cache, _write_cache, cache_file, machine_key
+from .precision import _disk_cache_on, _read_cache, cache_file, he_conv, machine_key, remember
 
 ENV = "DREAMLIB_WINOGRAD"
 SOURCE = Path(__file__).with_name("_winograd.c")
@@ -160,13 +160,15 @@ def _load(path: Path) -> ctypes.CDLL:
 def library() -> ctypes.CDLL | None:
     """The compiled transforms, or None (then :func:`status` says why). Compiled at most once per process."""
     global _lib, _why_not, _tried
+    if _tried:  # every convolution asks: no lock once the answer is known
+        return _lib
     with _lock:
         if not _tried:
-            _tried = True
             try:
                 _lib = _compile()
             except (OSError, AttributeError) as exc:
                 _why_not = str(exc)
+            _tried = True  # only now: a thread that skips the lock must see the finished answer
     return _lib
 
 
@@ -224,7 +226,7 @@ def winograd_conv2d(
     kernels ``u``.
 
     The same as ``F.conv2d(x, weight, bias, padding=padding)`` with ``u = kernel_transform(weight)``, up to
-    float rounding; channels-last output. Needs :func:`library`.
+    float rounding; the output is channels-last when ``x`` is, else contiguous. Needs :func:`library`.
     """
     lib = library()
     if lib is None:
@@ -343,11 +345,7 @@ def _probe_net() -> nn.Module:
     g = torch.Generator().manual_seed(0)
 
     def conv(cin, cout, k, stride=1, padding=0):
-        c = nn.utils.skip_init(nn.Conv2d, cin, cout, k, stride=stride, padding=padding)
-        with torch.no_grad():
-            c.weight.copy_(torch.randn(c.weight.shape, generator=g) * (2 / (cin * k * k)) ** 0.5)
-            c.bias.zero_()
-        return [c, nn.ReLU()]
+        return [he_conv(cin, cout, (k, k), g, stride=stride, padding=padding), nn.ReLU()]
 
     pool = [nn.MaxPool2d(3, 2)]
     layers = [*conv(3, 32, 3, 2), *conv(32, 32, 3), *conv(32, 64, 3, padding=1), *pool, *conv(64, 80, 1),
@@ -420,10 +418,7 @@ def enabled(probe: Callable[[], float] | None = None) -> bool:
             _decided[key] = False
             return False
         if disk:
-            machines = _read_cache(path)
-            machines[key] = {"speedup": round(speedup, 3), "version": PROBE_VERSION, "torch": torch.__version__,
-                             "measured": time.strftime("%Y-%m-%d %H:%M:%S")}
-            _write_cache(path, machines)
+            remember(path, key, {"speedup": round(speedup, 3), "version": PROBE_VERSION})
     _decided[key] = speedup >= MIN_SPEEDUP
     return _decided[key]
 
