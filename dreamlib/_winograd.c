@@ -154,3 +154,119 @@ void output_transform(const float *restrict M, int Ho, int Wo, int K, int th, in
                 output_tile(M, Ho, Wo, K, th, tw, 2, r, tx, rbase, T, bias, y);
         }
 }
+
+/* One-dimensional F(4, 7), for 1x7 and 7x1 kernels (InceptionV3's Mixed_6 blocks): 4 outputs from 10 inputs along a
+   row (along_w) or a column, on the points 0, 1, -1, 2, -2, 1/2, -1/2, 3/2, -3/2 and infinity. The matrices are
+   winograd_conv.toom_cook(4, 7) (a test checks that they agree), written out so the compiler can drop the zeros.
+   A "line" is one row (or column) of one image: line l is image l / Lb, row (column) l % Lb, cut into `ta` tiles
+   4 pixels apart. */
+#define LN 10
+#define LM 4
+static const float LINE_BT[LN][LN] = {
+    {2.25f, 0, -12.8125f, 0, 17.0625f, 0, -7.5f, 0, 1, 0},
+    {0, -2.25f, -2.25f, 10.5625f, 10.5625f, -6.5f, -6.5f, 1, 1, 0},
+    {0, 2.25f, -2.25f, -10.5625f, 10.5625f, 6.5f, -6.5f, -1, 1, 0},
+    {0, -1.125f, -0.5625f, 6.125f, 3.0625f, -7, -3.5f, 2, 1, 0},
+    {0, 1.125f, -0.5625f, -6.125f, 3.0625f, 7, -3.5f, -2, 1, 0},
+    {0, -4.5f, -9, 7.625f, 15.25f, -3.625f, -7.25f, 0.5f, 1, 0},
+    {0, 4.5f, -9, -7.625f, 15.25f, 3.625f, -7.25f, -0.5f, 1, 0},
+    {0, -1.5f, -1, 7.875f, 5.25f, -7.875f, -5.25f, 1.5f, 1, 0},
+    {0, 1.5f, -1, -7.875f, 5.25f, 7.875f, -5.25f, -1.5f, 1, 0},
+    {0, 2.25f, 0, -12.8125f, 0, 17.0625f, 0, -7.5f, 0, 1},
+};
+static const float LINE_AT[LM][LN] = {
+    {1, 1, 1, 1, 1, 1, 1, 1, 1, 0},
+    {0, 1, -1, 2, -2, 0.5f, -0.5f, 1.5f, -1.5f, 0},
+    {0, 1, 1, 4, 4, 0.25f, 0.25f, 2.25f, 2.25f, 0},
+    {0, 1, -1, 8, -8, 0.125f, -0.125f, 3.375f, -3.375f, 1},
+};
+
+/* The two matrices, for the test that compares them with winograd_conv.toom_cook. */
+void line_matrices(float *bt, float *at)
+{
+    for (int i = 0; i < LN * LN; i++) bt[i] = LINE_BT[i / LN][i % LN];
+    for (int i = 0; i < LM * LN; i++) at[i] = LINE_AT[i / LN][i % LN];
+}
+
+/* x: (N, H, W, C); pad: zero padding before the first pixel along the axis. Lines [r0, r1) -> V: (10, T, C), the
+   tiles of line l from (l - rbase) * ta on. */
+void line_input_transform(const float *restrict x, int H, int W, int C, int along_w, int pad, int ta,
+                          int r0, int r1, int rbase, long T, float *restrict V, const float *restrict zeros)
+{
+    int La = along_w ? W : H, Lb = along_w ? H : W;
+    for (int r = r0; r < r1; r++) {
+        int img = r / Lb, b = r % Lb;
+        for (int a = 0; a < ta; a++) {
+            long t = (long)(r - rbase) * ta + a;
+            const float *p[LN];
+            float *out[LN];
+            for (int j = 0; j < LN; j++) {
+                int q = a * LM - pad + j;
+                long pixel = along_w ? ((long)img * H + b) * W + q : ((long)img * H + q) * W + b;
+                p[j] = (q >= 0 && q < La) ? x + pixel * C : zeros;
+                out[j] = V + ((long)j * T + t) * C;
+            }
+            int c = 0;
+            for (; c + 8 <= C; c += 8) {
+                v8 d[LN];
+                for (int j = 0; j < LN; j++) d[j] = *(const v8 *)(p[j] + c);
+#pragma GCC unroll 10
+                for (int i = 0; i < LN; i++) {
+                    v8 s = {0};
+#pragma GCC unroll 10
+                    for (int j = 0; j < LN; j++)
+                        if (LINE_BT[i][j] != 0.f) s += LINE_BT[i][j] * d[j];
+                    *(v8 *)(out[i] + c) = s;
+                }
+            }
+            for (; c < C; c++)
+                for (int i = 0; i < LN; i++) {
+                    float s = 0.f;
+                    for (int j = 0; j < LN; j++) s += LINE_BT[i][j] * p[j][c];
+                    out[i][c] = s;
+                }
+        }
+    }
+}
+
+/* M: (10, T, K) products; writes lines [r0, r1) of y: (N, Ho, Wo, K); bias: K values or NULL. */
+void line_output_transform(const float *restrict M, int Ho, int Wo, int K, int along_w, int ta,
+                           int r0, int r1, int rbase, long T, const float *restrict bias, float *restrict y)
+{
+    int La = along_w ? Wo : Ho, Lb = along_w ? Ho : Wo;
+    for (int r = r0; r < r1; r++) {
+        int img = r / Lb, b = r % Lb;
+        for (int a = 0; a < ta; a++) {
+            long t = (long)(r - rbase) * ta + a;
+            const float *in[LN];
+            float *o[LM];
+            for (int j = 0; j < LN; j++) in[j] = M + ((long)j * T + t) * K;
+            for (int i = 0; i < LM; i++) {
+                int q = a * LM + i;
+                long pixel = along_w ? ((long)img * Ho + b) * Wo + q : ((long)img * Ho + q) * Wo + b;
+                o[i] = q < La ? y + pixel * K : 0;
+            }
+            int c = 0;
+            for (; c + 8 <= K; c += 8) {
+                v8 d[LN];
+                for (int j = 0; j < LN; j++) d[j] = *(const v8 *)(in[j] + c);
+                v8 bv = bias ? *(const v8 *)(bias + c) : (v8){0};
+#pragma GCC unroll 4
+                for (int i = 0; i < LM; i++) {
+                    v8 s = bv;
+#pragma GCC unroll 10
+                    for (int j = 0; j < LN; j++)
+                        if (LINE_AT[i][j] != 0.f) s += LINE_AT[i][j] * d[j];
+                    if (o[i]) *(v8 *)(o[i] + c) = s;
+                }
+            }
+            for (; c < K; c++)
+                for (int i = 0; i < LM; i++) {
+                    if (!o[i]) continue;
+                    float s = bias ? bias[c] : 0.f;
+                    for (int j = 0; j < LN; j++) s += LINE_AT[i][j] * in[j][c];
+                    o[i][c] = s;
+                }
+        }
+    }
+}
