@@ -29,7 +29,7 @@ from .winograd_conv import kind, winograd_forward
 ENV = "DREAMLIB_WINOGRAD"
 MIN_SPEEDUP = 1.05  # the probe's stack must take at most 1/1.05 of its time without Winograd
 PROBE_VERSION = 3  # cached answers of another version of the probe are measured again
-KINDS = {"square": "3x3 and 5x5", "line": "1x7 and 7x1"}  # what each kind of convolution is, for people
+KINDS = {"square": "3x3/5x5", "line": "1x7/7x1"}  # what each kind of convolution is, for people
 
 
 def _setting() -> str:

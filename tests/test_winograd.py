@@ -50,7 +50,7 @@ def test_the_probe_decides_per_kind(monkeypatch):
     assert wg.status() == f"off ({wg.ENV}=0)"
     monkeypatch.setenv(wg.ENV, "all")
     assert wg.enabled(probe=lambda: {"square": 0.1, "line": 0.1}) == {"square", "line"}
-    assert wg.status() == "on: 3x3 and 5x5 and 1x7 and 7x1 convolutions in fp32 on the CPU"
+    assert wg.status() == "on: 3x3/5x5 and 1x7/7x1 convolutions in fp32 on the CPU"
 
 
 def test_status_says_which_kinds_and_why(monkeypatch):
@@ -59,9 +59,9 @@ def test_status_says_which_kinds_and_why(monkeypatch):
     monkeypatch.delenv(wg.ENV, raising=False)
     key = wg.machine_key(torch.device("cpu"))
     monkeypatch.setattr(wg, "_decided", {key: frozenset({"line"})})
-    assert wg.status() == "on: 1x7 and 7x1 convolutions in fp32 on the CPU (measured faster here; 3x3 and 5x5: not faster)"
+    assert wg.status() == "on: 1x7/7x1 convolutions in fp32 on the CPU (measured faster here; 3x3/5x5: not faster)"
     monkeypatch.setattr(wg, "_decided", {key: frozenset(wg.KINDS)})
-    assert wg.status() == "on: 3x3 and 5x5 and 1x7 and 7x1 convolutions in fp32 on the CPU (measured faster here)"
+    assert wg.status() == "on: 3x3/5x5 and 1x7/7x1 convolutions in fp32 on the CPU (measured faster here)"
     monkeypatch.setattr(wg, "_decided", {key: frozenset()})
     assert wg.status() == "off: not faster than torch's convolutions on this CPU (measured)"
 
