@@ -1,4 +1,4 @@
-"""Average pooling after the 1x1 convolution instead of before: the same function, a quarter of the pooling.
+"""Inception blocks rewritten for speed: pooling after the 1x1 convolution, and the 1x1 convolutions joined.
 
 InceptionV3's blocks (torchvision's ``InceptionA``, ``InceptionC``, ``InceptionE``) have a
 pooling branch: a 3x3 average pool of the block's input, then a 1x1 convolution that cuts
@@ -10,11 +10,17 @@ their order can be swapped, exactly, when the convolution's bias comes after the
 then runs on the convolution's few output channels instead of the block's many inputs —
 forward and, at every dream step, backward.
 
-:func:`pool_after_conv` applies this to the blocks of a copy that :func:`dreamlib.fold.folded_twin`
+Every branch of these blocks then starts with a 1x1 convolution of the block's input; they
+run as one convolution (their weights stacked, made once per set of weights), whose output
+channels are split between the branches: one larger matrix product instead of four small
+ones, forward and backward -- fewer calls, and a shape the CPU's kernels handle better.
+
+:func:`pool_after_conv` applies both to the blocks of a copy that :func:`dreamlib.fold.folded_twin`
 has already folded (so the convolution carries the BatchNorm's shift as its bias), checks
 each rewritten block against the original on a random input, and leaves any block alone
-that it cannot rewrite exactly. Measured in ``benchmarks/README.md``: bf16 steps at
-``Mixed_6c`` about 6-10% faster on an AVX512-BF16 CPU, fp32 about the same.
+that it cannot rewrite exactly. Measured in ``benchmarks/README.md``: pooling after the
+convolution makes bf16 steps at ``Mixed_6c`` about 6-10% faster on an AVX512-BF16 CPU (fp32
+about the same); joining the 1x1 convolutions, fp32 steps with AVX2 kernels 2-8%.
 Taught in notebook 03, with BatchNorm folding.
 """
 
@@ -47,15 +53,68 @@ def _run(block: nn.Module, branch, x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+def _pooled(block: nn.Module, y: torch.Tensor) -> torch.Tensor:
+    """The pooling branch after its 1x1 convolution (``y``, without bias): pool, then the bias, then the ReLU."""
+    y = F.avg_pool2d(y, kernel_size=3, stride=1, padding=1)
+    return F.relu(y + block.branch_pool.conv.bias.view(1, -1, 1, 1).to(y.dtype))
+
+
 def _pooled_branch(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
     conv = block.branch_pool.conv
-    y = F.conv2d(x, conv.weight, None, conv.stride, conv.padding, conv.dilation, conv.groups)
-    y = F.avg_pool2d(y, kernel_size=3, stride=1, padding=1)
-    return F.relu(y + conv.bias.view(1, -1, 1, 1).to(y.dtype))
+    return _pooled(block, F.conv2d(x, conv.weight, None, conv.stride, conv.padding, conv.dilation, conv.groups))
 
 
 def _forward(block: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
     return [_run(block, branch, x) for branch in BRANCHES[type(block).__name__]] + [_pooled_branch(block, x)]
+
+
+def _firsts(block: nn.Module) -> list[nn.Module]:
+    """The first module of each branch (the block's input goes into each), the pooling branch last."""
+    return [getattr(block, b[0][0] if isinstance(b[0], tuple) else b[0]) for b in BRANCHES[type(block).__name__]] + [block.branch_pool]
+
+
+def _rest(block: nn.Module, branch, x: torch.Tensor) -> torch.Tensor:
+    """A branch after its first module (``x``: that module's output)."""
+    if isinstance(branch[0], tuple):
+        chain, fork = branch
+        for name in chain[1:]:
+            x = getattr(block, name)(x)
+        return torch.cat([getattr(block, name)(x) for name in fork], 1)
+    for name in branch[1:]:
+        x = getattr(block, name)(x)
+    return x
+
+
+def _joined(block: nn.Module) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+    """The first 1x1 convolutions' weights stacked (channels-last), their biases (zero for the pooling branch,
+    whose bias comes after the pool), and how many output channels each has; made again if the weights change."""
+    convs = [m.conv for m in _firsts(block)]
+    key = tuple((id(t), t.data_ptr(), t._version) for c in convs for t in (c.weight, c.bias))
+    cached = block.__dict__.get("_joined_weights")
+    if cached is None or cached[0] != key:
+        with torch.no_grad():
+            weight = torch.cat([c.weight for c in convs]).contiguous(memory_format=torch.channels_last)
+            bias = torch.cat([c.bias for c in convs[:-1]] + [torch.zeros_like(convs[-1].bias)])
+        cached = block._joined_weights = (key, weight, bias, [c.out_channels for c in convs])
+    return cached[1], cached[2], cached[3]
+
+
+def _forward_joined(block: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+    weight, bias, sizes = _joined(block)
+    *heads, pooled = F.conv2d(x, weight, bias).split(sizes, 1)
+    branches = BRANCHES[type(block).__name__]
+    return [_rest(block, branch, F.relu(h)) for branch, h in zip(branches, heads)] + [_pooled(block, pooled)]
+
+
+def _joinable(block: nn.Module) -> bool:
+    """Every branch starts with a folded BasicConv2d (1x1 convolution with bias, BatchNorm gone, ReLU) of the input."""
+    return all(isinstance(getattr(m, "bn", None), nn.Identity) and _plain_1x1(getattr(m, "conv", None))
+               for m in _firsts(block)) and all(type(m).__name__ == "BasicConv2d" for m in _firsts(block))
+
+
+def _plain_1x1(conv) -> bool:
+    return (isinstance(conv, nn.Conv2d) and conv.kernel_size == (1, 1) and conv.stride == (1, 1)
+            and conv.padding == (0, 0) and conv.dilation == (1, 1) and conv.groups == 1 and conv.bias is not None)
 
 
 def _rewritable(block: nn.Module) -> bool:
@@ -74,7 +133,8 @@ def _names(branch) -> list[str]:
 
 
 def pool_after_conv(net: nn.Module, keep: set[int] = frozenset()) -> int:
-    """Swap pool and 1x1 convolution in every rewritable Inception block of ``net`` (a folded copy); returns how many.
+    """Swap pool and 1x1 convolution in every rewritable Inception block of ``net`` (a folded copy), and join the
+    first 1x1 convolutions of its branches where they all are folded ``BasicConv2d``s; returns how many blocks.
 
     Blocks in ``keep`` (module ids: those holding a layer an objective reads) and blocks
     on the ``meta`` device are left alone, and so is any block whose rewritten output
@@ -89,11 +149,13 @@ def pool_after_conv(net: nn.Module, keep: set[int] = frozenset()) -> int:
             continue
         x = torch.rand(1, conv.in_channels, 7, 7, generator=torch.Generator().manual_seed(0))
         x = x.to(device=conv.weight.device, dtype=conv.weight.dtype)
+        forward = _forward_joined if _joinable(block) else _forward
         with torch.no_grad():
             expected = torch.cat(type(block)._forward(block, x), 1)
-            got = torch.cat(_forward(block, x), 1)
+            got = torch.cat(forward(block, x), 1)
+        block.__dict__.pop("_joined_weights", None)  # made again at the first real call (blocks never run cost nothing)
         if got.shape != expected.shape or not torch.allclose(got, expected, rtol=1e-4, atol=1e-4 * (1 + float(expected.abs().max()))):
             continue
-        block._forward = types.MethodType(_forward, block)
+        block._forward = types.MethodType(forward, block)
         done += 1
     return done

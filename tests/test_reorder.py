@@ -63,3 +63,45 @@ def test_a_rewrite_that_does_not_match_the_original_is_refused(inception, monkey
     twin = folded_twin(inception, ["Mixed_6b"])
     assert not {"Mixed_5b", "Mixed_5c", "Mixed_5d"} & set(_rewritten(twin))
     assert "Mixed_6b" in _rewritten(twin)  # InceptionC is still rewritten
+
+
+def test_the_first_1x1_convolutions_run_as_one(inception, monkeypatch):
+    """In a rewritten block the branches' first 1x1 convolutions (and the pooling branch's) are one convolution,
+    whose output is split between the branches; the block computes what it computed before."""
+    twin = folded_twin(inception, ["Mixed_6c"])
+    named = dict(twin.net.named_modules())
+    for name in ("Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6b", "Mixed_6c"):
+        assert named[name].__dict__["_forward"].__func__ is reorder._forward_joined, name
+    block, original = named["Mixed_6b"], dict(inception.net.named_modules())["Mixed_6b"]
+    calls = []
+    real = reorder.F.conv2d
+    monkeypatch.setattr(reorder.F, "conv2d", lambda x, w, *a: calls.append(tuple(w.shape)) or real(x, w, *a))
+    x = torch.rand(1, 768, 9, 11)
+    with torch.no_grad():
+        got = block(x)
+        monkeypatch.undo()
+        expected = original(x)
+    # the block's input went into one convolution: the four branches' first ones
+    assert [shape for shape in calls if shape[1] == 768] == [(192 + 128 + 128 + 192, 768, 1, 1)]
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
+
+
+def test_joined_weights_follow_the_weights(inception):
+    twin = folded_twin(inception, ["Mixed_5c"])
+    block = dict(twin.net.named_modules())["Mixed_5b"]
+    x = torch.rand(1, 192, 8, 8)
+    with torch.no_grad():
+        block(x)
+        first = block.branch5x5_1.conv
+        first.weight.mul_(-1)  # changed in place: the joined weights are made again
+        got = block(x)
+        expected = torch.cat(reorder._forward(block, x), 1)
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
+
+
+def test_a_block_whose_first_modules_are_not_folded_is_rewritten_without_joining(inception):
+    twin = folded_twin(inception, ["Mixed_6c"])
+    block = dict(twin.net.named_modules())["Mixed_5d"]
+    block.branch1x1.bn = torch.nn.BatchNorm2d(64).eval()  # as if this BatchNorm could not be folded
+    assert not reorder._joinable(block)
+    assert reorder._joinable(dict(twin.net.named_modules())["Mixed_5c"])
