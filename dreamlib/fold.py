@@ -126,9 +126,10 @@ def folded_twin(model: nn.Module, layers: Sequence[str], run=None) -> DreamModel
     convolution's own output (folding changes it), no BatchNorm to fold, or a network
     the trial pass fails on. The copy is made again whenever the model changes
     (weights trained or loaded, moved, cast, train/eval). In the copy, InceptionV3's
-    pooling branches also pool after their 1x1 convolution instead of before
-    (:mod:`dreamlib.reorder`), and on a CPU where it measures faster the 3x3 and 5x5
-    convolutions run by Winograd's algorithm in fp32 (:mod:`dreamlib.winograd`). Used by :func:`dreamlib.dream` and
+    pooling branches also pool after their 1x1 convolution instead of before, and each
+    block's first 1x1 convolutions run as one (:mod:`dreamlib.reorder`); on a CPU where it
+    measures faster the 3x3/5x5 and 1x7/7x1 convolutions run by Winograd's algorithm in fp32
+    (:mod:`dreamlib.winograd`). Used by :func:`dreamlib.dream` and
     :func:`dreamlib.render`; measured in ``benchmarks/README.md``. Taught in
     notebook 03; notebook 04's octave loop steps on it, as ``dream`` does.
     """

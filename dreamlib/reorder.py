@@ -87,16 +87,24 @@ def _rest(block: nn.Module, branch, x: torch.Tensor) -> torch.Tensor:
 
 def _joined(block: nn.Module) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     """The first 1x1 convolutions' weights stacked (channels-last), their biases (zero for the pooling branch,
-    whose bias comes after the pool), and how many output channels each has; made again if the weights change."""
+    whose bias comes after the pool), and how many output channels each has; kept, and made again if the weights
+    change (made at every call, with their gradients, if the weights require them)."""
     convs = [m.conv for m in _firsts(block)]
-    key = tuple((id(t), t.data_ptr(), t._version) for c in convs for t in (c.weight, c.bias))
+    tensors = [t for c in convs for t in (c.weight, c.bias)]
+
+    def stack():
+        weight = torch.cat([c.weight for c in convs]).contiguous(memory_format=torch.channels_last)
+        return weight, torch.cat([c.bias for c in convs[:-1]] + [torch.zeros_like(convs[-1].bias)])
+
+    sizes = [c.out_channels for c in convs]
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return (*stack(), sizes)
+    key = tuple((id(t), t.data_ptr(), t._version) for t in tensors)
     cached = block.__dict__.get("_joined_weights")
     if cached is None or cached[0] != key:
         with torch.no_grad():
-            weight = torch.cat([c.weight for c in convs]).contiguous(memory_format=torch.channels_last)
-            bias = torch.cat([c.bias for c in convs[:-1]] + [torch.zeros_like(convs[-1].bias)])
-        cached = block._joined_weights = (key, weight, bias, [c.out_channels for c in convs])
-    return cached[1], cached[2], cached[3]
+            cached = block._joined_weights = (key, *stack())
+    return cached[1], cached[2], sizes
 
 
 def _forward_joined(block: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:

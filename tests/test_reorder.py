@@ -105,3 +105,16 @@ def test_a_block_whose_first_modules_are_not_folded_is_rewritten_without_joining
     block.branch1x1.bn = torch.nn.BatchNorm2d(64).eval()  # as if this BatchNorm could not be folded
     assert not reorder._joinable(block)
     assert reorder._joinable(dict(twin.net.named_modules())["Mixed_5c"])
+
+
+def test_weight_gradients_still_flow_when_asked_for(inception):
+    """The joined weights are made from the convolutions' own: a loss on the block reaches their gradients."""
+    twin = folded_twin(inception, ["Mixed_5c"])
+    block = dict(twin.net.named_modules())["Mixed_5b"]
+    first = block.branch3x3dbl_1.conv
+    first.weight.requires_grad_(True)
+    try:
+        (grad,) = torch.autograd.grad(block(torch.rand(1, 192, 8, 8)).square().sum(), [first.weight])
+    finally:
+        first.weight.requires_grad_(False)
+    assert grad.shape == first.weight.shape and grad.abs().sum() > 0
