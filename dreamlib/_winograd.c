@@ -1,4 +1,4 @@
-/* Winograd F(4x4, 3x3) and F(2x2, 5x5): the input and output transforms of dreamlib/winograd.py.
+/* Winograd F(4x4, 3x3), F(2x2, 5x5) and F(4, 7): the input and output transforms of dreamlib/winograd_conv.py.
 
    A 3x3 convolution computes each 4x4 block of output pixels from a 6x6 block of input
    pixels. Winograd's minimal filtering algorithm (Lavin & Gray 2016, "Fast Algorithms for
@@ -6,7 +6,8 @@
    (V = B^T d B), multiplies it elementwise by the transformed kernel (U = G g G^T) summed
    over input channels -- 36 independent matrix products, done by torch.bmm -- and
    transforms the result back (Y = A^T M A): 36 multiplications per 16 outputs instead of
-   144. A 5x5 kernel on the same 6x6 tiles gives 2x2 outputs: 36 instead of 100. These
+   144. A 5x5 kernel on the same 6x6 tiles gives 2x2 outputs: 36 instead of 100; 1x7 and 7x1
+   kernels get a one-dimensional F(4, 7) (at the end of this file). These
    functions are the transforms, on channels-last float32 tensors, working 8 channels at a
    time (GCC/Clang vector extensions; the compiler picks the instructions). Each call handles
    tile rows [r0, r1), so Python threads can share the work (ctypes releases the GIL) and

@@ -6,7 +6,8 @@ and the CPU, so a home folder shared by different CPUs never hands one a library
 build runs once in a child process before this process loads it: a library that would crash (an
 instruction this CPU lacks, a broken compiler) costs a failed trial, not the user's Python session.
 Linux and macOS only. :func:`library` gives the loaded library or None, :func:`why_not` the reason.
-Used by :mod:`dreamlib.winograd`; taught in notebook 03.
+Used by :mod:`dreamlib.winograd_conv` (and :mod:`dreamlib.winograd`, which reports why it is missing);
+taught in notebook 03.
 """
 
 from __future__ import annotations

@@ -97,8 +97,9 @@ def _joined(block: nn.Module) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
         return weight, torch.cat([c.bias for c in convs[:-1]] + [torch.zeros_like(convs[-1].bias)])
 
     sizes = [c.out_channels for c in convs]
-    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
-        return (*stack(), sizes)
+    if ((torch.is_grad_enabled() and any(t.requires_grad for t in tensors))
+            or torch.is_inference_mode_enabled() or any(t.is_inference() for t in tensors)):
+        return (*stack(), sizes)  # kept weights would carry a graph, or be inference tensors later calls cannot use
     key = tuple((id(t), t.data_ptr(), t._version) for t in tensors)
     cached = block.__dict__.get("_joined_weights")
     if cached is None or cached[0] != key:
@@ -146,7 +147,8 @@ def pool_after_conv(net: nn.Module, keep: set[int] = frozenset()) -> int:
 
     Blocks in ``keep`` (module ids: those holding a layer an objective reads) and blocks
     on the ``meta`` device are left alone, and so is any block whose rewritten output
-    differs from its original on a random input (a torchvision whose blocks changed).
+    differs from its original on a random input (a torchvision whose blocks changed); where
+    only the joined version differs, the block gets the pool swap alone.
     """
     done = 0
     for block in net.modules():
@@ -157,13 +159,14 @@ def pool_after_conv(net: nn.Module, keep: set[int] = frozenset()) -> int:
             continue
         x = torch.rand(1, conv.in_channels, 7, 7, generator=torch.Generator().manual_seed(0))
         x = x.to(device=conv.weight.device, dtype=conv.weight.dtype)
-        forward = _forward_joined if _joinable(block) else _forward
         with torch.no_grad():
             expected = torch.cat(type(block)._forward(block, x), 1)
-            got = torch.cat(forward(block, x), 1)
-        block.__dict__.pop("_joined_weights", None)  # made again at the first real call (blocks never run cost nothing)
-        if got.shape != expected.shape or not torch.allclose(got, expected, rtol=1e-4, atol=1e-4 * (1 + float(expected.abs().max()))):
-            continue
-        block._forward = types.MethodType(forward, block)
-        done += 1
+            for forward in [_forward_joined] * _joinable(block) + [_forward]:  # joined if it can be, else the swap only
+                got = torch.cat(forward(block, x), 1)
+                block.__dict__.pop("_joined_weights", None)  # made at the first real call: blocks never run cost nothing
+                if got.shape == expected.shape and torch.allclose(got, expected, rtol=1e-4,
+                                                                  atol=1e-4 * (1 + float(expected.abs().max()))):
+                    block._forward = types.MethodType(forward, block)
+                    done += 1
+                    break
     return done

@@ -14,12 +14,13 @@ product per point of the block, summed over input channels (``torch.bmm``) -- an
 The transforms are the C functions of ``_winograd.c`` (:mod:`dreamlib.compiled`); results agree with
 ``F.conv2d`` to about 1e-5 relative. :func:`kind` says which convolutions can run this way; the input
 gradient of each is itself such a convolution (kernels flipped and transposed). When they are used is
-decided in :mod:`dreamlib.winograd`. Scratch memory: two buffers of at most ``KEEP_BYTES`` per thread, kept
-for reuse. Measured in ``benchmarks/README.md``; taught in notebook 03.
+decided in :mod:`dreamlib.winograd`. Scratch memory: two buffers of about ``KEEP_BYTES`` at most per thread
+(more only for a single row of tiles that needs it), kept for reuse. Measured in ``benchmarks/README.md``; taught in notebook 03.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
@@ -67,7 +68,10 @@ def toom_cook(m: int, r: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]
     return at, g, bt
 
 
-_LINE = {r: toom_cook(LINE_OUTPUTS[r], r) for r in LINE_OUTPUTS}  # A^T and B^T are also written out in _winograd.c
+@functools.lru_cache(maxsize=None)
+def _line_g(r: int) -> torch.Tensor:
+    """G of F(LINE_OUTPUTS[r], r), derived at the first line convolution (its A^T and B^T are written out in C)."""
+    return toom_cook(LINE_OUTPUTS[r], r)[1]
 
 
 def kind(module: nn.Module) -> str | None:
@@ -95,7 +99,7 @@ def kernel_transform(weight: torch.Tensor) -> torch.Tensor:
         g = G[w.shape[-1]]
         u = (g @ w @ g.T).permute(2, 3, 1, 0)
     else:
-        u = torch.einsum("jr,kcr->jck", _LINE[w.shape[2] * w.shape[3]][1], w.flatten(2))
+        u = torch.einsum("jr,kcr->jck", _line_g(w.shape[2] * w.shape[3]), w.flatten(2))
     return u.reshape(-1, weight.shape[1], weight.shape[0]).float().contiguous()
 
 
@@ -108,13 +112,14 @@ def _parallel(fn, first: int, last: int, size: int) -> None:
     """Run ``fn(r0, r1)`` over tile rows ``[first, last)``, split across torch's thread count (ctypes releases
     the GIL) when they hold at least ``PARALLEL_FROM`` transformed values (``size``)."""
     rows = last - first
-    n = max(1, min(torch.get_num_threads(), rows)) if size >= PARALLEL_FROM else 1
+    threads = torch.get_num_threads()
+    n = max(1, min(threads, rows)) if size >= PARALLEL_FROM else 1
     if n == 1:
         fn(first, last)
         return
     global _pool, _pool_key
-    if _pool is None or _pool_key != (os.getpid(), n):  # a forked child gets a pool of its own
-        _pool, _pool_key = ThreadPoolExecutor(n, thread_name_prefix="dreamlib-winograd"), (os.getpid(), n)
+    if _pool is None or _pool_key != (os.getpid(), threads):  # a forked child gets a pool of its own
+        _pool, _pool_key = ThreadPoolExecutor(threads, thread_name_prefix="dreamlib-winograd"), (os.getpid(), threads)
     step = math.ceil(rows / n)
     for future in [_pool.submit(fn, r, min(last, r + step)) for r in range(first, last, step)]:
         future.result()
@@ -125,7 +130,7 @@ _workspace = threading.local()
 
 
 def _buffer(slot: int, shape: tuple[int, ...]) -> torch.Tensor:
-    """A float32 scratch tensor of ``shape`` (at most ``KEEP_BYTES``), reused between calls (per thread): freshly
+    """A float32 scratch tensor of ``shape`` (about ``KEEP_BYTES`` at most), reused between calls (per thread): freshly
     allocated pages are zeroed by the kernel on first touch, which costs a dream step several percent."""
     numel = math.prod(shape)
     buffers = getattr(_workspace, "buffers", None)

@@ -99,12 +99,20 @@ def test_joined_weights_follow_the_weights(inception):
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
 
 
-def test_a_block_whose_first_modules_are_not_folded_is_rewritten_without_joining(inception):
-    twin = folded_twin(inception, ["Mixed_6c"])
-    block = dict(twin.net.named_modules())["Mixed_5d"]
-    block.branch1x1.bn = torch.nn.BatchNorm2d(64).eval()  # as if this BatchNorm could not be folded
-    assert not reorder._joinable(block)
-    assert reorder._joinable(dict(twin.net.named_modules())["Mixed_5c"])
+def test_a_block_that_cannot_be_joined_gets_the_pool_swap_alone(inception, monkeypatch):
+    import copy
+
+    net = copy.deepcopy(folded_twin(inception, ["Mixed_6c"]).net)
+    for block in net.modules():
+        block.__dict__.pop("_forward", None)  # as folded, before any rewrite
+    named = dict(net.named_modules())
+    named["Mixed_5d"].branch1x1.bn = torch.nn.BatchNorm2d(64).eval()  # as if this BatchNorm could not be folded
+    assert not reorder._joinable(named["Mixed_5d"]) and reorder._joinable(named["Mixed_5c"])
+    broken = reorder._forward_joined  # and a joined version that computes something else is not kept either
+    monkeypatch.setattr(reorder, "_forward_joined", lambda b, x: [y * 2 for y in broken(b, x)] if b is named["Mixed_6b"] else broken(b, x))
+    reorder.pool_after_conv(net)
+    kinds = {n: named[n].__dict__["_forward"].__func__ for n in ("Mixed_5c", "Mixed_5d", "Mixed_6b")}
+    assert kinds == {"Mixed_5c": reorder._forward_joined, "Mixed_5d": reorder._forward, "Mixed_6b": reorder._forward}
 
 
 def test_weight_gradients_still_flow_when_asked_for(inception):
@@ -112,9 +120,12 @@ def test_weight_gradients_still_flow_when_asked_for(inception):
     twin = folded_twin(inception, ["Mixed_5c"])
     block = dict(twin.net.named_modules())["Mixed_5b"]
     first = block.branch3x3dbl_1.conv
+    x = torch.rand(1, 192, 8, 8)
+    before = first.weight.requires_grad
     first.weight.requires_grad_(True)
     try:
-        (grad,) = torch.autograd.grad(block(torch.rand(1, 192, 8, 8)).square().sum(), [first.weight])
+        (grad,) = torch.autograd.grad(block(x).square().sum(), [first.weight])
+        (expected,) = torch.autograd.grad(torch.cat(reorder._forward(block, x), 1).square().sum(), [first.weight])
     finally:
-        first.weight.requires_grad_(False)
-    assert grad.shape == first.weight.shape and grad.abs().sum() > 0
+        first.weight.requires_grad_(before)
+    torch.testing.assert_close(grad, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())

@@ -94,8 +94,9 @@ def test_decision_cached_on_disk_per_machine(tmp_path, monkeypatch):
     (tmp_path / "dreamlib" / "winograd.json").write_text("{not json")  # corrupt: measured again, rewritten
     monkeypatch.setattr(wg, "_decided", {})
     assert wg.enabled() == {"square"} and len(runs) == 2
-    for old in ({**entry, "version": wg.PROBE_VERSION - 1}, {"speedup": 1.31, "version": 2}, {**entry, "speedup": {"square": "x"}}):
-        # an older probe's answer, the one-number answer of version 2, nonsense: measured again
+    for old in ({**entry, "version": wg.PROBE_VERSION - 1}, {"speedup": 1.31, "version": 2}, {**entry, "speedup": {"square": "x"}},
+                {**entry, "speedup": {"square": 1.31}}):
+        # an older probe's answer, the one-number answer of version 2, nonsense, a kind missing: measured again
         (tmp_path / "dreamlib" / "winograd.json").write_text(json.dumps({**saved, "machines": {k: old for k in saved["machines"]}}))
         monkeypatch.setattr(wg, "_decided", {})
         before = len(runs)

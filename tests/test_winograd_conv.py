@@ -45,7 +45,8 @@ def rel_err(a, b):
         (1, 160, 192, (1, 7), 19, 30, (0, 3)),  # like Mixed_6c.branch7x7_2
         (1, 128, 160, (7, 1), 17, 17, (3, 0)),  # like Mixed_6b.branch7x7dbl_2
         (2, 13, 21, (1, 7), 5, 9, (0, 1)),  # a batch; odd channels; less padding
-        (1, 8, 9, (7, 1), 7, 3, (6, 0)),  # one output row, the most padding
+        (1, 8, 9, (7, 1), 7, 3, (6, 0)),  # the most padding
+        (1, 8, 9, (7, 1), 7, 3, (0, 0)),  # one output row
         (1, 8, 8, (1, 7), 1, 1, (0, 3)),  # a 1x1 image
     ],
 )
@@ -61,6 +62,19 @@ def test_forward_and_input_gradient_match_torch(n, cin, cout, k, h, w, padding):
         (g0,) = torch.autograd.grad(y0, x, g)
         (g1,) = torch.autograd.grad(y1, x, g)
         assert rel_err(g1, g0) < 1e-4
+
+
+@needs_library
+def test_line_kernels_really_run_winograd(monkeypatch):
+    calls = []
+    real = wc.line_conv2d
+    monkeypatch.setattr(wc, "line_conv2d", lambda *a: calls.append(a[3]) or real(*a))
+    for kernel, padding in (((1, 7), (0, 3)), ((7, 1), (3, 0))):
+        conv, fast = conv_pair(16, 16, kernel, padding)
+        x = torch.randn(1, 16, 12, 12, requires_grad=True)
+        torch.autograd.grad(fast(x).sum(), x)
+        conv(x)
+    assert calls == [True, True, False, False]  # forward and input gradient along rows (1x7), then columns (7x1)
 
 
 @needs_library
