@@ -117,8 +117,8 @@ def _forward_joined(block: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
 
 def _joinable(block: nn.Module) -> bool:
     """Every branch starts with a folded BasicConv2d (1x1 convolution with bias, BatchNorm gone, ReLU) of the input."""
-    return all(isinstance(getattr(m, "bn", None), nn.Identity) and _plain_1x1(getattr(m, "conv", None))
-               for m in _firsts(block)) and all(type(m).__name__ == "BasicConv2d" for m in _firsts(block))
+    return all(type(m).__name__ == "BasicConv2d" and isinstance(getattr(m, "bn", None), nn.Identity)
+               and _plain_1x1(getattr(m, "conv", None)) for m in _firsts(block))
 
 
 def _plain_1x1(conv) -> bool:

@@ -148,19 +148,31 @@ def _library():
     return lib
 
 
-def _tiled(rows: int, tiles: int, u: torch.Tensor, c: int, transform_in, transform_out) -> None:
-    """The shared loop: rows of ``tiles`` tiles, in chunks that keep the scratch under ``KEEP_BYTES``; per chunk
-    the input transform (``transform_in(r0, r1, rbase, T, V)``, on threads), the products, the output
-    transform (``transform_out(r0, r1, rbase, T, M)``, on threads)."""
-    points, k = u.shape[0], u.shape[2]
+def _tiled(x: torch.Tensor, u: torch.Tensor, bias: torch.Tensor | None, out_size: tuple[int, int], rows: int, tiles: int,
+           transform_in, transform_out) -> torch.Tensor:
+    """The shared part of both kinds: ``x`` made channels-last, the output allocated, then rows of ``tiles``
+    tiles in chunks that keep the scratch under ``KEEP_BYTES``; per chunk the input transform
+    (``transform_in(x, zeros, r0, r1, rbase, T, V)``, on threads), the products, the output transform
+    (``transform_out(M, r0, r1, rbase, T, bias, y)``, on threads) -- pointers, for the C functions. The output
+    (``out_size`` = (Ho, Wo)) is channels-last when ``x`` is, else contiguous."""
+    layout = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+    x = x.contiguous(memory_format=torch.channels_last)
+    points, c, k = u.shape
+    y = torch.empty(x.shape[0], k, *out_size, memory_format=torch.channels_last)
+    zeros = torch.zeros(c)
+    b = bias.detach().float().contiguous() if bias is not None else None
+    pointers = (x.data_ptr(), zeros.data_ptr(), b.data_ptr() if b is not None else None, y.data_ptr())
     chunk = max(1, min(rows, KEEP_BYTES // (points * tiles * max(c, k) * 4)))
     for first in range(0, rows, chunk):
         last = min(rows, first + chunk)
         t = (last - first) * tiles
         v = _buffer(0, (points, t, c))
-        _parallel(lambda a, z: transform_in(a, z, first, t, v.data_ptr()), first, last, points * t * c)
+        _parallel(lambda a, z: transform_in(pointers[0], pointers[1], a, z, first, t, v.data_ptr()),
+                  first, last, points * t * c)
         m = torch.bmm(v, u, out=_buffer(1, (points, t, k)))
-        _parallel(lambda a, z: transform_out(a, z, first, t, m.data_ptr()), first, last, points * t * k)
+        _parallel(lambda a, z: transform_out(m.data_ptr(), a, z, first, t, pointers[2], pointers[3]),
+                  first, last, points * t * k)
+    return y if layout == torch.channels_last else y.contiguous()
 
 
 def winograd_conv2d(
@@ -176,18 +188,12 @@ def winograd_conv2d(
     n, c, h, w = x.shape
     k, (ph, pw), step = u.shape[2], padding, OUTPUTS[size]
     ho, wo = h + 2 * ph - size + 1, w + 2 * pw - size + 1
-    layout = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
-    x = x.contiguous(memory_format=torch.channels_last)
     th, tw = -(-ho // step), -(-wo // step)
-    y = torch.empty(n, k, ho, wo, memory_format=torch.channels_last)
-    zeros = torch.zeros(c)
-    b = bias.detach().float().contiguous() if bias is not None else None
-    _tiled(n * th, tw, u, c,
-           lambda r0, r1, base, t, v: lib.input_transform(x.data_ptr(), h, w, c, ph, pw, th, tw, step, r0, r1, base, t,
-                                                          v, zeros.data_ptr()),
-           lambda r0, r1, base, t, m: lib.output_transform(m, ho, wo, k, th, tw, step, r0, r1, base, t,
-                                                           b.data_ptr() if b is not None else None, y.data_ptr()))
-    return y if layout == torch.channels_last else y.contiguous()
+    return _tiled(x, u, bias, (ho, wo), n * th, tw,
+                  lambda xp, zp, r0, r1, base, t, v: lib.input_transform(xp, h, w, c, ph, pw, th, tw, step, r0, r1, base,
+                                                                         t, v, zp),
+                  lambda m, r0, r1, base, t, bp, yp: lib.output_transform(m, ho, wo, k, th, tw, step, r0, r1, base, t,
+                                                                          bp, yp))
 
 
 def line_conv2d(x: torch.Tensor, u: torch.Tensor, bias: torch.Tensor | None, along_w: bool, padding: int,
@@ -203,18 +209,12 @@ def line_conv2d(x: torch.Tensor, u: torch.Tensor, bias: torch.Tensor | None, alo
     k, m = u.shape[2], LINE_OUTPUTS[size]
     ho, wo = (h, w + 2 * padding - size + 1) if along_w else (h + 2 * padding - size + 1, w)
     length, lines = (wo, n * ho) if along_w else (ho, n * wo)
-    layout = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
-    x = x.contiguous(memory_format=torch.channels_last)
     tiles = -(-length // m)
-    y = torch.empty(n, k, ho, wo, memory_format=torch.channels_last)
-    zeros = torch.zeros(c)
-    b = bias.detach().float().contiguous() if bias is not None else None
-    _tiled(lines, tiles, u, c,
-           lambda r0, r1, base, t, v: lib.line_input_transform(x.data_ptr(), h, w, c, int(along_w), padding, tiles,
-                                                               r0, r1, base, t, v, zeros.data_ptr()),
-           lambda r0, r1, base, t, mm: lib.line_output_transform(mm, ho, wo, k, int(along_w), tiles, r0, r1, base, t,
-                                                                 b.data_ptr() if b is not None else None, y.data_ptr()))
-    return y if layout == torch.channels_last else y.contiguous()
+    return _tiled(x, u, bias, (ho, wo), lines, tiles,
+                  lambda xp, zp, r0, r1, base, t, v: lib.line_input_transform(xp, h, w, c, int(along_w), padding, tiles,
+                                                                              r0, r1, base, t, v, zp),
+                  lambda mm, r0, r1, base, t, bp, yp: lib.line_output_transform(mm, ho, wo, k, int(along_w), tiles, r0,
+                                                                                r1, base, t, bp, yp))
 
 
 def _conv(x: torch.Tensor, u: torch.Tensor, bias, kernel: tuple[int, int], padding: tuple[int, int]) -> torch.Tensor:
