@@ -2,15 +2,17 @@
 
 Both dream the same image (a bundled sample, 512 px on the long side) with the
 same random-init InceptionV3 weights, layers, octaves and steps, in one process,
-alternating runs; the median of several is reported. Prints a markdown table
-for benchmarks/README.md. No timing is asserted anywhere: this is a measurement.
+alternating runs; the median of several is reported. dreamlib runs as built
+(``fast=False``), on its fast path (``fast=True``), and on the fast path with each
+of its tricks left out in turn, so each trick's gain is measured end to end.
+Prints a markdown table for benchmarks/README.md. No timing is asserted anywhere:
+this is a measurement.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
 import platform
 import statistics
@@ -27,8 +29,10 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dreamlib as dl  # noqa: E402
-from dreamlib.fold import folded_twin  # noqa: E402
-from dreamlib.precision import cpu_info  # noqa: E402
+import dreamlib.octaves  # noqa: E402
+from dreamlib.fast import FastModel, autocast, fast_model  # noqa: E402
+from dreamlib.fast.precision import cpu_info  # noqa: E402
+from dreamlib.models import DreamModel  # noqa: E402
 from baseline import TutorialDreamer  # noqa: E402
 
 
@@ -119,9 +123,9 @@ def flops_of(fn) -> int:
     return counter.get_total_flops()
 
 
-def dreamlib_gradient_flops(model, image, objective) -> int:
+def gradient_flops(model, image, objective) -> int:
     """FLOPs of dreamlib's gradient computation (FlopCounterMode cannot follow autograd.grad, so use backward)."""
-    x = image.detach().contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    x = image.detach().requires_grad_(True)
 
     def run():
         objective(dl.forward_until(model, x, objective.layers)).sum().backward(inputs=[x])
@@ -132,29 +136,23 @@ def dreamlib_gradient_flops(model, image, objective) -> int:
 AVX2_ENV = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 
 
-def twin_without_winograd(model, layer: str, run):
-    """The folded twin dream() steps on, built with Winograd convolutions switched off (to measure what they buy)."""
-    fold, env = importlib.import_module("dreamlib.fold"), dl.winograd.ENV
-    before = os.environ.get(env)
-    os.environ[env] = "0"
-    fold._nets.clear(), fold._twins.clear()
-    try:
-        return folded_twin(model, [layer], run)
-    finally:
-        os.environ.pop(env) if before is None else os.environ.__setitem__(env, before)
-        fold._nets.clear(), fold._twins.clear()
+class RowMajor(FastModel):
+    """The fast twin without its channels-last images (to measure what they buy)."""
+
+    def forward(self, images):
+        with autocast(self.precision, self.device):
+            return DreamModel.forward(self, images)
 
 
 @contextlib.contextmanager
 def stepping_on(twin):
-    """dream() stepping on ``twin`` instead of the cached folded twin it would make."""
-    octaves = importlib.import_module("dreamlib.octaves")
-    real = octaves.folded_twin
-    octaves.folded_twin = lambda dm, *_: twin
+    """dream(fast=True) stepping on ``twin`` instead of the fast twin it would make."""
+    real = dreamlib.octaves.fast_model
+    dreamlib.octaves.fast_model = lambda *args, **kwargs: twin
     try:
         yield
     finally:
-        octaves.folded_twin = real
+        dreamlib.octaves.fast_model = real
 
 
 def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -195,9 +193,6 @@ def main() -> None:
     image = dl.resize(photo, (h, w)).to(device)
     say("probing precision (precision='auto')")
     auto = dl.resolve_precision("auto", device)
-    if device.type == "cpu":
-        say("probing Winograd convolutions (fp32)")
-    winograd_on = device.type == "cpu" and bool(dl.winograd.enabled())
     mean, std = dl.models.IMAGENET_MEAN, dl.models.IMAGENET_STD
     normalised = ((image.cpu() - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)).to(device)
 
@@ -205,9 +200,6 @@ def main() -> None:
           f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), "
           f"threads {torch.get_num_threads()}, auto precision = {auto}, CPU kernels: "
           f"{torch.backends.cpu.get_cpu_capability()}{' (AVX2 emulated)' if args.emulate_avx2 else ''}")
-    if device.type == "cpu":
-        print(f"# Winograd convolutions: {dl.winograd.status()}"
-              + (" (the GFLOP/s below count a direct convolution's FLOPs, so they can pass the matmul peak)" if winograd_on else ""))
     print(f"# image {w}x{h}, {args.octaves} octaves x 1.4, {args.steps} steps per octave, median of {args.repeats}")
     say("measuring the matmul peak")
     peaks = {dt: matmul_peak(dt, device) for dt in (torch.float32, torch.bfloat16)}
@@ -220,25 +212,26 @@ def main() -> None:
     rows = []
     for layer in args.layers:
         objective = dl.layer_mean(layer)
-        trial = lambda m: dl.forward_until(m, image, [layer])  # noqa: E731
-        twin = folded_twin(model, [layer], trial)
-        # name: (model a step runs on, precision, what dream() steps on: None = as shipped)
-        variants = {"dreamlib fp32": (twin, "fp32", None), "dreamlib bf16": (twin, "bf16", None)}
-        if winograd_on:
-            plain = twin_without_winograd(model, layer, trial)
-            variants["dreamlib fp32, no Winograd"] = (plain, "fp32", plain)
-        variants.update({"dreamlib fp32, unfolded model": (model, "fp32", model),
-                         "dreamlib bf16, unfolded model": (model, "bf16", model)})
-        dream_variants = {k: v for k, v in variants.items() if not (emulated and v[1] == "bf16")}
+        trial = image[:, :, :64, :64]
+        fast = fast_model(model, [layer], trial, "fp32")
+        # name: (what a step runs on, what dream() runs: True = fast=True stepping on it, False = fast=False)
+        variants = {
+            "dreamlib, fast=False (the network as built, fp32)": (model, False),
+            "dreamlib, fast=True, fp32": (fast, True),
+            "fast, fp32, without BatchNorm folding": (FastModel(model, model.net, "fp32"), True),
+            "fast, fp32, without channels-last images": (RowMajor(model, fast.net, "fp32"), True),
+            "dreamlib, fast=True, bf16": (fast_model(model, [layer], trial, "bf16"), True),
+        }
+        dream_variants = {k: v for k, v in variants.items() if not (emulated and v[0].__dict__.get("precision") == "bf16")}
 
-        def step_of(m, pr, _):
-            return lambda: dl.ascent_step(m, image, objective, precision=pr)
+        def step_of(net, _):
+            return lambda: dl.ascent_step(net, image, objective)
 
-        def dream_of(_, pr, on):
+        def dream_of(net, fast_on):
             def run():
-                with contextlib.nullcontext() if on is None else stepping_on(dl.as_dream_model(on)):
+                with stepping_on(net) if fast_on else contextlib.nullcontext():
                     return dl.dream(model, image, layer, octaves=args.octaves, steps=args.steps, seed=0,
-                                    progress=False, precision=pr)
+                                    progress=False, fast=fast_on, precision=getattr(net, "precision", "fp32"))
             return run
 
         steps = {"baseline": lambda: baseline.step(normalised, layer), **{k: step_of(*v) for k, v in variants.items()}}
@@ -252,7 +245,7 @@ def main() -> None:
             for k, fn in steps.items():
                 if r == 0 or not (emulated and "bf16" in k):  # emulated bf16: one timed step is plenty
                     step_times[k].append(timed(fn, device)[0])
-        flops = {k: dreamlib_gradient_flops(model, image, objective) for k in steps}
+        flops = {k: gradient_flops(v[0], image, objective) for k, v in variants.items()}
         flops["baseline"] = flops_of(steps["baseline"])
         e2e = {k: [] for k in dreams}
         mem = {k: 0 for k in dreams}
@@ -268,24 +261,25 @@ def main() -> None:
                 fn()
             mem[k] = pm.peak
         base_t = statistics.median(e2e["baseline"])
-        g32, _ = dl.image_gradient(model, image, objective, "fp32")
-        gbf, _ = dl.image_gradient(model, image, objective, "bf16")
-        gfold, _ = dl.image_gradient(twin, image, objective, "fp32")
+        grads = {k: dl.image_gradient(v[0], image, objective)[0] for k, v in variants.items()}
+        plain_key, fast_key, bf16_key = list(variants)[0], list(variants)[1], list(variants)[4]
         for k in steps:
             st = statistics.median(step_times[k])
             t = statistics.median(e2e[k]) if k in e2e else float("nan")
             peak = peaks[torch.bfloat16 if "bf16" in k else torch.float32]
             rows.append((layer, k, st, t, base_t / t, mem.get(k, 0) / 2**20, flops[k] / st / 1e9, peak))
         if emulated:
-            how, fp32_t, bf16_t = "per step", statistics.median(step_times["dreamlib fp32"]), statistics.median(step_times["dreamlib bf16"])
+            how, fp32_t, bf16_t = "per step", statistics.median(step_times[fast_key]), statistics.median(step_times[bf16_key])
         else:
-            how, fp32_t, bf16_t = "end to end", statistics.median(e2e["dreamlib fp32"]), statistics.median(e2e["dreamlib bf16"])
+            how, fp32_t, bf16_t = "end to end", statistics.median(e2e[fast_key]), statistics.median(e2e[bf16_key])
         faster = "bf16" if bf16_t < fp32_t else "fp32"
         print(f"# {layer}: auto chose {auto}; measured {how} here fp32 {fp32_t:.2f} s, bf16 {bf16_t:.2f} s: "
               f"faster = {faster} -> auto {'AGREES' if auto == faster else 'DISAGREES'}")
-        print(f"# {layer}: input-gradient cosine vs fp32: bf16 {cosine(gbf, g32):.4f}, folded twin {cosine(gfold, g32):.6f}; "
-              f"mean |pixel difference| of the fp32 dream, folded vs not: "
-              f"{(outputs['dreamlib fp32'] - outputs['dreamlib fp32, unfolded model']).abs().mean().item():.2e}")
+        print(f"# {layer}: fast=True buys {statistics.median(e2e[plain_key]) / statistics.median(e2e[fast_key]):.2f}x "
+              f"end to end in fp32; input-gradient cosine vs fast=False: fast fp32 "
+              f"{cosine(grads[fast_key], grads[plain_key]):.6f}, bf16 {cosine(grads[bf16_key], grads[plain_key]):.4f}; "
+              f"mean |pixel difference| of the fp32 dreams, fast vs not: "
+              f"{(outputs[fast_key] - outputs[plain_key]).abs().mean().item():.2e}")
 
     print("\n| layer | method | step (full size) | end-to-end | speed-up vs baseline | peak extra memory | step GFLOP/s (of matmul peak) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

@@ -1,20 +1,15 @@
-"""``python -m dreamlib`` and the ``dreamlib`` script: a Ctrl-C even while the CLI is importing is one clean line."""
+"""``python -m dreamlib`` and the ``dreamlib`` script: the command line, with a Ctrl-C at any moment one clean line."""
 
 import sys
 
 
 def run() -> int:
-    previous = getattr(sys.modules.get("dreamlib"), "_previous_sigint", None)
-    if previous is not None:  # the start-up handler of __init__.py: from here a Ctrl-C is a KeyboardInterrupt again
-        import signal
+    from .cli.signals import starting_up
 
-        signal.signal(signal.SIGINT, previous)
-    try:
-        from .cli import main
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    return main()
+    starting_up()  # the console script's first line (``python -m dreamlib`` is guarded from dreamlib/__init__.py on)
+    from .cli import main
+
+    return main(program=True)
 
 
 if __name__ == "__main__":

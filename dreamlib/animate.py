@@ -19,9 +19,14 @@ import torch
 
 from .device import resolve_device
 from .errors import DreamError
-from .images import atomic_path, resize, tensor_to_pil
+from .images import resize, tensor_to_pil
+from .io.files import atomic_path
 from .models import as_dream_model
 from .octaves import as_batch, dream
+from .recipe import DEFAULT
+
+# A zoom dreams every frame a little, at one scale, from a fixed seed (the command line's defaults too)
+ZOOM_RECIPE = DEFAULT.replace(steps=5, octaves=1, seed=0)
 
 
 def zoom_in(image: torch.Tensor, factor: float) -> torch.Tensor:
@@ -74,16 +79,18 @@ def zoom(
     zoom: float = 1.05,
     layer: str | None = None,
     *,
-    steps: int = 5,
-    octaves: int = 1,
-    seed: int | None = 0,
+    steps: int = ZOOM_RECIPE.steps,
+    octaves: int = ZOOM_RECIPE.octaves,
+    seed: int | None = ZOOM_RECIPE.seed,
     progress: bool = True,
     **settings,
 ) -> list[torch.Tensor]:
     """Make ``frames`` frames: each is the previous one zoomed in by ``zoom`` and dreamed a few steps.
 
     ``image``: a (1, 3, H, W) tensor in [0, 1] or anything :func:`load_image` accepts.
-    The frames are dreamed and zoomed on the model's device (``device=`` moves
+    ``settings``: the rest of :func:`dream`'s keywords (the :class:`dreamlib.Recipe`'s
+    ``lr``, ``jitter``, ..., and ``objective``, ``precision``, ``fast``, ``device``); frame
+    ``i`` is dreamed with seed ``seed + i``. The frames are dreamed and zoomed on the model's device (``device=`` moves
     the model first, as in :func:`dream`) and returned as float32 tensors on
     ``image``'s device. Taught in notebook 08.
     """

@@ -11,22 +11,19 @@ from __future__ import annotations
 import io
 import math
 import os
-import signal
 import struct
 import zlib
-import tempfile
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from .download import MAX_DOWNLOAD_BYTES, fetch_url, redact  # noqa: F401 - fetch_url is public here too
 from .errors import DreamError, ImageLoadError
+from .io.download import fetch_url, redact
+from .io.files import atomic_path, check_file_name
 
 SAMPLE_PREFIX = "sample:"  # load_image("sample:chelsea") and the CLI name the bundled sample images this way
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
@@ -260,75 +257,6 @@ def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return out
 
 
-_SIGNALS = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
-
-
-@contextmanager
-def _signals_held():
-    """Hold SIGINT/SIGTERM back for a few instructions, so no signal lands between creating a file and guarding it."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: nothing to hold
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a held signal is delivered here, inside the caller's guard
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[str]:
-    """A temporary file name next to ``path``: renamed onto ``path`` if the block succeeds, removed if not.
-
-    The temporary name is short (``.dreamlib-XXXXXXXX.tmp<suffix>``), so any name that is legal for
-    ``path`` works. It is removed on every exception, ``KeyboardInterrupt`` and ``SystemExit``
-    included (the CLI turns SIGTERM into ``SystemExit``); signals are held back while it is created.
-    """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DreamError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
-    tmp = None
-    try:
-        with _signals_held():
-            try:
-                fd, tmp = tempfile.mkstemp(prefix=".dreamlib-", suffix=".tmp" + path.suffix, dir=path.parent)
-            except OSError as exc:
-                raise DreamError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
-            os.close(fd)
-        yield tmp
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if tmp is not None:
-            with _signals_held():
-                try:
-                    os.unlink(tmp)
-                except FileNotFoundError:
-                    pass
-        raise
-
-
-def existing_parent(path: Path) -> Path:
-    """The nearest folder above ``path`` that exists: where a new file or folder at ``path`` would be created."""
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    return parent
-
-
-def check_file_name(path: Path) -> None:
-    """Refuse a file name longer than the file system allows, before any work is done."""
-    parent = existing_parent(path)
-    try:
-        limit = os.pathconf(parent, "PC_NAME_MAX")
-    except (AttributeError, OSError, ValueError):
-        limit = 255
-    if len(os.fsencode(path.name)) > limit:
-        raise DreamError(f"the file name {path.name[:40]}... is {len(os.fsencode(path.name))} bytes long; "
-                         f"this file system allows at most {limit}")
-
-
 def save_image(
     image: torch.Tensor, path: str | os.PathLike, *, source: str | os.PathLike | None = None,
     text: dict[str, str] | None = None,
@@ -339,7 +267,7 @@ def save_image(
     place, so a crash never leaves half a file. Refuses to overwrite ``source``
     or any file :func:`load_image` read. ``image`` may be on any device and in any
     dtype (see :func:`tensor_to_pil`). ``text``: PNG text chunks to store (the
-    command line stores the dream's settings, see :mod:`dreamlib.metadata`).
+    command line stores the dream's settings, see :mod:`dreamlib.io.records`).
     Returns the path written. Taught in notebook 02.
     """
     path = Path(path).expanduser()

@@ -8,21 +8,18 @@ classifiers the lessons use; :func:`as_dream_model` wraps any ``nn.Module``.
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
-from importlib import resources
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
 from torch import nn
 
-from .cache import CorruptWeightsError, fetch_imagenet_weights, load_state_file, weights_cache_path
-from .config import OFFLINE_ENV, WEIGHTS_ENV, default_weights, offline_mode
+from .config import OFFLINE_ENV, chosen_weights, default_weights, offline_mode
 from .device import resolve_device
 from .errors import DreamError, DreamWarning, WeightsUnavailableError
+from .io.weights import CorruptWeightsError, fetch_imagenet_weights, load_state_file, weights_cache_path
 
 RANDOM_SEED = 0  # the seed of weights="random": one fixed draw per architecture
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -269,12 +266,6 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-SHAPES_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
-SHAPES_DEFAULT_LAYER = "conv5"
-SHAPES_DEPTH_LAYERS = ("conv2", "conv4", "conv5", "conv6")  # receptive fields 5, 17, 33 and 65 px
-SHAPES_WEIGHTS = ("shipped", "skewed", "random")  # shipped: balanced classes; skewed: 45% eyes (lesson 06)
-
-
 def available_models() -> list[str]:
     """Names :func:`load_model` accepts. Taught in notebook 01."""
     return sorted([*MODELS, "shapes"])
@@ -283,41 +274,12 @@ def available_models() -> list[str]:
 def model_layers(name: str) -> tuple[tuple[str, ...], str]:
     """(dreamable layers, default layer) of a named model, without building it."""
     if name == "shapes":
-        return SHAPES_LAYERS, SHAPES_DEFAULT_LAYER
+        from .shapes.net import DEFAULT_LAYER, LAYERS
+
+        return LAYERS, DEFAULT_LAYER
     if name not in MODELS:
         raise DreamError(f"unknown model {name!r}; choose one of: {', '.join(available_models())}")
     return MODELS[name].layers, MODELS[name].default_layer
-
-
-def _load_shapes(weights: str | None, device: str) -> DreamModel:
-    """The small pattern classifier of notebook 07, with the weights that ship inside dreamlib.
-
-    ``weights``: ``"shipped"`` (default; trained on balanced classes), ``"skewed"``
-    (the same recipe with eyes in 45% of the images, notebook 06), ``"random"``,
-    or a path to a state dict.
-    """
-    from . import shapes
-
-    weights = weights or "shipped"
-    net = shapes.ShapesNet()
-    if weights == "random":
-        warnings.warn("shapes has random weights: it has learned nothing, so its dreams will be noise", DreamWarning, stacklevel=3)
-    else:
-        if weights in ("shipped", "skewed"):
-            with resources.as_file(shapes.shipped_weights(weights)) as path:
-                state = torch.load(path, map_location="cpu", weights_only=True)
-        else:
-            state = load_state_file("shapes", weights, named=", ".join(repr(w) for w in SHAPES_WEIGHTS))
-        try:
-            net.load_state_dict(state)
-        except RuntimeError:
-            raise WeightsUnavailableError(f"weights {weights!r} do not fit the shapes model") from None
-    for p in net.parameters():
-        p.requires_grad_(False)
-    model = DreamModel(net, mean=shapes.MEAN, std=shapes.STD, layers=SHAPES_LAYERS, min_size=16,
-                       name="shapes", default_layer=SHAPES_DEFAULT_LAYER, categories=shapes.CLASSES,
-                       depth_layers=SHAPES_DEPTH_LAYERS, weights=weights)
-    return model.to(resolve_device(device)).eval()
 
 
 def load_model(
@@ -343,7 +305,7 @@ def load_model(
     ``weights="imagenet"`` never falls back. ``$DREAMLIB_OFFLINE=1`` takes the
     fallback at once (``make test`` sets it). Taught in notebook 01.
     """
-    if fallback is not None and weights is None and not os.environ.get(WEIGHTS_ENV, "").strip() and name in MODELS:
+    if fallback is not None and weights is None and chosen_weights() is None and name in MODELS:
         if fallback not in available_models():
             raise DreamError(f"unknown fallback model {fallback!r}; choose one of: {', '.join(available_models())}")
         if offline_mode():
@@ -360,7 +322,9 @@ def load_model(
               f"that ships with dreamlib (README: offline use)", file=sys.stderr)
         return load_model(fallback, device=device)
     if name == "shapes":
-        return _load_shapes(weights, device)
+        from .shapes.net import load
+
+        return load(weights, device)
     if name not in MODELS:
         raise DreamError(f"unknown model {name!r}; choose one of: {', '.join(available_models())}")
     spec = MODELS[name]
@@ -407,6 +371,4 @@ def load_model(
         depth_layers=spec.depth_layers,
         weights=weights,
     )
-    # channels_last: convolutions run faster on CPU (oneDNN) and on GPU tensor cores in this layout;
-    # measured in benchmarks/.
-    return model.to(device=resolve_device(device), memory_format=torch.channels_last).eval()
+    return model.to(resolve_device(device)).eval()

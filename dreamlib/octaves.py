@@ -10,7 +10,6 @@ Taught in notebook 04 (octaves).
 from __future__ import annotations
 
 import ctypes
-import math
 import random
 import sys
 import warnings
@@ -20,15 +19,16 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 
-from .ascent import ascent_step
-from .hooks import OUTPUT, forward_until
-from .device import resolve_device, resolve_precision
+from .device import resolve_device
 from .errors import DreamError, DreamWarning, NonFiniteError
-from .fold import folded_twin
+from .fast import fast_model, plain_precision
+from .hooks import OUTPUT, forward_until
 from .images import LARGE, load_image, resize, tensor_values
 from .models import DreamModel, as_dream_model
 from .objectives import Objective, as_objective
-from .param import Param, as_param, colour_matrix, precondition
+from .recipe import DEFAULT, Recipe
+from .tiles import dream_step
+from .vis.param import Param, as_param, colour_matrix, precondition
 
 
 @dataclass
@@ -53,7 +53,7 @@ def octave_sizes(
     small, a :class:`DreamError` names the minimum.
     Taught in notebook 04.
     """
-    check_settings(octaves=octaves, octave_scale=octave_scale)
+    Recipe(octaves=octaves, octave_scale=octave_scale)  # checked like any dream setting
     if min(height, width) < min_size:
         raise DreamError(f"the image is {width}x{height} px but the model needs at least {min_size} px per side")
     sizes = []
@@ -70,24 +70,6 @@ def octave_sizes(
             break
         sizes.append(size)
     return sizes[::-1]
-
-
-MAX_JITTER = 4096  # pixels; a roll wraps around, so a larger jitter only repeats the same offsets
-
-
-def check_settings(**settings) -> None:
-    """Validate dream settings with one-line errors that name the valid range. Taught in notebook 04."""
-    rules = {
-        "octaves": (lambda v: isinstance(v, int) and 1 <= v <= 100, "a whole number in 1..100"),
-        "steps": (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1"),
-        "octave_scale": (lambda v: 1 < v <= 100, "a number > 1 and <= 100"),
-        "lr": (lambda v: 0 < v < math.inf, "a finite number > 0"),
-        "jitter": (lambda v: isinstance(v, int) and 0 <= v <= MAX_JITTER, f"a whole number in 0..{MAX_JITTER}"),
-    }
-    for key, value in settings.items():
-        ok, valid = rules[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
-            raise DreamError(f"{key.replace('_', ' ')} must be {valid}, got {value!r}")
 
 
 def as_batch(image, keep_uint8: bool = False) -> torch.Tensor:
@@ -200,19 +182,20 @@ def dream(
     layer: str | None = None,
     *,
     objective: Objective | None = None,
-    octaves: int = 4,
-    octave_scale: float = 1.4,
-    steps: int = 20,
-    lr: float = 0.01,
-    jitter: int = 32,
-    seed: int | None = None,
+    octaves: int = DEFAULT.octaves,
+    octave_scale: float = DEFAULT.octave_scale,
+    steps: int = DEFAULT.steps,
+    lr: float = DEFAULT.lr,
+    jitter: int = DEFAULT.jitter,
+    seed: int | None = DEFAULT.seed,
+    tile: int | None = DEFAULT.tile,
+    param: str | Param = DEFAULT.param,
+    decorrelate: bool | None = DEFAULT.decorrelate,
     progress: bool = True,
     callback: Callable[[StepInfo], None] | None = None,
     device: str | None = None,
     precision: str = "auto",
-    tile: int | None = None,
-    param: str | Param = "pixel",
-    decorrelate: bool | None = None,
+    fast: bool = True,
 ) -> torch.Tensor:
     """DeepDream an image: amplify what ``layer`` of ``model`` responds to.
 
@@ -221,36 +204,35 @@ def dream(
     :func:`load_image` accepts). ``layer`` defaults to the model's own default
     (``Mixed_6c`` for InceptionV3); ``objective`` replaces it with any
     :class:`Objective`. Each octave runs ``steps`` steps of jittered, normalised
-    gradient ascent (see :func:`ascent_step`), the smallest octave first.
-    ``seed`` makes the jitter repeatable; ``precision`` is ``auto``/``fp32``/``bf16``;
-    ``device=None`` keeps the model where it is, otherwise it is moved there.
-    ``tile`` (pixels) computes gradients tile by tile for big images: memory then
-    depends on the tile size, not the image size (notebook 08). For print-size
-    images pass a file path or a uint8 tensor (``load_image(path, max_size=None,
-    dtype=torch.uint8)``): dream then keeps the undreamed image as uint8 (a quarter
-    of the memory) and makes each octave's plain image from it a channel at a time,
-    so the only full-size float image is the one being dreamed (8192x8192: 2.50 GiB
-    peak for the whole process, see ``benchmarks/README.md``); a float tensor you
-    pass is kept as it is, one full-size float image more.
-    ``param="fft"`` takes every step in the decorrelated Fourier basis of
-    :func:`render` (:func:`dreamlib.param.precondition`; ``decorrelate=False``
-    keeps RGB): smoother, less noisy detail, with octaves and tiles as usual (notebook 09).
-    The image is moved to the model's device once and every step runs there (the
-    model casts it to its own dtype, e.g. float64 or bfloat16, on the way in).
-    The steps run on a cached copy of the network with its BatchNorm layers folded
-    into the convolutions (:func:`dreamlib.fold.folded_twin`): the same function,
-    about 10% faster; ``model`` itself is not changed.
-    Returns a float32 tensor in [0, 1] of the input's size, on the input's device.
-    Taught in notebook 04 (octaves); the step itself in notebook 03.
+    gradient ascent (lesson 03's :func:`ascent_step`), the smallest octave first,
+    carrying the detail each adds up to the next. The settings that decide the
+    picture (``octaves`` ... ``decorrelate``) make a :class:`dreamlib.Recipe`, which
+    checks them and explains each; ``seed`` makes the jitter repeatable. ``tile``
+    (pixels) computes gradients tile by tile for big images (notebook 08); for
+    print-size images pass a file path or a uint8 tensor (``load_image(path,
+    max_size=None, dtype=torch.uint8)``): the undreamed image then stays uint8, a
+    quarter of the memory. ``param="fft"`` takes every step in the decorrelated
+    Fourier basis of :func:`render` (notebook 09).
+
+    How it runs, not what it makes: ``device=None`` keeps the model where it is
+    (otherwise it is moved there) and the image is moved to it once; ``fast=True``
+    steps on a faster twin of the network (channels-last images, BatchNorm folded
+    into the convolutions, bfloat16 where ``precision="auto"`` measures it faster:
+    :mod:`dreamlib.fast`), the same function up to float rounding; ``fast=False`` runs
+    your network exactly as you built it, hooks and all, in float32. ``callback``
+    gets a :class:`StepInfo` after every step. Returns a float32 tensor in [0, 1] of
+    the input's size, on the input's device. Taught in notebook 04 (octaves); the
+    step itself in notebook 03.
     """
-    check_settings(octaves=octaves, octave_scale=octave_scale, steps=steps, lr=lr, jitter=jitter)
+    recipe = Recipe(octaves=octaves, octave_scale=octave_scale, steps=steps, lr=lr, jitter=jitter, seed=seed,
+                    tile=tile, param=param, decorrelate=decorrelate)
     dm = as_dream_model(model)
-    if tile is not None and (isinstance(tile, bool) or not isinstance(tile, int) or tile < max(dm.min_size, 8)):
+    if tile is not None and tile < dm.min_size:
         raise DreamError(f"tile must be a whole number of pixels >= {max(dm.min_size, 8)} for {dm.name}, got {tile!r}")
+    if not fast:
+        plain_precision(precision)  # bf16 is a fast-path option: refused before any work
     if device is not None:
         dm.to(resolve_device(device))
-    dev = dm.device
-    prec = resolve_precision(precision, dev)
     if objective is None:
         objective = as_objective(layer or dm.default_layer)
     elif layer is not None:
@@ -262,22 +244,21 @@ def dream(
     # never holds a full-size float copy of the undreamed image, only the one being dreamed
     base = as_batch(image, keep_uint8=True)
     out_device = base.device
-    base = base.to(dev)
+    base = base.to(dm.device)
     # Our own copy (from a file, another device) is dropped once the last octave has started. A tensor of yours is kept.
     owned = not isinstance(image, torch.Tensor) or base.untyped_storage().data_ptr() != image.untyped_storage().data_ptr()
     image = None
     sizes = octave_sizes(base.shape[2], base.shape[3], octaves, octave_scale, dm.min_size)
-    rng = random.Random(seed)
     # one cheap pass at the smallest size: bad channel/class indices and fixed-size networks fail before any work
     h, w = sizes[0] if tile is None else (min(sizes[0][0], tile), min(sizes[0][1], tile))  # tiled: what one pass sees
-    probe = base.new_zeros(*base.shape[:2], h, w)
+    probe = base.new_zeros(*base.shape[:2], h, w, dtype=torch.float32)
     probe_model(dm, probe, objective)
-    # the steps run on a cached copy with BatchNorm folded into the convolutions (same function, faster; see fold.py)
-    fast = folded_twin(dm, objective.layers, lambda m: forward_until(m, probe, objective.layers))
+    net = fast_model(dm, objective.layers, probe[:1], precision) if fast else dm
     probe = None
-    settings = as_param(param, decorrelate)
-    matrix = colour_matrix(dm) if settings.decorrelate else None
-    pre = None if settings == Param("pixel", False) else (lambda g: precondition(g, settings, matrix))
+    basis = as_param(recipe.param, recipe.decorrelate)
+    matrix = colour_matrix(dm) if basis.decorrelate else None
+    pre = None if basis == Param("pixel", False) else (lambda g: precondition(g, basis, matrix))
+    rng = random.Random(recipe.seed)
     bar = tqdm(total=len(sizes) * steps, desc="dreaming", disable=not progress, leave=False)
     img = detail = None
     try:
@@ -296,9 +277,9 @@ def dream(
                 base = None
             bar.set_postfix_str(f"octave {o + 1}/{len(sizes)} {size[1]}x{size[0]}")
             for s in range(steps):
-                img, score = ascent_step(fast, img, objective, lr, jitter, rng, prec, tile, progress=progress,
-                                         inplace=tile is not None and callback is None,  # img is ours: least memory
-                                         precondition=pre)
+                img, score = dream_step(net, img, objective, lr=lr, jitter=jitter, rng=rng, tile=tile, precondition=pre,
+                                        inplace=tile is not None and callback is None,  # img is ours: least memory
+                                        progress=progress)
                 bar.update(1)
                 if callback is not None:
                     callback(StepInfo(o, len(sizes), s, steps, float(score.sum()), img.detach()))

@@ -2,8 +2,8 @@
 
 Trains :class:`dreamlib.shapes.ShapesNet` twice on synthetic patterns, with the
 same seed (0), steps and batch size: once on balanced classes
-(``dreamlib/weights/shapes.pth``, ``weights="shipped"``) and once with "eyes" in
-45% of the images (``dreamlib/weights/shapes_skewed.pth``, ``weights="skewed"``,
+(``dreamlib/shapes/weights/shapes.pth``, ``weights="shipped"``) and once with "eyes" in
+45% of the images (``dreamlib/shapes/weights/shapes_skewed.pth``, ``weights="skewed"``,
 lesson 06's dataset bias). Prints each one's training time, its held-out accuracy
 on balanced images (overall and per class) and the SHA-256 of the file written:
 on one machine a re-run reproduces the files bit for bit.
@@ -29,7 +29,7 @@ import torch
 from dreamlib import shapes
 from dreamlib.models import DreamModel
 
-WEIGHTS = Path(__file__).resolve().parent.parent / "dreamlib" / "weights"
+WEIGHTS = Path(__file__).resolve().parent.parent / "dreamlib" / "shapes" / "weights"
 RUNS = {"shapes.pth": None, "shapes_skewed.pth": shapes.SKEWED_CLASS_WEIGHTS}
 
 if __name__ == "__main__":

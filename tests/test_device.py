@@ -18,11 +18,22 @@ import torch
 from PIL import Image
 
 import dreamlib
+from dreamlib.fast import fast_model
+from dreamlib.tiles import dream_step
 from dreamlib import (
-    ascent_step, capture_activations, compare_layers, dream, forward_until, guide, image_gradient, layer_mean,
-    tensor_to_pil, tiled_gradient, zoom,
+    ascent_step,
+    capture_activations,
+    compare_layers,
+    dream,
+    forward_until,
+    guide,
+    image_gradient,
+    layer_mean,
+    tensor_to_pil,
+    tiled_gradient,
+    zoom,
 )
-from tests.conftest import tiny_net
+from tests.helpers import tiny_net
 
 META = torch.device("meta")
 # What a meta tensor may legitimately fail with: it has no data to read or copy.
@@ -92,7 +103,8 @@ CALLS = {
     "image_gradient": lambda m, x: image_gradient(m, x, layer_mean("2")),
     "tiled_gradient": lambda m, x: tiled_gradient(m, x, layer_mean("2"), tile=24),
     "ascent_step": lambda m, x: ascent_step(m, x, layer_mean("2"), rng=random.Random(0)),
-    "ascent_step_tiled": lambda m, x: ascent_step(m, x, layer_mean("2"), rng=random.Random(0), tile=24),
+    "dream_step_tiled": lambda m, x: dream_step(m, x, layer_mean("2"), lr=0.01, jitter=8, rng=random.Random(0), tile=24),
+    "dream_plain": lambda m, x: dream(m, x, "2", octaves=2, steps=1, progress=False, fast=False),
     "dream": lambda m, x: dream(m, x, "2", octaves=2, steps=1, progress=False),
     "dream_tiled": lambda m, x: dream(m, x, "2", octaves=1, steps=1, tile=24, progress=False),
     # uint8 pixels (what the command line passes) stay uint8 on their way to the model's device
@@ -129,12 +141,12 @@ def test_cpu_images_reach_a_model_elsewhere_on_its_own_device(call, plain):
 
 
 @pytest.mark.parametrize("call", ["dream", "dream_tiled", "dream_fft", "render", "zoom"])
-def test_the_folded_copy_dream_steps_on_lives_on_the_models_device(call):
-    """dream/render step on a BatchNorm-folded copy of the model (dreamlib.fold): on the model's device too."""
+def test_the_fast_twin_dream_steps_on_lives_on_the_models_device(call):
+    """dream/render step on a fast twin of the model (dreamlib.fast, BatchNorm folded): on the model's device too."""
     model = dreamlib.load_model("shapes").to(META)
-    twin = dreamlib.folded_twin(model, ["conv3"])
+    twin = fast_model(model, ["conv3"], torch.zeros(1, 3, 32, 32, device=META))
     kinds = {name: type(m).__name__ for name, m in twin.net.named_modules()}
-    assert twin is not model and kinds["conv1.1"] == kinds["conv3.1"] == "Identity"  # folded up to conv3
+    assert twin.net is not model.net and kinds["conv1.1"] == kinds["conv3.1"] == "Identity"  # folded up to conv3
     assert {t.device for t in (*twin.parameters(), *twin.buffers())} == {META}
     calls = {"dream": lambda x: dream(model, x, "conv3", octaves=2, steps=1, progress=False),
              "dream_tiled": lambda x: dream(model, x, "conv3", octaves=1, steps=1, tile=24, progress=False),

@@ -1,6 +1,5 @@
 import pytest
 import torch
-from torch import nn
 
 import dreamlib
 from dreamlib import capture_activations, count_hooks, forward_until

@@ -3,7 +3,7 @@ import torch
 
 import dreamlib
 from dreamlib import channel, class_logit, dream, guide, layer_l2, layer_mean, layers_sum, neuron
-from tests.conftest import edge_energy, two_edge_model
+from tests.helpers import edge_energy, two_edge_model
 
 
 def _acts():

@@ -5,8 +5,9 @@ import torch
 
 import dreamlib
 from dreamlib import dream, layer_mean, tile_spans, tiled_gradient
+from dreamlib.tiles import dream_step
 from dreamlib.ascent import image_gradient
-from tests.conftest import edge_model
+from tests.helpers import edge_model
 
 
 def test_tile_spans_cover_the_image_and_merge_a_too_small_last_tile():
@@ -80,14 +81,14 @@ def test_shifted_tiled_gradient_equals_rolling_the_image_and_back():
 
 
 def test_tiled_step_matches_roll_normalise_step_and_leaves_the_input_alone():
-    from dreamlib.ascent import ascent_step, normalize_gradient, random_shift
+    from dreamlib.ascent import normalize_gradient, random_shift
 
     model = dreamlib.as_dream_model(edge_model())
     torch.manual_seed(0)
     x = torch.rand(2, 3, 80, 100)
     x[1] = 0.0  # black, padding included: no edge anywhere, a zero gradient, so it must not move (no NaN)
     before = x.clone()
-    new, _ = ascent_step(model, x, layer_mean("1"), lr=0.05, jitter=8, rng=random.Random(4), tile=32)
+    new, _ = dream_step(model, x, layer_mean("1"), lr=0.05, jitter=8, rng=random.Random(4), tile=32)
     assert torch.equal(x, before)  # the caller's image is not written to
     rng = random.Random(4)  # the same random numbers, spelled out the old way: roll, gradient, roll back
     dy, dx = random_shift(8, rng)
@@ -105,15 +106,13 @@ def test_tiled_dream_shows_progress_per_tile(capsys):
 
 
 def test_in_place_tiled_step_with_a_bf16_gradient_buffer_agrees_with_the_float32_step():
-    from dreamlib.ascent import ascent_step
-
     model = dreamlib.as_dream_model(edge_model())
     torch.manual_seed(0)
     x = torch.rand(2, 3, 80, 100)
     x[1] = 0.0  # zero gradient: stays put
-    reference, ref_score = ascent_step(model, x, layer_mean("1"), lr=0.05, jitter=8, rng=random.Random(4), tile=32)
+    reference, ref_score = dream_step(model, x, layer_mean("1"), lr=0.05, jitter=8, rng=random.Random(4), tile=32)
     work = x.clone()
-    out, score = ascent_step(model, work, layer_mean("1"), lr=0.05, jitter=8, rng=random.Random(4), tile=32, inplace=True)
+    out, score = dream_step(model, work, layer_mean("1"), lr=0.05, jitter=8, rng=random.Random(4), tile=32, inplace=True)
     assert out.data_ptr() == work.data_ptr()  # written into the image itself
     torch.testing.assert_close(score, ref_score)
     # bf16 keeps 8 bits of each gradient value: each pixel's move is off by at most ~1/256 of its size
@@ -121,3 +120,24 @@ def test_in_place_tiled_step_with_a_bf16_gradient_buffer_agrees_with_the_float32
     assert torch.equal(out[1], x[1])
     moved = (reference[0] - x[0]).abs().mean()
     assert (out[0] - x[0]).abs().mean() == pytest.approx(moved.item(), rel=0.01)
+
+
+def test_without_tiles_the_dream_step_is_lessons_ascent_step(tiny, image):
+    from dreamlib.ascent import ascent_step
+
+    model, objective = dreamlib.as_dream_model(tiny), layer_mean("2")
+    ours, s0 = dream_step(model, image, objective, lr=0.02, jitter=8, rng=random.Random(3), tile=512)
+    lesson, s1 = ascent_step(model, image, objective, lr=0.02, jitter=8, rng=random.Random(3))
+    assert torch.equal(ours, lesson) and torch.equal(s0, s1)
+
+
+def test_a_preconditioned_step_changes_the_image_by_the_basis_change_of_its_gradient(tiny, image):
+    from dreamlib.ascent import normalize_gradient, random_shift
+
+    model, objective = dreamlib.as_dream_model(tiny), layer_mean("2")
+    blur = lambda g: torch.nn.functional.avg_pool2d(g, 3, 1, 1)  # noqa: E731 - any linear map of the gradient
+    new, _ = dream_step(model, image, objective, lr=0.02, jitter=8, rng=random.Random(3), precondition=blur)
+    dy, dx = random_shift(8, random.Random(3))
+    grad, _ = image_gradient(model, torch.roll(image, (dy, dx), (2, 3)), objective)
+    expected = (image + 0.02 * normalize_gradient(blur(torch.roll(grad, (-dy, -dx), (2, 3))))).clamp(0, 1)
+    torch.testing.assert_close(new, expected)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from typing import Callable
 
 import torch
@@ -79,7 +81,7 @@ def check_contrast(fn: Callable) -> bool:
         for _ in range(8):
             if problem:
                 break
-            stepped, problem = _call(name, ascent_step, model, image, objective, 0.02, 0)
+            stepped, problem = _call(name, functools.partial(ascent_step, lr=0.02, jitter=0), model, image, objective)
             image = image if problem else stepped[0]
         if problem:
             return _report(name, f"{problem} — during gradient ascent. Keep the score a tensor computed from "

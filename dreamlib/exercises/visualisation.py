@@ -6,14 +6,14 @@ from typing import Callable
 
 import torch
 
-from ..regularisers import total_variation as _reference_tv
+from ..vis.regularisers import total_variation as _reference_tv
 from ._shared import _call, _close, _report
 
 
 def check_total_variation(fn: Callable) -> bool:
     """Notebook 09: ``fn(images)`` -> (batch,): mean |difference| of vertical neighbours plus that of horizontal ones.
 
-    Checked on a random batch of 3 against :func:`dreamlib.regularisers.total_variation`,
+    Checked on a random batch of 3 against :func:`dreamlib.vis.regularisers.total_variation`,
     on a flat image (0) and on a one-pixel checkerboard (2: every neighbour differs by 1).
     """
     name = "total_variation"

@@ -1,0 +1,127 @@
+"""What ``fast=True`` does: the same dream on a faster twin of your network.
+
+:func:`dreamlib.dream`, :func:`dreamlib.render` and the command line step on :func:`fast_model`'s twin unless
+told ``fast=False`` (``--no-fast``), which runs the network exactly as you built it. The twin computes the same
+function, so a fast dream is the same kind of dream (not bit for bit: sums are added up in another order).
+Three things, each measured in ``benchmarks/README.md`` and kept only because it buys time end to end:
+
+1. **channels-last images** (:func:`channels_last`): convolutions run on pixels stored channel-innermost, the
+   layout CPU (oneDNN) and GPU (tensor-core) kernels are fastest in.
+2. **BatchNorm folded into the convolutions** (:mod:`dreamlib.fast.fold`), on a cached copy that shares every
+   other tensor with your model; your model, its ``state_dict`` and its layer names stay as they are.
+3. **bfloat16 where this machine computes it faster** (``precision="auto"``, :mod:`dreamlib.fast.precision`):
+   a one-time probe decides; on CPUs without native bf16 it stays float32.
+
+The docs' "What fast does" page tells the same with the numbers. No lesson needs any of this.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from ..models import DreamModel, as_dream_model
+from .fold import fold_batchnorm, folded_copy
+from .precision import PRECISIONS, autocast, resolve_precision
+
+__all__ = ["FastModel", "PRECISIONS", "fast_model", "fold_batchnorm", "plain_precision", "resolve_precision"]
+
+
+class FastModel(DreamModel):
+    """A model's fast twin: its network (or a folded copy of it), fed channels-last images, in ``precision``.
+
+    It shares the model's normalisation and layer names, so hooks, objectives and
+    :func:`dreamlib.forward_until` work on it as on the model.
+    """
+
+    def __init__(self, model: DreamModel, net: nn.Module, precision: str) -> None:
+        nn.Module.__init__(self)  # not DreamModel's: it would switch a network it shares with ``model`` to eval mode
+        self.net = net
+        for key in ("layers", "min_size", "name", "default_layer", "categories", "depth_layers", "weights"):
+            setattr(self, key, getattr(model, key))
+        if model.mean is None:
+            self.mean = self.std = None
+        else:
+            self.register_buffer("mean", model.mean)
+            self.register_buffer("std", model.std)
+        self.precision = precision
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        with autocast(self.precision, self.device):
+            return super().forward(channels_last(images))
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, precision={self.precision!r}"
+
+
+def channels_last(images: torch.Tensor) -> torch.Tensor:
+    """A batch of images stored channel-innermost (the same values; no copy if they already are)."""
+    return images.contiguous(memory_format=torch.channels_last) if images.dim() == 4 else images
+
+
+def plain_precision(precision: str) -> str:
+    """The precision a ``fast=False`` run uses: float32, the network as built (``"auto"`` means that too)."""
+    from ..errors import DreamError
+
+    resolve_precision(precision, torch.device("meta"))  # an unknown name -> the usual error
+    if precision == "bf16":
+        raise DreamError("precision='bf16' runs on the fast path: use fast=True, or precision='fp32'")
+    return "fp32"
+
+
+# network -> (its fingerprint and the layers, its folded copy or None); model -> (key, its twin). A model wrapped
+# anew for every call (``dream(my_net, ...)``) gets a new wrapper each time but reuses the folded network.
+_nets: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_twins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def fast_model(model: nn.Module, layers: Sequence[str], trial: torch.Tensor, precision: str = "auto") -> FastModel:
+    """``model``'s fast twin for an objective on ``layers``, cached: what ``fast=True`` steps on.
+
+    ``trial`` is a small image a forward pass runs on once, to see which BatchNorms
+    run before ``layers`` and which convolution feeds each (:mod:`dreamlib.fast.fold`).
+    ``precision`` (``"auto"``, ``"fp32"``, ``"bf16"``) is resolved for the model's device.
+    The twin runs on your network itself, unfolded, when folding cannot be exact or
+    could surprise: a BatchNorm in training mode, hooks of yours attached (they would not
+    see a copy), or nothing to fold. It is made again whenever the model changes
+    (weights trained or loaded, moved, cast, train/eval).
+    """
+    dm = as_dream_model(model)
+    precision = resolve_precision(precision, dm.device)
+    layers = [layers] if isinstance(layers, str) else list(layers)
+    as_built = _hooked(dm) or _training(dm)  # checked at every call: hooks come and go
+    net_key = (_fingerprint(dm.net), tuple(layers))
+    key = (net_key, as_built, precision, tuple((id(t), t._version) for t in dm._buffers.values() if t is not None))
+    cached = _twins.get(dm)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    cached = _nets.get(dm.net)
+    if as_built:
+        net = None
+    elif cached is not None and cached[0] == net_key:
+        net = cached[1]
+    else:
+        net = folded_copy(dm, trial, layers)
+        _nets[dm.net] = (net_key, net)
+    twin = FastModel(dm, dm.net if net is None else net, precision)
+    _twins[dm] = (key, twin)
+    return twin
+
+
+def _hooked(net: nn.Module) -> bool:
+    return any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or getattr(m, "_backward_pre_hooks", None)
+               for m in net.modules())
+
+
+def _training(net: nn.Module) -> bool:
+    return any(m.training for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm))
+
+
+def _fingerprint(module: nn.Module) -> tuple:
+    """Changes when the module does: a tensor changed in place (``_version``), replaced, moved or cast; a module
+    swapped; train/eval switched."""
+    tensors = tuple((id(t), t._version, t.data_ptr(), t.dtype, t.device) for t in (*module.parameters(), *module.buffers()))
+    return tensors, tuple((id(m), m.training) for m in module.modules())

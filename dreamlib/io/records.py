@@ -1,0 +1,151 @@
+"""The settings behind a dreamed picture, stored inside its PNG and read back.
+
+Every PNG the command line writes carries text chunks ``dreamlib:model``, ``dreamlib:steps``, ... with
+everything needed to make it again: the input, the model and its weights (name, or the file's SHA-256), the
+layer or objective, the :class:`dreamlib.Recipe` (octaves, scale, steps, step size, jitter, seed, tile,
+parameterisation), the size, precision, device, whether the fast path ran, and dreamlib's version.
+``dreamlib info FILE.png`` prints them and the command that re-makes the picture (same machine and
+precision give the same pixels). Builds on notebook 04 (the settings of :func:`dreamlib.dream`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+from pathlib import Path
+
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import DreamError
+from ..recipe import Recipe, names
+
+PREFIX = "dreamlib:"  # PNG text keys are PREFIX + field
+OBJECTIVE_OPTIONS = ("channel", "class", "guide")  # the objectives the command line can set
+# The order `dreamlib info` prints the fields in; each recipe field is its own command-line option.
+FIELDS = ("input", "input_sha256", "model", "weights", "weights_file", "weights_sha256", "layer", "objective",
+          *OBJECTIVE_OPTIONS, *names(), "size", "precision", "device", "fast", "version")
+NOT_OPTIONS = {"input", "input_sha256", "weights_file", "weights_sha256", "objective", "decorrelate", "fast", "version"}
+
+
+def option(field: str) -> str:
+    """The command-line option that sets a recorded field: ``octave_scale`` -> ``--octave-scale``."""
+    return "--" + field.replace("_", "-")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file, in hex (how a weights file or an input image is identified)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _weights(model) -> dict[str, str]:
+    weights = str(getattr(model, "weights", "custom"))
+    record = {"weights": weights}
+    if weights == "imagenet":
+        from ..models import MODELS
+
+        if model.name in MODELS:
+            record["weights_file"] = MODELS[model.name].weights().url.rsplit("/", 1)[-1]
+    elif os.path.isfile(weights):
+        record["weights_sha256"] = file_sha256(weights)
+    return record
+
+
+def _input(source) -> dict[str, str]:
+    from ..images import SAMPLE_PREFIX, sample_image_path
+
+    text = str(source)
+    path = None if "://" in text else Path(text).expanduser()
+    if text.startswith(SAMPLE_PREFIX):
+        path = sample_image_path(text[len(SAMPLE_PREFIX):])
+    record = {"input": text}
+    if path is not None and path.is_file():
+        record["input_sha256"] = file_sha256(path)
+    return record
+
+
+def _text(value) -> str:
+    if isinstance(value, float):
+        return repr(value)  # floats round-trip exactly, so a re-run gets the very same numbers
+    return str(getattr(value, "kind", value))  # a dl.Param is recorded by its kind
+
+
+def dream_record(
+    model: torch.nn.Module, *, source=None, size: int | None = None, layer: str | None = None, objective=None,
+    precision: str = "auto", fast: bool = True, extra: dict | None = None, **settings,
+) -> dict[str, str]:
+    """The settings of one :func:`dreamlib.dream` call as text fields, in the order ``dreamlib info`` prints them.
+
+    ``source``: what was loaded (a path, URL or ``sample:NAME``); ``size``: the ``max_size`` it was loaded at;
+    ``layer``, ``objective``, ``precision``, ``fast``: as given to :func:`dreamlib.dream`; ``settings``: the
+    recipe (``octaves=``, ``steps=``, ...; those not given take the :class:`dreamlib.Recipe` defaults, and are
+    checked like them); ``extra``: more fields to keep (the command line adds ``channel``, ``class``, ``guide``).
+    """
+    from .. import __version__
+    from ..fast import plain_precision, resolve_precision
+    from ..models import as_dream_model
+
+    recipe = Recipe(**settings)
+    dm = as_dream_model(model)
+    record: dict[str, str] = _input(source) if source is not None else {}
+    record["model"] = dm.name
+    record.update(_weights(dm))
+    if objective is None:
+        record["layer"] = layer or dm.default_layer
+    else:
+        record["objective"] = getattr(objective, "name", repr(objective))
+        if layer is not None:
+            record["layer"] = layer
+    values = {**(extra or {}), **recipe.settings(), "size": size}
+    record.update({k: _text(v) for k, v in values.items() if v is not None})
+    record["precision"] = resolve_precision(precision, dm.device) if fast else plain_precision(precision)
+    record["device"] = dm.device.type
+    record["fast"] = str(bool(fast))
+    record["version"] = __version__
+    return {k: record[k] for k in sorted(record, key=lambda k: FIELDS.index(k) if k in FIELDS else len(FIELDS))}
+
+
+def png_text(record: dict[str, str]) -> dict[str, str]:
+    """PNG text chunks (``dreamlib:FIELD`` -> value) for :func:`save_image`'s ``text=``, from :func:`dream_record`."""
+    return {PREFIX + key: value for key, value in record.items()}
+
+
+def read_record(path: str | os.PathLike) -> dict[str, str]:
+    """The settings stored in a PNG that dreamlib wrote; one-line :class:`DreamError` if there are none."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DreamError(f"no such file: {path}")
+    try:
+        with Image.open(path) as im:
+            im.load()
+            text = dict(getattr(im, "text", {}) or {})
+    except (UnidentifiedImageError, OSError) as exc:
+        raise DreamError(f"{path} is not an image dreamlib can read ({exc})") from None
+    record = {k[len(PREFIX):]: v for k, v in text.items() if k.startswith(PREFIX)}
+    if not record:
+        raise DreamError(f"{path} carries no dreamlib settings (only PNGs that dreamlib wrote do)")
+    return record
+
+
+def rerun_command(record: dict[str, str], output: str = "again.png", program: str = "dreamlib") -> str:
+    """The command line that dreams the recorded picture again (same machine and precision: same pixels)."""
+    if "input" not in record:
+        raise DreamError("the settings do not name their input image, so the picture cannot be re-made")
+    if "seed" not in record:
+        raise DreamError("the picture was dreamed without a seed (random jitter), so it cannot be re-made exactly")
+    if "objective" in record and not set(OBJECTIVE_OPTIONS) & set(record):
+        raise DreamError(f"objective {record['objective']} was set in Python; the command line cannot re-make it")
+    if "decorrelate" in record:
+        raise DreamError("decorrelate was set in Python; the command line cannot re-make it")
+    words = ["dream", record["input"], "-o", output]
+    for field in FIELDS:
+        if field in record and field not in NOT_OPTIONS and not (field == "device" and record[field] == "meta"):
+            words += [option(field), record[field]]
+    if record.get("fast") == "False":
+        words.append("--no-fast")
+    return f"{program} {shlex.join(words)}"

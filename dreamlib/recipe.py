@@ -1,0 +1,123 @@
+"""The dream recipe: every setting that decides what a dream looks like, in one checked, frozen object.
+
+:func:`dreamlib.dream` takes these as plain keywords (``octaves=4, steps=20, ...``) and puts them in a
+:class:`Recipe`, whose checks give one-line errors that name the valid range. The same object gives
+:func:`dreamlib.zoom`, :func:`dreamlib.io.folders.dream_folder` and the command line their defaults and help,
+and the settings record every dreamed PNG carries (:mod:`dreamlib.io.records`) its fields. What a recipe does
+not hold is *how* a dream runs (device, precision, ``fast``): those change the speed, not the picture.
+Taught in notebook 04 (octaves), with the settings of :func:`dreamlib.dream`.
+
+This module imports nothing heavy, so the command line reads its defaults and help instantly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .errors import DreamError
+
+MAX_JITTER = 4096  # pixels; a roll wraps around, so a larger jitter only repeats the same offsets
+PARAMS = ("fft", "pixel")
+
+
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float))
+
+
+def check_whole(name: str, value, low: int = 1, high: int | None = None) -> None:
+    """A whole number in ``low..high`` (``high=None``: no upper end), else a one-line :class:`DreamError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        valid = f"in {low}..{high}" if high is not None else f">= {low}"
+        raise DreamError(f"{name.replace('_', ' ')} must be a whole number {valid}, got {value!r}")
+
+
+def check_positive(name: str, value) -> None:
+    """A finite number > 0, else a one-line :class:`DreamError`."""
+    if not _is_number(value) or not 0 < value < math.inf:
+        raise DreamError(f"{name.replace('_', ' ')} must be a finite number > 0, got {value!r}")
+
+
+def _help(text: str) -> dict:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What :func:`dreamlib.dream` does to an image, checked when made; ``recipe.replace(steps=5)`` makes another.
+
+    ``octaves`` image scales, each ``octave_scale`` times the one before, smallest first; ``steps`` gradient-ascent
+    steps per octave of size ``lr`` (the mean pixel change per step, in [0, 1] units) after a random roll of up to
+    ``jitter`` pixels; ``seed`` makes the rolls repeatable (None: new ones each run); ``tile`` (pixels) computes
+    the gradient tile by tile for big images (notebook 08); ``param`` is the basis the steps are taken in
+    (``"pixel"`` or ``"fft"``, or a :class:`dreamlib.Param`; notebook 09), ``decorrelate`` its colour setting
+    (None: decorrelated for ``"fft"``). Taught in notebook 04.
+    """
+
+    octaves: int = field(default=4, metadata=_help("how many image scales to dream at, smallest first"))
+    octave_scale: float = field(default=1.4, metadata=_help("size ratio between one octave and the next (> 1)"))
+    steps: int = field(default=20, metadata=_help("gradient-ascent steps per octave"))
+    lr: float = field(default=0.01, metadata=_help("step size: the mean pixel change per step, in [0, 1] units"))
+    jitter: int = field(default=32, metadata=_help("largest random roll before each step, in pixels"))
+    seed: int | None = field(default=None, metadata=_help("seed of the random rolls (same seed, same picture)"))
+    tile: int | None = field(default=None, metadata=_help("compute gradients in tiles of this many pixels (big images)"))
+    param: object = field(default="pixel", metadata=_help("the basis the steps are taken in: pixel or fft"))
+    decorrelate: bool | None = field(default=None, metadata=_help("decorrelated colour (default: with fft)"))
+
+    def __post_init__(self) -> None:
+        check_whole("octaves", self.octaves, 1, 100)
+        if not _is_number(self.octave_scale) or not 1 < self.octave_scale <= 100:
+            raise DreamError(f"octave scale must be a number > 1 and <= 100, got {self.octave_scale!r}")
+        check_whole("steps", self.steps, 1)
+        check_positive("lr", self.lr)
+        check_whole("jitter", self.jitter, 0, MAX_JITTER)
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+            raise DreamError(f"seed must be a whole number or None, got {self.seed!r}")
+        if self.tile is not None:
+            check_whole("tile", self.tile)  # and at least the model's minimum input: dream() checks that
+        if isinstance(self.param, str):
+            if self.param not in PARAMS:
+                raise DreamError(f"param must be one of {', '.join(map(repr, PARAMS))}, got {self.param!r}")
+        elif type(self.param).__name__ != "Param":
+            raise DreamError(f"param must be one of {', '.join(map(repr, PARAMS))} or a dl.Param, got {self.param!r}")
+        if self.decorrelate is not None and not isinstance(self.decorrelate, bool):
+            raise DreamError(f"decorrelate must be True, False or None, got {self.decorrelate!r}")
+
+    def replace(self, **changes) -> Recipe:
+        """A new recipe with ``changes`` (checked like any other)."""
+        unknown = sorted(set(changes) - set(names()))
+        if unknown:
+            raise DreamError(f"unknown dream setting(s) {', '.join(unknown)}; valid: {', '.join(names())}")
+        return dataclasses.replace(self, **changes)
+
+    def settings(self) -> dict:
+        """The recipe as :func:`dreamlib.dream`'s keyword arguments."""
+        return {name: getattr(self, name) for name in names()}
+
+
+def names() -> tuple[str, ...]:
+    """The recipe's fields, in order: ``octaves``, ``octave_scale``, ``steps``, ..."""
+    return tuple(f.name for f in dataclasses.fields(Recipe))
+
+
+def help_text(name: str) -> str:
+    """What a field means, for the command line's help."""
+    return next(f.metadata["help"] for f in dataclasses.fields(Recipe) if f.name == name)
+
+
+DEFAULT = Recipe()  # the defaults, one source: dream's keywords, the command line and the records read them here
+
+
+class RenderDefaults(NamedTuple):
+    """The defaults of :func:`dreamlib.render` (and of :func:`dreamlib.catalogue`'s renders): image side,
+    Adam steps and learning rate. The command line shows the same. Notebooks 09-10."""
+
+    size: int
+    steps: int
+    lr: float
+
+
+RENDER = RenderDefaults(size=128, steps=128, lr=0.05)
+CATALOGUE = RenderDefaults(size=96, steps=64, lr=0.05)

@@ -1,0 +1,201 @@
+"""The shapes network: :class:`ShapesNet`, how it is trained and measured, and its shipped weights.
+
+Part of :mod:`dreamlib.shapes`. Taught in notebooks 06 (the skewed twin) and 07 (training).
+"""
+
+from __future__ import annotations
+
+import warnings
+from importlib import resources
+from typing import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import DreamError, DreamWarning, WeightsUnavailableError
+from .data import CLASSES, class_shares, make_batch
+
+# The skewed twin's data: "eyes" in 45% of the images, the other nine classes share the rest equally.
+SKEWED_CLASS_WEIGHTS = tuple(0.45 if name == "eyes" else 0.55 / (len(CLASSES) - 1) for name in CLASSES)
+WIDTHS = (16, 32, 48, 64, 96, 128)
+STRIDES = (1, 2, 2, 2, 2, 1)  # receptive fields 3, 5, 9, 17, 33, 65 px
+
+
+class ShapesNet(nn.Sequential):
+    """Six conv blocks and a linear classifier; blocks conv1..conv6 are the ones to dream on.
+
+    conv1..conv5 are conv-BatchNorm-ReLU; widths grow from 16 to 128 channels and
+    strides (1, 2, 2, 2, 2, 1) grow the receptive field from 3 px at conv1 to
+    65 px at conv6, more than a whole 48x48 image. The deepest block, conv6, is
+    a plain conv-ReLU, like every layer of the GoogLeNet of the original
+    DeepDream: batch norm rescales each channel to the statistics of the
+    training data, which would hide how often a feature was seen there, and
+    lesson 06 is about exactly that (with batch norm in conv6 too, the eye-heavy
+    twin dreamed *fewer* eyes than the balanced model).
+    Taught in notebook 07.
+    """
+
+    def __init__(self, classes: int = len(CLASSES)) -> None:
+        super().__init__()
+        widths = (3, *WIDTHS)
+        for i, stride in enumerate(STRIDES):
+            conv = nn.Conv2d(widths[i], widths[i + 1], 3, stride=stride, padding=1, bias=i == len(STRIDES) - 1)
+            if conv.bias is None:
+                block = nn.Sequential(conv, nn.BatchNorm2d(widths[i + 1]), nn.ReLU())
+            else:  # the last block: no batch norm, so an initialisation that keeps the signal's scale
+                nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
+                nn.init.zeros_(conv.bias)
+                block = nn.Sequential(conv, nn.ReLU())
+            self.add_module(f"conv{i + 1}", block)
+        self.add_module("pool", nn.AdaptiveAvgPool2d(1))
+        self.add_module("flatten", nn.Flatten())
+        self.add_module("fc", nn.Linear(widths[-1], classes))
+
+
+MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
+LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
+DEFAULT_LAYER = "conv5"
+DEPTH_LAYERS = ("conv2", "conv4", "conv5", "conv6")  # receptive fields 5, 17, 33 and 65 px
+WEIGHTS = ("shipped", "skewed", "random")  # shipped: balanced classes; skewed: 45% eyes (lesson 06)
+
+
+def train(
+    steps: int = 600,
+    batch_size: int = 64,
+    lr: float = 3e-3,
+    seed: int = 0,
+    progress: bool = True,
+    callback: Callable[[int, float, float], None] | None = None,
+    class_weights: Sequence[float] | None = None,
+) -> nn.Module:
+    """Train a fresh :class:`ShapesNet` on freshly generated batches; returns it in eval mode.
+
+    ``class_weights`` (one number per class, passed to :func:`make_batch`) sets
+    how often each class is shown: ``None`` is balanced, a 0 leaves a class out,
+    :data:`SKEWED_CLASS_WEIGHTS` makes the eye-obsessed twin.
+    ``callback(step, loss, batch_accuracy)`` is called after every step (the
+    notebook plots it). Deterministic for a given seed on one machine.
+    Taught in notebook 07.
+    """
+    from tqdm.auto import tqdm
+
+    class_shares(class_weights)  # a bad value fails here, before any work
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    net = ShapesNet()
+    mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    bar = tqdm(range(steps), desc="training", disable=not progress)
+    for step in bar:
+        images, labels = make_batch(batch_size, g, weights=class_weights)
+        logits = net((images - mean) / std)
+        loss = F.cross_entropy(logits, labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        acc = (logits.argmax(1) == labels).float().mean().item()
+        bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{acc:.0%}")
+        if callback is not None:
+            callback(step, loss.item(), acc)
+    return net.eval()
+
+
+def _device(model: nn.Module) -> torch.device:
+    param = next(iter(model.parameters()), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def _predictions(model: nn.Module, images: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+    """Top-1 class of each image, computed on the model's device without gradients; returned on the CPU."""
+    device = _device(model)
+    with torch.no_grad():
+        return torch.cat([model(images[i:i + chunk].to(device)).argmax(1).cpu() for i in range(0, len(images), chunk)])
+
+
+def accuracy(model: nn.Module, n: int = 600, seed: int = 12345) -> float:
+    """Accuracy on ``n`` balanced held-out images (a generator seed never used in training).
+
+    The images go to the model's device (CPU or GPU). Taught in notebook 07.
+    """
+    images, labels = make_batch(n, torch.Generator().manual_seed(seed))
+    return (_predictions(model, images) == labels).float().mean().item()
+
+
+def class_accuracy(model: nn.Module, n: int = 1000, seed: int = 12345) -> dict[str, float]:
+    """Held-out accuracy of each class, ``{name: fraction correct}``, on ``n`` balanced images.
+
+    Shows what a network never saw: after training with a class's weight at 0,
+    that class scores 0. Taught in notebook 07 (the remove-a-class exercise).
+    """
+    images, labels = make_batch(n, torch.Generator().manual_seed(seed))
+    right = _predictions(model, images) == labels
+    return {name: right[labels == k].float().mean().item() if (labels == k).any() else float("nan")
+            for k, name in enumerate(CLASSES)}
+
+
+def class_share(model: nn.Module, images: torch.Tensor, index: int | str) -> float:
+    """The fraction of ``images`` ((N, 3, H, W) in [0, 1]) whose top-1 class under ``model`` is ``index``.
+
+    ``index`` is a class number or a name from ``model.categories``. Lesson 06's
+    controlled experiment dreams the same photos with the balanced and the
+    eye-heavy shapes models and compares ``class_share(model, dreams, "eyes")``.
+    Runs on the model's device, without gradients. Taught in notebook 06.
+    """
+    categories = list(getattr(model, "categories", None) or CLASSES)
+    if isinstance(index, str):
+        if index not in categories:
+            raise DreamError(f"unknown class {index!r}; valid classes: {', '.join(categories)}")
+        index = categories.index(index)
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(categories):
+        raise DreamError(f"class {index!r} is out of range (valid: 0..{len(categories) - 1})")
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 3 or not len(images):
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise DreamError(f"class_share needs a non-empty (N, 3, H, W) batch of images, got {shape}")
+    return (_predictions(model, images) == index).float().mean().item()
+
+
+def shipped_weights(which: str = "shipped"):
+    """The packaged state dict file: ``"shipped"`` (balanced) or ``"skewed"`` (eye-heavy twin).
+
+    Both are made by ``scripts/train_shapes.py``. Taught in notebook 07.
+    """
+    files = {"shipped": "shapes.pth", "skewed": "shapes_skewed.pth"}
+    if which not in files:
+        raise DreamError(f"unknown shipped shapes weights {which!r}; choose one of: {', '.join(files)}")
+    return resources.files("dreamlib.shapes").joinpath("weights", files[which])
+
+
+def load(weights: str | None = None, device: str = "auto"):
+    """The shapes model as ``load_model("shapes", weights, device)`` returns it: a frozen :class:`DreamModel`.
+
+    ``weights``: ``"shipped"`` (default; trained on balanced classes), ``"skewed"``
+    (the same recipe with eyes in 45% of the images, notebook 06), ``"random"``,
+    or a path to a state dict. Taught in notebook 07.
+    """
+    from ..device import resolve_device
+    from ..io.weights import load_state_file
+    from ..models import DreamModel
+
+    weights = weights or "shipped"
+    net = ShapesNet()
+    if weights == "random":
+        warnings.warn("shapes has random weights: it has learned nothing, so its dreams will be noise", DreamWarning,
+                      stacklevel=3)
+    else:
+        if weights in ("shipped", "skewed"):
+            with resources.as_file(shipped_weights(weights)) as path:
+                state = torch.load(path, map_location="cpu", weights_only=True)
+        else:
+            state = load_state_file("shapes", weights, named=", ".join(repr(w) for w in WEIGHTS))
+        try:
+            net.load_state_dict(state)
+        except RuntimeError:
+            raise WeightsUnavailableError(f"weights {weights!r} do not fit the shapes model") from None
+    for p in net.parameters():
+        p.requires_grad_(False)
+    model = DreamModel(net, mean=MEAN, std=STD, layers=LAYERS, min_size=16, name="shapes",
+                       default_layer=DEFAULT_LAYER, categories=CLASSES, depth_layers=DEPTH_LAYERS, weights=weights)
+    return model.to(resolve_device(device)).eval()

@@ -1,0 +1,115 @@
+"""Feature visualisation from noise: :func:`render`, the way it has been done since 2017.
+
+DeepDream (notebooks 03-04) starts from a photo and amplifies whatever is
+there. ``render`` starts from faint noise and asks: which image makes this
+objective as large as possible? Three ideas from Olah, Mordvintsev and
+Schubert ("Feature Visualization", Distill 2017) keep the answer from being
+high-frequency noise: a decorrelated Fourier parameterisation
+(:mod:`dreamlib.vis.param`), random transformations before every step
+(:mod:`dreamlib.vis.transforms`), and optional penalties on the image
+(:mod:`dreamlib.vis.regularisers`). The optimiser is Adam, as in Lucid and lucent.
+Taught in notebook 09.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from ..device import resolve_device
+from ..errors import DreamError
+from ..fast import fast_model
+from ..hooks import OUTPUT, forward_until
+from ..models import as_dream_model
+from ..objectives import Objective, as_objective
+from ..octaves import StepInfo
+from ..recipe import RENDER, check_positive, check_whole
+from .param import ImageParam, Param, as_param, colour_matrix
+from .regularisers import Regulariser
+from .transforms import Transform, as_transform
+
+
+
+def render(
+    model: torch.nn.Module,
+    objective: Objective | str | None = None,
+    *,
+    size: int = RENDER.size,
+    param: str | Param = "fft",
+    decorrelate: bool = True,
+    transforms: str | Transform | Sequence[Transform] | None = "standard",
+    steps: int = RENDER.steps,
+    lr: float = RENDER.lr,
+    seed: int | None = None,
+    progress: bool = True,
+    batch: int = 1,
+    callback: Callable[[StepInfo], None] | None = None,
+    regularisers: Sequence[Regulariser] = (),
+    valid: str = "sigmoid",
+    device: str | None = None,
+    fast: bool = True,
+) -> torch.Tensor:
+    """Optimise ``batch`` images from noise to maximise ``objective``; returns (batch, 3, size, size) in [0, 1].
+
+    ``objective``: a layer name (its mean), any :class:`Objective` (channel,
+    class_logit, diversity, direction, sums, ``-obj``...) or ``None`` for the
+    model's default layer. ``param``: ``"fft"`` (decorrelated Fourier basis,
+    the default) or ``"pixel"`` (the plain basis, for comparison), or a
+    :class:`dreamlib.Param`; ``decorrelate=False`` keeps RGB channels.
+    ``transforms``: ``"standard"`` (pad, jitter, scale, rotate), ``None``, or
+    your own list from :mod:`dreamlib.vis.transforms`. ``regularisers``: penalties
+    from :mod:`dreamlib.vis.regularisers`, subtracted from the objective.
+    ``seed`` fixes the starting noise and every random transform, so a run
+    repeats exactly on one machine. Works on any ``nn.Module`` taking [0, 1]
+    RGB, on the model's device (``device=`` moves the model first). The result
+    is on the CPU, as float32. ``fast`` (default True) steps on the faster twin of
+    the network that :func:`dreamlib.dream` uses (:mod:`dreamlib.fast`, float32);
+    ``fast=False`` runs the network exactly as you built it. Taught in notebook 09.
+    """
+    check_whole("steps", steps)
+    check_positive("lr", lr)
+    check_whole("size", size)
+    check_whole("batch", batch)
+    settings = as_param(param, decorrelate)
+    dm = as_dream_model(model)
+    if size < dm.min_size:
+        raise DreamError(f"size must be at least {dm.min_size} px for {dm.name}, got {size}")
+    if device is not None:
+        dm.to(resolve_device(device))
+    objective = as_objective(objective if objective is not None else dm.default_layer)
+    for name in objective.layers:
+        if name != OUTPUT:
+            dm.module(name)  # unknown layer -> clear error before any work
+    trial = torch.zeros(1, 3, size, size, device=dm.device)
+    net = fast_model(dm, objective.layers, trial, precision="fp32") if fast else dm
+    shake = as_transform(transforms)
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    matrix = colour_matrix(dm) if settings.decorrelate else None
+    image = ImageParam(batch, size, param=settings, matrix=matrix, valid=valid, generator=generator)
+    image = image.to(dm.device)
+    opt = torch.optim.Adam(image.parameters(), lr=lr)
+    bar = tqdm(range(steps), desc="rendering", disable=not progress, leave=False)
+    try:
+        for step in bar:
+            pictures = image()
+            acts = forward_until(net, shake(pictures, generator), objective.layers)
+            score = objective(acts)
+            loss = -score.sum()
+            for penalty in regularisers:
+                loss = loss + penalty(pictures).sum()
+            opt.zero_grad(set_to_none=True)
+            (grad,) = torch.autograd.grad(loss, [image.raw])  # the model's weights get no gradient
+            image.raw.grad = grad
+            opt.step()
+            if callback is not None:
+                callback(StepInfo(0, 1, step, steps, float(score.detach().sum()), pictures.detach()))
+    finally:
+        bar.close()
+    with torch.no_grad():
+        return image().detach().cpu().float()

@@ -1,0 +1,64 @@
+"""The settings a dreamed PNG carries, and the command that re-makes it (dreamlib/io/records.py)."""
+
+from __future__ import annotations
+
+import shlex
+
+import dreamlib.io.folders
+import numpy as np
+import pytest
+from dreamlib.io.records import read_record
+from PIL import Image
+
+import dreamlib
+from tests.helpers import run_cli
+
+SMALL = ["--model", "shapes", "--size", "40", "--steps", "2", "--octaves", "2", "-q"]
+
+
+
+
+def test_a_png_carries_what_re_makes_it_exactly(capsys, tmp_path):
+    first = tmp_path / "first.png"
+    code, _, err = run_cli(capsys, "dream", "sample:chelsea", "-o", first, *SMALL, "--seed", "7", "--lr", "0.0123456789",
+                           "--layer", "conv3", "--channel", "4")
+    assert code == 0, err
+    code, stdout, _ = run_cli(capsys, "info", first)
+    assert code == 0
+    fields = dict(line.split(None, 1) for line in stdout.split("\n\n")[0].splitlines())
+    assert fields["lr"] == "0.0123456789" and fields["channel"] == "4" and fields["input"] == "sample:chelsea"
+    command = stdout.strip().splitlines()[-1].strip()
+    words = shlex.split(command)
+    assert words[:3] == ["python", "-m", "dreamlib"] and "--seed" in words and "--channel" in words
+    again = tmp_path / "again.png"
+    args = [w if w != "again.png" else str(again) for w in words[3:]]  # only what the file recorded
+    code, _, err = run_cli(capsys, *args, "-q")
+    assert code == 0, err
+    assert np.array_equal(np.asarray(Image.open(first)), np.asarray(Image.open(again)))
+    other = tmp_path / "other.png"
+    code, _, _ = run_cli(capsys, *[a if a != str(again) else str(other) for a in args], "--seed", "8", "-q")
+    assert code == 0 and not np.array_equal(np.asarray(Image.open(first)), np.asarray(Image.open(other)))
+
+
+def test_info_needs_a_png_dreamlib_wrote(capsys, tmp_path):
+    plain = tmp_path / "plain.png"
+    Image.new("RGB", (8, 8)).save(plain)
+    code, _, err = run_cli(capsys, "info", plain)
+    assert code == 2 and err.strip() == f"error: {plain} carries no dreamlib settings (only PNGs that dreamlib wrote do)"
+    code, _, err = run_cli(capsys, "info", tmp_path / "none.png")
+    assert code == 2 and err.strip() == f"error: no such file: {tmp_path / 'none.png'}"
+
+
+def test_the_python_api_records_too_and_refuses_to_promise_what_it_cannot(photos, tmp_path):
+    from dreamlib.io.records import dream_record, rerun_command
+
+    model = dreamlib.load_model("shapes")
+    report = dreamlib.dream_folder(model, photos, tmp_path / "out", size=40, steps=1, octaves=1, progress=False)
+    assert len(report.dreamed) == 3 and not report.skipped
+    assert read_record(tmp_path / "out" / "a.png")["seed"] == "0"  # folders always get a seed: re-made and resumed
+    again = dreamlib.dream_folder(model, photos, tmp_path / "out", size=40, steps=1, octaves=1, progress=False)
+    assert len(again.skipped) == 3 and not again.dreamed
+    with pytest.raises(dreamlib.DreamError, match="without a seed"):
+        rerun_command(dream_record(model, source="sample:chelsea", seed=None))
+    with pytest.raises(dreamlib.DreamError, match="set in Python"):
+        rerun_command(dream_record(model, source="sample:chelsea", seed=1, objective=dreamlib.layer_l2("conv2")))

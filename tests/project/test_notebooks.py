@@ -1,0 +1,164 @@
+"""Static checks of the lessons; nbval (in `make test`) executes them top to bottom."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import re
+import sys
+
+import pytest
+
+from tests.helpers import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import notebooks as nbtool  # noqa: E402
+
+LESSONS = [
+    "01_hooks", "02_preprocessing", "03_gradient_ascent", "04_octaves", "05_layer_comparison", "06_why_dogs",
+]
+BEYOND = ["07_train_your_own_dreamer", "08_beyond", "09_feature_visualisation", "10_neuron_catalogue"]
+ALL = LESSONS + BEYOND
+
+
+def _load(name: str) -> dict:
+    return json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
+
+
+def _code(cell: dict) -> str:
+    lines = "".join(cell["source"]).splitlines()
+    return "\n".join(l for l in lines if not l.lstrip().startswith(("%", "!")))  # IPython magics
+
+
+def test_every_lesson_exists_and_nothing_else_is_unlisted():
+    found = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert found == ALL
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ALL:
+        assert f"(notebooks/{name}.ipynb)" in readme
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_committed_without_stale_outputs(name):
+    assert nbtool.problems(_load(name)) == []
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_lesson_structure(name):
+    nb = _load(name)
+    text = "\n".join("".join(c["source"]) for c in nb["cells"])
+    first = "".join(nb["cells"][0]["source"])
+    assert f"colab.research.google.com/github/dreamlib/dreamlib/blob/main/notebooks/{name}.ipynb" in first
+    assert "You will learn to" in first and re.search(r"\*\*Time:\*\*.*CPU.*GPU", first)
+    assert '"google.colab" in sys.modules' in "".join(nb["cells"][1]["source"])
+    assert "## Summary" in text
+    if name in LESSONS:
+        assert "Exercise" in text and "dl.exercises.check_" in text
+    assert any("nbval-check-output" in c["metadata"].get("tags", []) for c in nb["cells"])
+    assert "InceptionV3 (Inception v1)" not in text and "2015 DeepDream used InceptionV3" not in text
+
+
+def _defined_and_used(source: str) -> tuple[set[str], set[str]]:
+    tree = ast.parse(source)
+    defined, used = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (defined if isinstance(node.ctx, (ast.Store, ast.Del)) else used).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            defined.add(node.name)
+    return defined, used
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_restart_and_run_all_order(name):
+    """No cell uses a name that only a later cell defines (nbval then proves the order by running it)."""
+    cells = [_code(c) for c in _load(name)["cells"] if c["cell_type"] == "code"]
+    per_cell = [_defined_and_used(src) for src in cells]
+    known = set(dir(builtins))
+    for i, (defined, used) in enumerate(per_cell):
+        later = set().union(*(d for d, _ in per_cell[i + 1:])) if i + 1 < len(per_cell) else set()
+        missing = (used - known - defined) & later
+        assert not missing, f"{name} cell {i} uses {sorted(missing)} before a later cell defines it"
+        known |= defined
+
+
+def test_order_check_catches_a_late_definition():
+    cells = ["print(x)", "x = 1"]
+    per_cell = [_defined_and_used(c) for c in cells]
+    assert "x" in per_cell[0][1] and "x" in per_cell[1][0]
+
+
+def test_cleanliness_check_catches_stale_outputs_and_counts():
+    tagged = {"cell_type": "code", "metadata": {"tags": ["nbval-check-output"]}, "execution_count": 1,
+              "outputs": [{"output_type": "stream", "name": "stdout", "text": "ok\n"}], "source": "print('ok')"}
+    stale = {"cell_type": "code", "metadata": {}, "execution_count": 7,
+             "outputs": [{"output_type": "display_data", "data": {}}], "source": "plot()"}
+    assert nbtool.problems({"cells": [tagged]}) == []
+    found = nbtool.problems({"cells": [tagged, stale]})
+    assert any("execution count 7" in p for p in found) and any("not tagged" in p for p in found)
+    assert nbtool.problems(nbtool.strip({"cells": [tagged, stale], "metadata": {}})) == []
+
+
+def test_every_public_function_names_the_lesson_that_teaches_it():
+    import inspect
+
+    import dreamlib
+
+    exceptions = (BaseException, Warning)
+    for name in dreamlib.__all__:
+        obj = getattr(dreamlib, name)
+        if inspect.isfunction(obj) or (inspect.isclass(obj) and not issubclass(obj, exceptions)):
+            assert "notebook" in (inspect.getdoc(obj) or "").lower(), f"dreamlib.{name}'s docstring names no notebook"
+
+
+QUIET_CALLS = {"print", "plt.show", "display", "dl.show_grid", "show_top5", "forgotten.remove"}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_no_object_repr_leaks_into_outputs(name):
+    """A cell's last expression is a call that returns None (print, plt.show, ...) or is silenced with ';'."""
+    for i, cell in enumerate(_load(name)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        source = _code(cell)
+        tree = ast.parse(source)
+        last = tree.body[-1] if tree.body else None
+        if isinstance(last, ast.Expr) and not source.rstrip().endswith(";"):
+            func = ast.unparse(last.value.func) if isinstance(last.value, ast.Call) else None
+            assert func in QUIET_CALLS, f"{name} cell {i} ends with `{ast.unparse(last)}`, whose repr would be shown"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_setup_cell_is_the_one_template(name):
+    """The Colab install source is written once (tools/notebooks.py); `make sync` rewrites the lessons from it."""
+    first_code = next(c for c in _load(name)["cells"] if c["cell_type"] == "code")
+    assert "".join(first_code["source"]) == nbtool.setup_source(), "run `make sync`"
+
+
+def test_colab_installs_dreamlib_alone_pinned_to_this_release():
+    import dreamlib
+
+    source = nbtool.install_source()
+    assert source == f"dreamlib @ git+https://github.com/dreamlib/dreamlib@v{dreamlib.__version__}"
+    assert nbtool.version() == dreamlib.__version__
+    setup = nbtool.setup_source()
+    assert "jupyter" not in setup.split("import torch")[0].lower().replace("colab already has jupyter", "")
+
+
+IMAGENET_LOAD = re.compile(r"load_model\(\s*\"(inception_v3|googlenet|vgg16|resnet50)\"([^)]*)\)")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_lessons_never_need_imagenet_weights_and_never_use_random_ones(name):
+    """Offline, a lesson continues on a trained model (fallback=); random weights are never loaded silently."""
+    text = "\n".join("".join(c["source"]) for c in _load(name)["cells"] if c["cell_type"] == "code")
+    for match in IMAGENET_LOAD.finditer(text):
+        assert "fallback=" in match.group(2), f"{name}: {match.group(0)} has no fallback"
+    assert 'weights="random"' not in text and "DREAMLIB_WEIGHTS" not in text

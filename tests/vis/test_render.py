@@ -1,0 +1,141 @@
+"""render: feature visualisation from noise (dreamlib/vis/render.py, lesson 09)."""
+
+import math
+
+import pytest
+import torch
+
+import dreamlib as dl
+from tests.helpers import edge_energy, two_edge_model
+
+# --- render ----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_pixel_render_draws_the_channels_edges(index):
+    out = dl.render(two_edge_model(), dl.channel("1", index), size=32, steps=40, seed=0, param="pixel", progress=False)
+    assert out.shape == (1, 3, 32, 32) and out.dtype == torch.float32 and out.device.type == "cpu"
+    assert 0 <= out.min() and out.max() <= 1
+    v, h = edge_energy(out)
+    assert (v > 2 * h) if index == 0 else (h > 2 * v)
+
+
+def colour_net():
+    """Layer "0": channel 0 = red minus the mean of green and blue, channel 1 = blue minus red and green (1x1 convs)."""
+    conv = torch.nn.Conv2d(3, 2, 1, bias=False)
+    with torch.no_grad():
+        conv.weight[:, :, 0, 0] = torch.tensor([[1.0, -0.5, -0.5], [-0.5, -0.5, 1.0]])
+    return torch.nn.Sequential(conv)
+
+
+@pytest.mark.parametrize("decorrelate", [True, False])
+@pytest.mark.parametrize("index, colour", [(0, 0), (1, 2)])
+def test_fft_render_finds_the_colour_a_channel_wants(index, colour, decorrelate):
+    out = dl.render(colour_net(), dl.channel("0", index), size=32, steps=40, seed=0, decorrelate=decorrelate,
+                    progress=False)
+    means = out.mean(dim=(0, 2, 3))
+    assert means.argmax().item() == colour and means[colour] - means.min() > 0.08
+
+
+def test_render_repeats_with_a_seed_and_batches(tiny):
+    run = lambda seed: dl.render(tiny, "2", size=24, steps=3, seed=seed, batch=2, progress=False)
+    a, b, c = run(0), run(0), run(1)
+    assert a.shape == (2, 3, 24, 24) and torch.equal(a, b) and not torch.equal(a, c)
+    assert not torch.equal(a[0], a[1])  # each image has its own noise
+    seen = []
+    dl.render(tiny, "2", size=24, steps=3, seed=0, progress=False, callback=lambda info: seen.append(info.step))
+    assert seen == [0, 1, 2]
+
+
+def test_render_leaves_the_weights_alone(tiny):
+    before = [p.detach().clone() for p in tiny.parameters()]
+    dl.render(tiny, dl.class_logit(1), size=24, steps=2, seed=0, progress=False)
+    assert all(p.grad is None for p in tiny.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(before, tiny.parameters()))
+
+
+def test_render_errors_are_one_line(tiny):
+    for kwargs, message in [
+        (dict(param="wavelet"), "param must be one of"),
+        (dict(size=0), "size must be a whole number >= 1"),
+        (dict(steps=0), "steps must be a whole number >= 1"),
+        (dict(batch=0), "batch must be a whole number >= 1"),
+        (dict(objective="nolayer"), "nolayer"),
+    ]:
+        kwargs = {"objective": "2", **kwargs}
+        with pytest.raises(dl.DreamError, match=message):
+            dl.render(tiny, kwargs.pop("objective"), progress=False, **kwargs)
+
+
+def test_negative_objective_turns_the_edges_around():
+    """-channel drives the vertical-edge channel down: with +horizontal, the render's edges turn horizontal."""
+    net = two_edge_model()
+    common = dict(size=32, steps=30, seed=0, progress=False, param="pixel")
+    v, h = edge_energy(dl.render(net, dl.channel("1", 0), **common))
+    nv, nh = edge_energy(dl.render(net, -dl.channel("1", 0) + dl.channel("1", 1), **common))
+    assert v > 2 * h and nh > 2 * nv
+
+
+# --- new objectives --------------------------------------------------------------------------------------------
+
+def test_diversity_and_direction_values():
+    x = torch.rand(1, 4, 5, 5, generator=torch.Generator().manual_seed(0))
+    same = {"a": x.expand(3, 4, 5, 5)}
+    assert torch.allclose(dl.diversity("a")(same), torch.full((3,), -2 / 3))  # each image equals the other two
+    assert dl.diversity("a")({"a": x}).item() == 0.0
+    acts = {"a": torch.randn(2, 4, 3, 3)}
+    torch.testing.assert_close(dl.direction("a", [0, 0, 5.0, 0])(acts), dl.channel("a", 2)(acts))
+    torch.testing.assert_close(dl.direction("a", [1.0, 1.0, 0, 0])(acts),
+                               (acts["a"][:, 0] + acts["a"][:, 1]).flatten(1).mean(1) / math.sqrt(2))
+    with pytest.raises(dl.DreamError, match="has 3 numbers but a has 4 channels"):
+        dl.direction("a", [1.0, 0, 0])(acts)
+    with pytest.raises(dl.DreamError, match="non-zero"):
+        dl.direction("a", [0, 0])
+
+
+@pytest.mark.parametrize("kind", ["fft", "pixel"])
+def test_diversity_splits_a_batch_between_the_two_edge_detectors(kind):
+    """Both images of a batch maximising the layer mean use both channels alike; with diversity they specialise."""
+    net = two_edge_model()
+
+    def vertical_share(images):
+        with torch.no_grad():
+            a = net[1](net[0](images)).mean((2, 3))
+        return a[:, 0] / a.sum(1)
+
+    common = dict(size=32, steps=30, seed=0, progress=False, batch=2, param=kind)
+    plain = vertical_share(dl.render(net, dl.layer_mean("1"), **common))
+    varied = vertical_share(dl.render(net, dl.layer_mean("1") + 20 * dl.diversity("1"), **common))
+    assert (plain[0] - plain[1]).abs() < 0.05 and (varied[0] - varied[1]).abs() > 0.25
+
+
+# On the shipped shapes model (issue 11's acceptance test):
+# Issue 11's acceptance test: on the shipped shapes model, every class rendered with the FFT parameterisation
+# is recognised (the model's top class; p >= 0.9 for all but eyes) and carries clearly less high-frequency energy
+# than the same render in pixels.
+#
+# Eyes is the exception, measured: its FFT renders are the top class but with p 0.63-0.98 depending on the seed and
+# on float rounding (seeds 0-3: 0.78, 0.63, 0.63, 0.65 on one CPU; 0.99 and 0.98 for seed 0 with other rounding),
+# the rest going mostly to triangles. Asking p >= 0.9 of it would test luck, not the renderer.
+# Numbers measured with these exact settings (render's defaults, seed 0) are in lesson 09 and the README.
+
+
+@pytest.fixture(scope="module")
+def shapes_renders():
+    model = dl.load_model("shapes")
+    out = {}
+    for k in range(len(dl.shapes.CLASSES)):
+        for kind in ("fft", "pixel"):
+            image = dl.render(model, dl.class_logit(k), param=kind, seed=0, progress=False)
+            with torch.no_grad():
+                probs = torch.softmax(model(image), 1)[0]
+            out[k, kind] = probs[k].item(), dl.high_frequency_energy(image).item(), probs.argmax().item()
+    return out
+
+
+@pytest.mark.parametrize("k", range(10), ids=dl.shapes.CLASSES)
+def test_fft_class_render_is_recognised_and_smoother_than_pixels(shapes_renders, k):
+    p_fft, hf_fft, top = shapes_renders[k, "fft"]
+    _, hf_pixel, _ = shapes_renders[k, "pixel"]
+    assert top == k
+    assert p_fft >= (0.5 if dl.shapes.CLASSES[k] == "eyes" else 0.9)
+    assert hf_fft < 2 / 3 * hf_pixel
