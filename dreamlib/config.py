@@ -42,7 +42,7 @@ def default_weights() -> str:
 
 
 def quick_mode() -> bool:
-    """True when ``DREAMLIB_QUICK`` is set to a true value (``1``, ``true``, ``yes``). Every lesson's setup prints it."""
+    """True when ``DREAMLIB_QUICK`` is set to a true value (``1``, ``true``, ``yes``). Every notebook's setup prints it."""
     return _env(QUICK_ENV).lower() in TRUE
 
 
@@ -73,7 +73,7 @@ def pick(full, quick):
 
 
 class stopwatch:
-    """``with dl.stopwatch(): ...`` prints how long the block took, and where (lessons 08-10 time their sections).
+    """``with dl.stopwatch(): ...`` prints how long the block took, and where (notebooks 08-10 time their sections).
 
     ``device`` (default: what ``resolve_device("auto")`` picks) is only named in the line, not used.
     """

@@ -252,7 +252,8 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     tensor cores; older GPUs stay in fp32 without asking), is decided by
     :func:`measured_precision`: bf16 only where a short probe finds it clearly faster
     and its input gradient agrees with fp32's. Other devices (mps, meta) use fp32.
-    ``"fp32"`` and ``"bf16"`` are taken as given.
+    ``"fp32"`` and ``"bf16"`` are taken as given. Behind ``dream(precision=...)`` (notebook 04's
+    :func:`dreamlib.dream`); measured in ``benchmarks/README.md``.
     """
     if precision not in PRECISIONS:
         raise DreamError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")

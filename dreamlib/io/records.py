@@ -85,6 +85,7 @@ def dream_record(
     ``layer``, ``objective``, ``precision``, ``fast``: as given to :func:`dreamlib.dream`; ``settings``: the
     recipe (``octaves=``, ``steps=``, ...; those not given take the :class:`dreamlib.Recipe` defaults, and are
     checked like them); ``extra``: more fields to keep (the command line adds ``channel``, ``class``, ``guide``).
+    Builds on notebook 04.
     """
     from .. import __version__
     from ..fast import plain_precision, resolve_precision
@@ -116,7 +117,7 @@ def png_text(record: dict[str, str]) -> dict[str, str]:
 
 
 def read_record(path: str | os.PathLike) -> dict[str, str]:
-    """The settings stored in a PNG that dreamlib wrote; one-line :class:`DreamError` if there are none."""
+    """The settings stored in a PNG that dreamlib wrote; one-line :class:`DreamError` if there are none. Notebook 04."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise DreamError(f"no such file: {path}")
@@ -133,7 +134,7 @@ def read_record(path: str | os.PathLike) -> dict[str, str]:
 
 
 def rerun_command(record: dict[str, str], output: str = "again.png", program: str = "dreamlib") -> str:
-    """The command line that dreams the recorded picture again (same machine and precision: same pixels)."""
+    """The command line that dreams the recorded picture again (same machine and precision: same pixels). Notebook 04."""
     if "input" not in record:
         raise DreamError("the settings do not name their input image, so the picture cannot be re-made")
     if "seed" not in record:

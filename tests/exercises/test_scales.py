@@ -39,3 +39,84 @@ def test_receptive_field_formula_matches_a_real_network(what, layers):
 
 def test_inception_stem_receptive_field_is_31_pixels():
     assert dl.receptive_field_size(scales.INCEPTION_STEM) == 31
+
+
+def _octaves(carry="detail", order=1, clamp=True, lr=0.01, result="image"):
+    """The octave loop written the ways learners get it wrong."""
+
+    def octave_dream(model, image, objective, sizes, steps, rng):
+        detail, x = torch.zeros_like(dl.resize(image, sizes[0])), None
+        for size in sizes[::order]:
+            plain = dl.resize(image, size)
+            if carry == "nothing":
+                x = plain
+            elif carry == "resized" and x is not None:
+                x = dl.resize(x, size)
+            else:
+                x = plain + dl.resize(detail, size)
+                x = x.clamp(0, 1) if clamp else x
+            for _ in range(steps):
+                x, score = dl.ascent_step(model, x, objective, lr=lr, jitter=32, rng=rng)
+            detail = x if carry == "image" else x - plain
+        return (x, score) if result == "pair" else x
+
+    return octave_dream
+
+
+def _last_octave_only(model, image, objective, sizes, steps, rng):
+    x = dl.resize(image, sizes[-1])
+    for _ in range(steps):
+        x, _ = dl.ascent_step(model, x, objective, rng=rng)
+    return x
+
+
+def _octaves_in_place(model, image, objective, sizes, steps, rng):
+    image.mul_(0.5)
+    return _octaves()(model, image, objective, sizes, steps, rng)
+
+
+# Lesson 05: receptive field by hand
+
+
+def _rf(start=1, late_jump=False, strides=True):
+    def receptive_field(layers):
+        r, j = start, 1
+        for k, s in layers:
+            if late_jump:
+                j *= s if strides else 1
+                r += (k - 1) * j
+            else:
+                r += (k - 1) * j
+                j *= s if strides else 1
+        return r
+
+    return receptive_field
+
+
+@pytest.mark.parametrize(
+    "checker, wrong, says",
+    [
+        ("check_octave_sizes", lambda h, w, n, s: [(round(h / s**i), round(w / s**i)) for i in range(n)], "smallest first"),
+        ("check_activation_shapes", lambda m, x, layers: {k: (1,) for k in layers}, "expected"),
+        ("check_octave_dream", _octaves(carry="nothing"), "no detail was carried up"),
+        ("check_octave_dream", _last_octave_only, "no detail was carried up"),
+        ("check_octave_dream", _octaves(carry="image"), "carried the dreamed image up instead of the detail"),
+        ("check_octave_dream", _octaves(carry="resized"), "carried the dreamed image up instead of the detail"),
+        ("check_octave_dream", _octaves(order=-1), "largest first"),
+        ("check_octave_dream", _octaves(clamp=False), "clamp the start of each octave"),
+        ("check_octave_dream", _octaves(lr=0.02), "values differ from the reference"),
+        ("check_octave_dream", _octaves(result="pair"), "return only the final image"),
+        ("check_octave_dream", _octaves_in_place, "in place"),
+        ("check_receptive_field", _rf(late_jump=True), "multiplied the jump by the stride too early"),
+        ("check_receptive_field", _rf(strides=False), "the strides are missing"),
+        ("check_receptive_field", lambda layers: sum(k for k, _ in layers) - len(layers) + 1 if len(layers) < 3
+         else sum(k for k, _ in layers), "the strides are missing"),
+        ("check_receptive_field", _rf(start=0), "off by one"),
+        ("check_receptive_field", lambda layers: sum(k - 1 for k, _ in layers), "off by one"),
+        ("check_receptive_field", lambda layers: f"{len(layers)} px", "expected a number"),
+    ],
+)
+def test_mistakes_get_their_hint(checker, wrong, says, capsys):
+    assert getattr(exercises, checker)(wrong) is False
+    out = capsys.readouterr().out
+    assert "❌" in out and says in out, out

@@ -4,6 +4,7 @@ import inspect
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 import dreamlib as dl
 from dreamlib import exercises
@@ -33,3 +34,91 @@ def test_labels_that_do_not_match_their_images_are_caught(capsys):
 
     assert exercises.check_batch_without(shuffled_labels) is False
     assert "labels do not match the images" in capsys.readouterr().out
+
+
+# Lesson 07: the training loop by hand
+
+
+def _step(zero_grad=True, step=True, sign=1.0, result="item", clear_after_backward=False, when="before"):
+    def train_step(net, optimizer, images, labels):
+        loss = F.cross_entropy(net(images), labels)
+        if zero_grad:
+            optimizer.zero_grad()
+        (sign * loss).backward()
+        if clear_after_backward:
+            optimizer.zero_grad()
+        if step:
+            optimizer.step()
+        if when == "after":
+            loss = F.cross_entropy(net(images), labels)
+        return loss if result == "tensor" else loss.item()
+
+    return train_step
+
+
+def _softmax_step(net, optimizer, images, labels):
+    loss = F.cross_entropy(net(images).softmax(1), labels)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+# Lesson 07: remove a class
+
+
+def _one_batch_filtered(n, generator, removed):
+    images, labels = dl.shapes.make_batch(n, generator)
+    keep = labels != removed
+    return images[keep], labels[keep]
+
+
+def _too_many(n, generator, removed):
+    images, labels = dl.shapes.make_batch(2 * n, generator)
+    keep = labels != removed
+    return images[keep], labels[keep]
+
+
+def _ignores_generator(n, generator, removed):
+    images, labels = dl.shapes.make_batch(3 * n + 20)
+    keep = labels != removed
+    return images[keep][:n], labels[keep][:n]
+
+
+def _removes_too_much(n, generator, removed):
+    images, labels = dl.shapes.make_batch(3 * n + 20, generator)
+    keep = (labels != removed) & (labels != removed + 1)  # one class too many
+    images, labels = images[keep], labels[keep]
+    return images[:n], labels[:n]
+
+
+def _float_labels(n, generator, removed):
+    images, labels = _too_many(n, generator, removed)
+    return images[:n], labels[:n].float()
+
+
+@pytest.mark.parametrize(
+    "checker, wrong, says",
+    [
+        ("check_top_k", lambda logits, cats, k: [(cats[i], 0.5) for i in logits[0].topk(k).indices.tolist()], "softmax"),
+        ("check_top_k", lambda logits, cats, k: [(cats[i], 0.1) for i in range(k)], "best first"),
+        ("check_train_step", _step(zero_grad=False), "call `optimizer.zero_grad()` before `loss.backward()`"),
+        ("check_train_step", _step(step=False), "the weights did not change"),
+        ("check_train_step", _step(clear_after_backward=True), "the weights did not change"),
+        ("check_train_step", _step(sign=-1.0), "the loss went up"),
+        ("check_train_step", _step(result="tensor"), "the loss is a tensor: return `loss.item()`"),
+        ("check_train_step", _step(when="after"), "computed before the step"),
+        ("check_train_step", _softmax_step, "no softmax"),
+        ("check_batch_without", _one_batch_filtered, "draw more"),
+        ("check_batch_without", lambda n, g, removed: dl.shapes.make_batch(n, g), "still have label"),
+        ("check_batch_without", _too_many, "keep exactly the first n"),
+        ("check_batch_without", _removes_too_much, "keep every other class"),
+        ("check_batch_without", _ignores_generator, "pass `generator` on to make_batch"),
+        ("check_batch_without", _float_labels, "whole class indices"),
+        ("check_batch_without", lambda n, g, removed: _too_many(n, g, removed)[0][:n], "pair `(images, labels)`"),
+    ],
+)
+def test_mistakes_get_their_hint(checker, wrong, says, capsys):
+    assert getattr(exercises, checker)(wrong) is False
+    out = capsys.readouterr().out
+    assert "❌" in out and says in out, out

@@ -1,0 +1,56 @@
+"""The package: ``import dreamlib as dl`` gives every name the lessons use, loads torch only when needed, and
+changes nothing global (dreamlib/__init__.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import dreamlib as dl
+from tests.helpers import ROOT
+
+
+def _lesson_names() -> set[str]:
+    names = set()
+    for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code":
+                names |= set(re.findall(r"\bdl\.([A-Za-z_]\w*)", "".join(cell["source"])))
+    return names
+
+
+def test_every_name_the_lessons_use_is_there():
+    names = _lesson_names()
+    assert {"dream", "ascent_step", "render", "shapes", "param", "transforms", "stopwatch"} <= names
+    for name in names:
+        assert hasattr(dl, name), name
+    for name in dl.__all__:
+        assert getattr(dl, name) is not None, name
+    assert dl.param.colour_matrix and dl.transforms.standard and dl.shapes.make_batch and dl.models.MODELS
+
+
+def test_import_is_light_and_changes_nothing_global():
+    code = """
+import signal, sys, warnings
+import dreamlib as dl
+assert "torch" not in sys.modules, "import dreamlib loaded torch"
+import numpy, PIL.Image, torch, torchvision, tqdm.auto  # what dreamlib uses (their own imports set filters)
+state = (list(warnings.filters), signal.getsignal(signal.SIGINT), torch.get_num_threads(), torch.get_default_dtype(),
+         torch.is_grad_enabled())
+model = dl.load_model("shapes")
+dl.dream(model, dl.sample_image("chelsea", max_size=48), steps=1, octaves=1, progress=False)
+dl.render(model, "conv2", size=32, steps=1, progress=False)
+assert (list(warnings.filters), signal.getsignal(signal.SIGINT), torch.get_num_threads(), torch.get_default_dtype(),
+        torch.is_grad_enabled()) == state
+assert sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules()) == 0
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_names_come_from_where_they_are_defined():
+    assert dl.dream.__module__ == "dreamlib.octaves" and dl.render.__module__ == "dreamlib.vis.render"
+    assert dl.param.__name__ == "dreamlib.vis.param" and "dream" in dir(dl)
