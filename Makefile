@@ -22,9 +22,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m dreamlib dream images/chelsea.png -o $(DEMO_OUT) --model $(DEMO_MODEL) --fallback shapes --size 384 --steps 10 --seed 0
 
-# Offline by design: the lessons run at full settings on the shipped shapes model, even
-# where ImageNet weights are cached (DREAMLIB_OFFLINE=1), so their checked outputs are stable.
+# Lint and format first (ruff, configured in pyproject.toml), then the tests. Offline by design: the lessons run
+# at full settings on the shipped shapes model, even where ImageNet weights are cached (DREAMLIB_OFFLINE=1), so
+# their checked outputs are stable.
 test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	DREAMLIB_OFFLINE=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
 
 # Opt-in: every lesson on the real ImageNet weights (cached or downloaded; fails without them).

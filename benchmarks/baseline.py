@@ -16,8 +16,19 @@ import torch.nn.functional as F
 import torchvision
 
 HOOKED = (
-    "Conv2d_3b_1x1", "Conv2d_4a_3x3", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b",
-    "Mixed_6c", "Mixed_6d", "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c",
+    "Conv2d_3b_1x1",
+    "Conv2d_4a_3x3",
+    "Mixed_5b",
+    "Mixed_5c",
+    "Mixed_5d",
+    "Mixed_6a",
+    "Mixed_6b",
+    "Mixed_6c",
+    "Mixed_6d",
+    "Mixed_6e",
+    "Mixed_7a",
+    "Mixed_7b",
+    "Mixed_7c",
 )
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
@@ -27,7 +38,9 @@ class TutorialDreamer:
     """InceptionV3 with a hook on each named block, as in the tutorial."""
 
     def __init__(self, state_dict: dict) -> None:
-        self.net = torchvision.models.inception_v3(weights=None, aux_logits=True, transform_input=True, init_weights=False)
+        self.net = torchvision.models.inception_v3(
+            weights=None, aux_logits=True, transform_input=True, init_weights=False
+        )
         self.net.load_state_dict(state_dict)
         self.net.eval()
         self.outputs: dict[str, torch.Tensor] = {}
@@ -43,7 +56,9 @@ class TutorialDreamer:
         g = x.grad
         return (x + lr * g / g.std()).detach()
 
-    def dream(self, image01: torch.Tensor, layer: str, octaves: int = 4, scale: float = 1.4, steps: int = 20) -> torch.Tensor:
+    def dream(
+        self, image01: torch.Tensor, layer: str, octaves: int = 4, scale: float = 1.4, steps: int = 20
+    ) -> torch.Tensor:
         mean, std = MEAN.to(image01.device), STD.to(image01.device)
         base = (image01 - mean) / std
         h, w = base.shape[2:]

@@ -22,7 +22,6 @@ import time
 import warnings
 from pathlib import Path
 
-import torch
 from PIL import Image
 
 import dreamlib as dl
@@ -44,32 +43,70 @@ if __name__ == "__main__":
     p.add_argument("--input", choices=("file", "tensor"), default="file")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args()
-    what = (f"{args.size}x{args.size}, tile {args.tile}, {args.layer}, {args.octaves} octave(s) x {args.steps} step(s), "
-            f"precision {args.precision}")
+    what = (
+        f"{args.size}x{args.size}, tile {args.tile}, {args.layer}, {args.octaves} octave(s) x {args.steps} step(s), "
+        f"precision {args.precision}"
+    )
     if args.input == "file":
         with tempfile.TemporaryDirectory() as tmp:
             big = Path(tmp) / "big.jpg"
             with Image.open(sample_image_path("hubble_deep_field")) as im:
                 im.convert("RGB").resize((args.size, args.size), Image.BILINEAR).save(big, quality=92)
-            cmd = [sys.executable, "-m", "dreamlib", "dream", str(big), "--size", str(args.size), "--tile", str(args.tile),
-                   "--layer", args.layer, "--steps", str(args.steps), "--octaves", str(args.octaves), "--seed", "0",
-                   "--weights", "random", "--precision", args.precision, "-o", str(Path(tmp) / "out.png")]
+            cmd = [
+                sys.executable,
+                "-m",
+                "dreamlib",
+                "dream",
+                str(big),
+                "--size",
+                str(args.size),
+                "--tile",
+                str(args.tile),
+                "--layer",
+                args.layer,
+                "--steps",
+                str(args.steps),
+                "--octaves",
+                str(args.octaves),
+                "--seed",
+                "0",
+                "--weights",
+                "random",
+                "--precision",
+                args.precision,
+                "-o",
+                str(Path(tmp) / "out.png"),
+            ]
             start = time.perf_counter()
             done = subprocess.run(cmd + (["-q"] if args.quiet else []), stdout=subprocess.DEVNULL)
             took = time.perf_counter() - start
             if done.returncode:
                 sys.exit(f"dreamlib dream failed with exit code {done.returncode}")
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        print(f"file in, PNG out (the dreamlib command, load + dream + save): {what}: {took:.0f} s, peak resident memory {gib(peak)}")
+        print(
+            f"file in, PNG out (the dreamlib command, load + dream + save): {what}: {took:.0f} s, "
+            f"peak resident memory {gib(peak)}"
+        )
     else:
         warnings.simplefilter("ignore", dl.DreamWarning)
         model = dl.load_model("inception_v3", weights="random", device="cpu")
         image = dl.resize(dl.sample_image("hubble_deep_field", max_size=None), (args.size, args.size))
         precision = dl.resolve_precision(args.precision, model.device)
         start = time.perf_counter()
-        out = dl.dream(model, image, args.layer, octaves=args.octaves, steps=args.steps, tile=args.tile, seed=0,
-                       progress=not args.quiet, precision=precision)
+        out = dl.dream(
+            model,
+            image,
+            args.layer,
+            octaves=args.octaves,
+            steps=args.steps,
+            tile=args.tile,
+            seed=0,
+            progress=not args.quiet,
+            precision=precision,
+        )
         took = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(f"float32 tensor in (kept by the caller), tensor out: {what} ({precision}): {took:.0f} s, "
-              f"peak resident memory {gib(peak)}")
+        print(
+            f"float32 tensor in (kept by the caller), tensor out: {what} ({precision}): {took:.0f} s, "
+            f"peak resident memory {gib(peak)}"
+        )

@@ -28,12 +28,13 @@ import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import TutorialDreamer  # noqa: E402
+
 import dreamlib as dl  # noqa: E402
 import dreamlib.octaves  # noqa: E402
 from dreamlib.fast import FastModel, autocast, fast_model  # noqa: E402
 from dreamlib.fast.precision import cpu_info  # noqa: E402
 from dreamlib.models import DreamModel  # noqa: E402
-from baseline import TutorialDreamer  # noqa: E402
 
 
 def say(message: str) -> None:
@@ -88,8 +89,13 @@ def cpu_description() -> str:
         return platform.processor() or platform.machine()
     flags = set(fields.get("flags", "").split())
     have = [f for f in SPEED_FLAGS if f in flags]
-    family = f", family {fields['cpu family']} model {fields['model']}" if "cpu family" in fields and "model" in fields else ""
-    return f"{fields.get('model name', platform.machine())}{family} ({', '.join(have) or 'none of ' + '/'.join(SPEED_FLAGS)})"
+    family = (
+        f", family {fields['cpu family']} model {fields['model']}"
+        if "cpu family" in fields and "model" in fields
+        else ""
+    )
+    flags = ", ".join(have) or "none of " + "/".join(SPEED_FLAGS)
+    return f"{fields.get('model name', platform.machine())}{family} ({flags})"
 
 
 def sync(device: torch.device) -> None:
@@ -167,13 +173,22 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--layers", nargs="+", default=["Mixed_6c"])
     p.add_argument("--device", default="auto")
-    p.add_argument("--huge", type=int, default=8192,
-                   help="also measure `dreamlib dream` on a JPEG of this size, tiled, 4 octaves x 1 step (0: skip)")
-    p.add_argument("--emulate-avx2", action="store_true",
-                   help="run torch's CPU kernels as on an AVX2-only CPU (oneDNN, ATen and MKL limited to AVX2)")
+    p.add_argument(
+        "--huge",
+        type=int,
+        default=8192,
+        help="also measure `dreamlib dream` on a JPEG of this size, tiled, 4 octaves x 1 step (0: skip)",
+    )
+    p.add_argument(
+        "--emulate-avx2",
+        action="store_true",
+        help="run torch's CPU kernels as on an AVX2-only CPU (oneDNN, ATen and MKL limited to AVX2)",
+    )
     args = p.parse_args()
     if args.emulate_avx2 and any(os.environ.get(k) != v for k, v in AVX2_ENV.items()):
-        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **AVX2_ENV})  # must be set before torch loads
+        os.execve(
+            sys.executable, [sys.executable, *sys.argv], {**os.environ, **AVX2_ENV}
+        )  # must be set before torch loads
     device = dl.resolve_device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -196,18 +211,22 @@ def main() -> None:
     mean, std = dl.models.IMAGENET_MEAN, dl.models.IMAGENET_STD
     normalised = ((image.cpu() - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)).to(device)
 
-    print(f"# machine: {cpu_description()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), "
-          f"threads {torch.get_num_threads()}, auto precision = {auto}, CPU kernels: "
-          f"{torch.backends.cpu.get_cpu_capability()}{' (AVX2 emulated)' if args.emulate_avx2 else ''}")
+    print(
+        f"# machine: {cpu_description()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), "
+        f"threads {torch.get_num_threads()}, auto precision = {auto}, CPU kernels: "
+        f"{torch.backends.cpu.get_cpu_capability()}{' (AVX2 emulated)' if args.emulate_avx2 else ''}"
+    )
     print(f"# image {w}x{h}, {args.octaves} octaves x 1.4, {args.steps} steps per octave, median of {args.repeats}")
     say("measuring the matmul peak")
     peaks = {dt: matmul_peak(dt, device) for dt in (torch.float32, torch.bfloat16)}
     print(f"# matmul peak: fp32 {peaks[torch.float32]:.0f} GFLOP/s, bf16 {peaks[torch.bfloat16]:.1f} GFLOP/s\n")
     emulated = peaks[torch.bfloat16] < peaks[torch.float32] / 4  # no native bf16: its dreams would take many minutes
     if emulated:
-        print("# bf16 is emulated here (matmul peak under a quarter of fp32's): bf16 is timed per step only, "
-              "and auto is checked against the step times")
+        print(
+            "# bf16 is emulated here (matmul peak under a quarter of fp32's): bf16 is timed per step only, "
+            "and auto is checked against the step times"
+        )
 
     rows = []
     for layer in args.layers:
@@ -222,7 +241,9 @@ def main() -> None:
             "fast, fp32, without channels-last images": (RowMajor(model, fast.net, "fp32"), True),
             "dreamlib, fast=True, bf16": (fast_model(model, [layer], trial, "bf16"), True),
         }
-        dream_variants = {k: v for k, v in variants.items() if not (emulated and v[0].__dict__.get("precision") == "bf16")}
+        dream_variants = {
+            k: v for k, v in variants.items() if not (emulated and v[0].__dict__.get("precision") == "bf16")
+        }
 
         def step_of(net, _):
             return lambda: dl.ascent_step(net, image, objective)
@@ -230,13 +251,25 @@ def main() -> None:
         def dream_of(net, fast_on):
             def run():
                 with stepping_on(net) if fast_on else contextlib.nullcontext():
-                    return dl.dream(model, image, layer, octaves=args.octaves, steps=args.steps, seed=0,
-                                    progress=False, fast=fast_on, precision=getattr(net, "precision", "fp32"))
+                    return dl.dream(
+                        model,
+                        image,
+                        layer,
+                        octaves=args.octaves,
+                        steps=args.steps,
+                        seed=0,
+                        progress=False,
+                        fast=fast_on,
+                        precision=getattr(net, "precision", "fp32"),
+                    )
+
             return run
 
         steps = {"baseline": lambda: baseline.step(normalised, layer), **{k: step_of(*v) for k, v in variants.items()}}
-        dreams = {"baseline": lambda: baseline.dream(image, layer, args.octaves, 1.4, args.steps),
-                  **{k: dream_of(*v) for k, v in dream_variants.items()}}
+        dreams = {
+            "baseline": lambda: baseline.dream(image, layer, args.octaves, 1.4, args.steps),
+            **{k: dream_of(*v) for k, v in dream_variants.items()},
+        }
         say(f"{layer}: timing one step of each method ({max(5, args.repeats)} alternating rounds)")
         step_times = {k: [] for k in steps}
         for fn in steps.values():
@@ -269,35 +302,55 @@ def main() -> None:
             peak = peaks[torch.bfloat16 if "bf16" in k else torch.float32]
             rows.append((layer, k, st, t, base_t / t, mem.get(k, 0) / 2**20, flops[k] / st / 1e9, peak))
         if emulated:
-            how, fp32_t, bf16_t = "per step", statistics.median(step_times[fast_key]), statistics.median(step_times[bf16_key])
+            how, fp32_t, bf16_t = (
+                "per step",
+                statistics.median(step_times[fast_key]),
+                statistics.median(step_times[bf16_key]),
+            )
         else:
             how, fp32_t, bf16_t = "end to end", statistics.median(e2e[fast_key]), statistics.median(e2e[bf16_key])
         faster = "bf16" if bf16_t < fp32_t else "fp32"
-        print(f"# {layer}: auto chose {auto}; measured {how} here fp32 {fp32_t:.2f} s, bf16 {bf16_t:.2f} s: "
-              f"faster = {faster} -> auto {'AGREES' if auto == faster else 'DISAGREES'}")
-        print(f"# {layer}: fast=True buys {statistics.median(e2e[plain_key]) / statistics.median(e2e[fast_key]):.2f}x "
-              f"end to end in fp32; input-gradient cosine vs fast=False: fast fp32 "
-              f"{cosine(grads[fast_key], grads[plain_key]):.6f}, bf16 {cosine(grads[bf16_key], grads[plain_key]):.4f}; "
-              f"mean |pixel difference| of the fp32 dreams, fast vs not: "
-              f"{(outputs[fast_key] - outputs[plain_key]).abs().mean().item():.2e}")
+        print(
+            f"# {layer}: auto chose {auto}; measured {how} here fp32 {fp32_t:.2f} s, bf16 {bf16_t:.2f} s: "
+            f"faster = {faster} -> auto {'AGREES' if auto == faster else 'DISAGREES'}"
+        )
+        print(
+            f"# {layer}: fast=True buys {statistics.median(e2e[plain_key]) / statistics.median(e2e[fast_key]):.2f}x "
+            f"end to end in fp32; input-gradient cosine vs fast=False: fast fp32 "
+            f"{cosine(grads[fast_key], grads[plain_key]):.6f}, bf16 {cosine(grads[bf16_key], grads[plain_key]):.4f}; "
+            f"mean |pixel difference| of the fp32 dreams, fast vs not: "
+            f"{(outputs[fast_key] - outputs[plain_key]).abs().mean().item():.2e}"
+        )
 
-    print("\n| layer | method | step (full size) | end-to-end | speed-up vs baseline | peak extra memory | step GFLOP/s (of matmul peak) |")
+    print(
+        "\n| layer | method | step (full size) | end-to-end | speed-up vs baseline | peak extra memory "
+        "| step GFLOP/s (of matmul peak) |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for layer, k, st, t, ratio, mb, gflops, peak in rows:
         e2e_cells = f"{t:.1f} s | {ratio:.2f}x | {mb:.0f} MiB" if t == t else "not run (emulated bf16) | - | -"
-        print(f"| {layer} | {k} | {st * 1000:.0f} ms | {e2e_cells} | {gflops:.0f} ({gflops / peak:.0%} of {peak:.0f}) |")
+        print(
+            f"| {layer} | {k} | {st * 1000:.0f} ms | {e2e_cells} | {gflops:.0f} ({gflops / peak:.0%} of {peak:.0f}) |"
+        )
     best = max((r for r in rows if r[3] == r[3]), key=lambda r: r[4])
-    print(f"\n# fastest: {best[1]} at {best[0]}, {best[4]:.2f}x the tutorial's method end to end, "
-          f"{best[6] / best[7]:.0%} of the measured {('bf16' if 'bf16' in best[1] else 'fp32')} matmul peak per step")
+    print(
+        f"\n# fastest: {best[1]} at {best[0]}, {best[4]:.2f}x the tutorial's method end to end, "
+        f"{best[6] / best[7]:.0%} of the measured {('bf16' if 'bf16' in best[1] else 'fp32')} matmul peak per step"
+    )
     if args.huge:
         import subprocess
 
         say(f"`dreamlib dream` on a {args.huge}x{args.huge} JPEG, tiled, 4 octaves x 1 step (progress per tile below)")
         huge = Path(__file__).resolve().parent / "huge.py"
-        done = subprocess.run([sys.executable, str(huge), "--size", str(args.huge), "--octaves", "4", "--precision", auto],
-                              stdout=subprocess.PIPE, text=True)
-        print("# tiled dream (fresh process, peak resident memory = ru_maxrss):",
-              (done.stdout or f"failed with exit code {done.returncode}").strip().splitlines()[-1])
+        done = subprocess.run(
+            [sys.executable, str(huge), "--size", str(args.huge), "--octaves", "4", "--precision", auto],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        print(
+            "# tiled dream (fresh process, peak resident memory = ru_maxrss):",
+            (done.stdout or f"failed with exit code {done.returncode}").strip().splitlines()[-1],
+        )
     say("done")
 
 

@@ -48,14 +48,32 @@ _EXPORTS = {
     "errors": ["DreamError", "DreamWarning", "ImageLoadError", "NonFiniteError", "WeightsUnavailableError"],
     "fast.precision": ["resolve_precision"],
     "hooks": ["capture_activations", "count_hooks", "forward_until"],
-    "images": ["list_samples", "load_image", "resize", "sample_image", "sample_image_path", "save_image",
-               "tensor_to_pil"],
+    "images": [
+        "list_samples",
+        "load_image",
+        "resize",
+        "sample_image",
+        "sample_image_path",
+        "save_image",
+        "tensor_to_pil",
+    ],
     "io.folders": ["dream_folder"],
     "io.records": ["dream_record", "read_record", "rerun_command"],
     "io.weights": ["weights_cache_path"],
     "models": ["DreamModel", "as_dream_model", "available_models", "load_model"],
-    "objectives": ["Objective", "as_objective", "channel", "class_logit", "direction", "diversity", "guide",
-                   "layer_l2", "layer_mean", "layers_sum", "neuron"],
+    "objectives": [
+        "Objective",
+        "as_objective",
+        "channel",
+        "class_logit",
+        "direction",
+        "diversity",
+        "guide",
+        "layer_l2",
+        "layer_mean",
+        "layers_sum",
+        "neuron",
+    ],
     "octaves": ["StepInfo", "dream", "octave_sizes"],
     "receptive": ["receptive_field", "receptive_field_size"],
     "recipe": ["Recipe"],
@@ -64,8 +82,17 @@ _EXPORTS = {
     "vis.param": ["Param", "high_frequency_energy"],
     "vis.render": ["render"],
 }
-_SUBMODULES = {"cli": "cli", "exercises": "exercises", "fast": "fast", "io": "io", "shapes": "shapes", "vis": "vis",
-               "param": "vis.param", "regularisers": "vis.regularisers", "transforms": "vis.transforms"}
+_SUBMODULES = {
+    "cli": "cli",
+    "exercises": "exercises",
+    "fast": "fast",
+    "io": "io",
+    "shapes": "shapes",
+    "vis": "vis",
+    "param": "vis.param",
+    "regularisers": "vis.regularisers",
+    "transforms": "vis.transforms",
+}
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted([*_WHERE, *_SUBMODULES])
 

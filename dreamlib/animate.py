@@ -12,8 +12,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
@@ -106,8 +106,16 @@ def zoom(
     frame = frame.to(dm.device)  # one copy in; every frame then feeds the next on the model's device
     out = []
     for i in tqdm(range(frames), desc="frames", disable=not progress):
-        frame = dream(dm, frame, layer, steps=steps, octaves=octaves, progress=False,
-                      seed=None if seed is None else seed + i, **settings)
+        frame = dream(
+            dm,
+            frame,
+            layer,
+            steps=steps,
+            octaves=octaves,
+            progress=False,
+            seed=None if seed is None else seed + i,
+            **settings,
+        )
         out.append(frame.to(out_device))
         frame = zoom_in(frame, zoom)
     return out
@@ -127,16 +135,32 @@ def save_animation(frames: Sequence[torch.Tensor], path: str | os.PathLike, fps:
     images = [tensor_to_pil(f) for f in frames]
     with atomic_path(path) as tmp:
         if suffix == ".gif":
-            images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
-                           duration=round(1000 / fps), loop=0)
+            images[0].save(
+                tmp, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0
+            )
         else:
             with tempfile.TemporaryDirectory() as d:
                 for i, im in enumerate(images):
                     im.save(Path(d) / f"{i:05d}.png")
                 w, h = images[0].size
                 subprocess.run(
-                    [ffmpeg_path(), "-y", "-loglevel", "error", "-framerate", str(fps), "-i", str(Path(d) / "%05d.png"),
-                     "-vf", f"scale={w - w % 2}:{h - h % 2}", "-pix_fmt", "yuv420p", "-c:v", "libx264", tmp],
+                    [
+                        ffmpeg_path(),
+                        "-y",
+                        "-loglevel",
+                        "error",
+                        "-framerate",
+                        str(fps),
+                        "-i",
+                        str(Path(d) / "%05d.png"),
+                        "-vf",
+                        f"scale={w - w % 2}:{h - h % 2}",
+                        "-pix_fmt",
+                        "yuv420p",
+                        "-c:v",
+                        "libx264",
+                        tmp,
+                    ],
                     check=True,
                 )
     return path

@@ -68,7 +68,12 @@ def image_gradient(model: DreamModel, images: torch.Tensor, objective: Objective
 
 
 def ascent_step(
-    model: DreamModel, image: torch.Tensor, objective: Objective, *, lr: float = 0.01, jitter: int = 32,
+    model: DreamModel,
+    image: torch.Tensor,
+    objective: Objective,
+    *,
+    lr: float = 0.01,
+    jitter: int = 32,
     rng: random.Random | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One jittered, normalised, clamped gradient-ascent step; returns (new image, score before the step).

@@ -8,7 +8,7 @@ forward/backward pass per step. Taught in notebook 05; measured in benchmarks/.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

@@ -42,7 +42,8 @@ def default_weights() -> str:
 
 
 def quick_mode() -> bool:
-    """True when ``DREAMLIB_QUICK`` is set to a true value (``1``, ``true``, ``yes``). Every notebook's setup prints it."""
+    """True when ``DREAMLIB_QUICK`` is set to a true value (``1``, ``true``, ``yes``); every notebook's setup
+    prints it."""
     return _env(QUICK_ENV).lower() in TRUE
 
 
@@ -68,7 +69,7 @@ def cpu_isa_limit() -> str:
 
 
 def pick(full, quick):
-    """Return ``quick`` in quick mode, else ``full`` — how lessons choose sizes and step counts. Used by notebook 01 on."""
+    """Return ``quick`` in quick mode, else ``full``: how lessons choose sizes and step counts (notebook 01 on)."""
     return quick if quick_mode() else full
 
 
@@ -81,7 +82,7 @@ class stopwatch:
     def __init__(self, device=None) -> None:
         self.device = device
 
-    def __enter__(self) -> "stopwatch":
+    def __enter__(self) -> stopwatch:
         self.start = time.perf_counter()
         return self
 

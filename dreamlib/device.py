@@ -37,16 +37,22 @@ def resolve_device(device: str | torch.device = "auto", allow_meta: bool = True)
         if not torch.cuda.is_available():
             raise DreamError(f"device {device!r} was asked for but no CUDA GPU is available; use cpu or auto")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise DreamError(f"device {device!r} does not exist: this machine has {torch.cuda.device_count()} "
-                             f"CUDA GPU(s), cuda:0..cuda:{torch.cuda.device_count() - 1}")
+            raise DreamError(
+                f"device {device!r} does not exist: this machine has {torch.cuda.device_count()} "
+                f"CUDA GPU(s), cuda:0..cuda:{torch.cuda.device_count() - 1}"
+            )
     elif dev.type == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise DreamError(f"device {device!r} was asked for but this machine has no Apple GPU (MPS); use cpu or auto")
+            raise DreamError(
+                f"device {device!r} was asked for but this machine has no Apple GPU (MPS); use cpu or auto"
+            )
     elif dev.type == "xpu":
         xpu = getattr(torch, "xpu", None)
         if xpu is None or not xpu.is_available():
-            raise DreamError(f"device {device!r} was asked for but this machine has no Intel GPU (XPU); use cpu or auto")
+            raise DreamError(
+                f"device {device!r} was asked for but this machine has no Intel GPU (XPU); use cpu or auto"
+            )
     elif dev.type == "meta" and not allow_meta:
         raise DreamError("device 'meta' holds no data, so nothing can be dreamed on it; use auto, cpu, cuda or mps")
     elif dev.type not in ("cpu", "meta"):

@@ -13,8 +13,8 @@ Taught in notebook 01 (hooks) and used by notebook 03 (gradient ascent).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -55,6 +55,7 @@ def capture_activations(model: nn.Module, layers: str | Sequence[str]) -> Iterat
         if dm is not model:  # a plain module: the caller calls it directly, so move its inputs on the way in
             handles.append(model.register_forward_pre_hook(lambda _m, args: to_model(dm, args)))
         for name in names:
+
             def hook(_module, _inputs, output, name=name):
                 acts[name] = output
 
@@ -68,8 +69,9 @@ def capture_activations(model: nn.Module, layers: str | Sequence[str]) -> Iterat
 def to_model(dm: DreamModel, args: tuple) -> tuple:
     """Floating tensors in ``args`` moved (differentiably) to ``dm``'s device and dtype; the rest unchanged."""
     device, dtype = dm.device, dm.dtype
-    return tuple(a.to(device=device, dtype=dtype) if isinstance(a, torch.Tensor) and a.is_floating_point() else a
-                 for a in args)
+    return tuple(
+        a.to(device=device, dtype=dtype) if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args
+    )
 
 
 class _Stop(Exception):

@@ -69,9 +69,13 @@ def check_float_range(low: float, high: float, finite: bool = True) -> None:
     if not finite:
         raise ImageLoadError("the image holds NaN or infinite values; every pixel must be a number in [0, 1]")
     if low < -RANGE_SLACK or high > 1 + RANGE_SLACK:
-        hint = ("divide by 255 first" if high > 2 and low >= -RANGE_SLACK
-                else "pass the image before normalisation: dreamlib models normalise for themselves" if low < 0
-                else "clamp it with .clamp(0, 1) first")
+        hint = (
+            "divide by 255 first"
+            if high > 2 and low >= -RANGE_SLACK
+            else "pass the image before normalisation: dreamlib models normalise for themselves"
+            if low < 0
+            else "clamp it with .clamp(0, 1) first"
+        )
         raise ImageLoadError(f"float images must hold values in [0, 1], got {low:.4g}..{high:.4g}; {hint}")
 
 
@@ -134,7 +138,9 @@ def _open(source) -> Image.Image:
             if data.lstrip()[:1] == b"<" and b"<html" in data[:2048].lower():
                 raise ImageLoadError(f"{redact(text)} is a web page, not an image; use the address of the image itself")
             return Image.open(io.BytesIO(data))
-        path = sample_image_path(text[len(SAMPLE_PREFIX):]) if text.startswith(SAMPLE_PREFIX) else Path(text).expanduser()
+        path = (
+            sample_image_path(text[len(SAMPLE_PREFIX) :]) if text.startswith(SAMPLE_PREFIX) else Path(text).expanduser()
+        )
         if not path.is_file():
             raise ImageLoadError(f"no such image file: {text}")
         _loaded_paths.add(os.path.realpath(path))
@@ -210,10 +216,22 @@ def load_image(source, max_size: int | None = 512, dtype: torch.dtype = torch.fl
     except DreamError:
         raise
     except Image.DecompressionBombError:
-        raise ImageLoadError(f"{name} has too many pixels to open safely (Pillow's limit is {Image.MAX_IMAGE_PIXELS})") from None
+        raise ImageLoadError(
+            f"{name} has too many pixels to open safely (Pillow's limit is {Image.MAX_IMAGE_PIXELS})"
+        ) from None
     except UnidentifiedImageError:
         raise ImageLoadError(f"{name} is not an image PIL can read (PNG, JPEG, GIF, BMP, TIFF, WebP, ...)") from None
-    except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, struct.error, zlib.error, MemoryError) as exc:
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        IndexError,
+        TypeError,
+        struct.error,
+        zlib.error,
+        MemoryError,
+    ) as exc:
         # A damaged or crafted file: Pillow's decoders raise all of these (e.g. ValueError for a
         # compressed PNG text or colour-profile chunk that inflates past Pillow's safety limit).
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -252,13 +270,17 @@ def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     # A print-size image a channel at a time: the same numbers, a third of the interpolation's temporaries
     out = image.new_empty(*image.shape[:2], *size)
     for c in range(image.shape[1]):
-        out[:, c : c + 1] = F.interpolate(image[:, c : c + 1], size=size, mode="bilinear", align_corners=False,
-                                          antialias=shrinking)
+        out[:, c : c + 1] = F.interpolate(
+            image[:, c : c + 1], size=size, mode="bilinear", align_corners=False, antialias=shrinking
+        )
     return out
 
 
 def save_image(
-    image: torch.Tensor, path: str | os.PathLike, *, source: str | os.PathLike | None = None,
+    image: torch.Tensor,
+    path: str | os.PathLike,
+    *,
+    source: str | os.PathLike | None = None,
     text: dict[str, str] | None = None,
 ) -> Path:
     """Write ``image`` as PNG or JPEG (chosen by the extension), atomically.

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable
 
 import torch
 from torch import nn
@@ -213,9 +214,22 @@ MODELS: dict[str, ModelSpec] = {
         _inception_v3,
         _weights("Inception_V3_Weights"),
         layers=(
-            "Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
-            "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
-            "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c",
+            "Conv2d_1a_3x3",
+            "Conv2d_2a_3x3",
+            "Conv2d_2b_3x3",
+            "Conv2d_3b_1x1",
+            "Conv2d_4a_3x3",
+            "Mixed_5b",
+            "Mixed_5c",
+            "Mixed_5d",
+            "Mixed_6a",
+            "Mixed_6b",
+            "Mixed_6c",
+            "Mixed_6d",
+            "Mixed_6e",
+            "Mixed_7a",
+            "Mixed_7b",
+            "Mixed_7c",
         ),
         default_layer="Mixed_6c",
         min_size=75,
@@ -228,8 +242,18 @@ MODELS: dict[str, ModelSpec] = {
         _googlenet,
         _weights("GoogLeNet_Weights"),
         layers=(
-            "conv1", "conv2", "conv3", "inception3a", "inception3b", "inception4a", "inception4b",
-            "inception4c", "inception4d", "inception4e", "inception5a", "inception5b",
+            "conv1",
+            "conv2",
+            "conv3",
+            "inception3a",
+            "inception3b",
+            "inception4a",
+            "inception4b",
+            "inception4c",
+            "inception4d",
+            "inception4e",
+            "inception5a",
+            "inception5b",
         ),
         default_layer="inception4c",
         min_size=15,
@@ -318,8 +342,11 @@ def load_model(
             except WeightsUnavailableError:
                 cached = weights_cache_path(MODELS[name].weights().url)
                 reason = f"not in {cached.parent}, and the download failed"
-        print(f"note: no ImageNet weights for {name} ({reason}); continuing on the trained '{fallback}' model "
-              f"that ships with dreamlib (README: offline use)", file=sys.stderr)
+        print(
+            f"note: no ImageNet weights for {name} ({reason}); continuing on the trained '{fallback}' model "
+            f"that ships with dreamlib (README: offline use)",
+            file=sys.stderr,
+        )
         return load_model(fallback, device=device)
     if name == "shapes":
         from .shapes.net import load

@@ -8,7 +8,8 @@ Objectives compose: ``layer_mean("Mixed_5b") + 2 * channel("Mixed_6c", 7)``,
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Sequence
+from typing import Callable
 
 import torch
 
@@ -34,16 +35,16 @@ class Objective:
     def __call__(self, acts: Activations) -> torch.Tensor:
         return self.fn(acts)
 
-    def __add__(self, other: "Objective") -> "Objective":
+    def __add__(self, other: Objective) -> Objective:
         return Objective(lambda a: self(a) + other(a), self.layers + other.layers, f"{self.name} + {other.name}")
 
-    def __neg__(self) -> "Objective":
+    def __neg__(self) -> Objective:
         return Objective(lambda a: -self(a), self.layers, f"-{self.name}")
 
-    def __sub__(self, other: "Objective") -> "Objective":
+    def __sub__(self, other: Objective) -> Objective:
         return self + (-other)
 
-    def __mul__(self, weight: float) -> "Objective":
+    def __mul__(self, weight: float) -> Objective:
         return Objective(lambda a: weight * self(a), self.layers, f"{weight:g}*{self.name}")
 
     __rmul__ = __mul__
@@ -158,11 +159,15 @@ def guide(model, guide_image, layer: str) -> Objective:
     if not isinstance(guide_image, torch.Tensor):
         guide_image = load_image(guide_image)
     else:
-        guide_image = tensor_values(guide_image.detach().unsqueeze(0) if guide_image.dim() == 3 else guide_image.detach())
+        guide_image = tensor_values(
+            guide_image.detach().unsqueeze(0) if guide_image.dim() == 3 else guide_image.detach()
+        )
     if min(guide_image.shape[-2:]) < dm.min_size:
         h, w = guide_image.shape[-2:]
-        raise DreamError(f"the guide image is {w}x{h} px but {dm.name} needs at least {dm.min_size} px per side; "
-                         f"use a larger guide image")
+        raise DreamError(
+            f"the guide image is {w}x{h} px but {dm.name} needs at least {dm.min_size} px per side; "
+            f"use a larger guide image"
+        )
     with torch.no_grad():
         feats = activation(forward_until(dm, guide_image, layer), layer)[0]
     guide_bank = feats.flatten(1)  # (C, M): one column per guide position

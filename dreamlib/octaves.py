@@ -107,8 +107,7 @@ def plain_image(base: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return out
 
 
-def _add_resized(target: torch.Tensor, source: torch.Tensor, size: tuple[int, int],
-                 alpha: float = 1.0) -> torch.Tensor:
+def _add_resized(target: torch.Tensor, source: torch.Tensor, size: tuple[int, int], alpha: float = 1.0) -> torch.Tensor:
     """``target += alpha * plain_image(source, size)`` (``source`` float, or uint8 made float), a channel at a time
     for print-size images (the same numbers; no full-size temporary). Returns ``target``."""
     if source.numel() < LARGE:
@@ -224,8 +223,17 @@ def dream(
     the input's size, on the input's device. Taught in notebook 04 (octaves); the
     step itself in notebook 03.
     """
-    recipe = Recipe(octaves=octaves, octave_scale=octave_scale, steps=steps, lr=lr, jitter=jitter, seed=seed,
-                    tile=tile, param=param, decorrelate=decorrelate)
+    recipe = Recipe(
+        octaves=octaves,
+        octave_scale=octave_scale,
+        steps=steps,
+        lr=lr,
+        jitter=jitter,
+        seed=seed,
+        tile=tile,
+        param=param,
+        decorrelate=decorrelate,
+    )
     dm = as_dream_model(model)
     if tile is not None and tile < dm.min_size:
         raise DreamError(f"tile must be a whole number of pixels >= {max(dm.min_size, 8)} for {dm.name}, got {tile!r}")
@@ -246,7 +254,9 @@ def dream(
     out_device = base.device
     base = base.to(dm.device)
     # Our own copy (from a file, another device) is dropped once the last octave has started. A tensor of yours is kept.
-    owned = not isinstance(image, torch.Tensor) or base.untyped_storage().data_ptr() != image.untyped_storage().data_ptr()
+    owned = (
+        not isinstance(image, torch.Tensor) or base.untyped_storage().data_ptr() != image.untyped_storage().data_ptr()
+    )
     image = None
     sizes = octave_sizes(base.shape[2], base.shape[3], octaves, octave_scale, dm.min_size)
     # one cheap pass at the smallest size: bad channel/class indices and fixed-size networks fail before any work
@@ -277,16 +287,27 @@ def dream(
                 base = None
             bar.set_postfix_str(f"octave {o + 1}/{len(sizes)} {size[1]}x{size[0]}")
             for s in range(steps):
-                img, score = dream_step(net, img, objective, lr=lr, jitter=jitter, rng=rng, tile=tile, precondition=pre,
-                                        inplace=tile is not None and callback is None,  # img is ours: least memory
-                                        progress=progress)
+                img, score = dream_step(
+                    net,
+                    img,
+                    objective,
+                    lr=lr,
+                    jitter=jitter,
+                    rng=rng,
+                    tile=tile,
+                    precondition=pre,
+                    inplace=tile is not None and callback is None,  # img is ours: least memory
+                    progress=progress,
+                )
                 bar.update(1)
                 if callback is not None:
                     callback(StepInfo(o, len(sizes), s, steps, float(score.sum()), img.detach()))
             check_finite(img, f"in octave {o + 1} of {len(sizes)}")
             _trim_memory(img)
             if not last:  # the detail this octave added; the plain image is made again rather than kept meanwhile
-                detail = _add_resized(img if callback is None else img.clone(), base, size, alpha=-1.0)  # callbacks may keep img
+                detail = _add_resized(
+                    img if callback is None else img.clone(), base, size, alpha=-1.0
+                )  # callbacks may keep img
                 img = None
     finally:
         bar.close()

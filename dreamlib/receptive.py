@@ -10,7 +10,7 @@ gradient of one unit reaches. Taught in notebook 05 (layer comparison).
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -64,7 +64,9 @@ def _reached(dm, layer: str, size: int, trial: int, seed: int) -> torch.Tensor:
         out = forward_until(dm, x, layer)[layer]
         if not isinstance(out, torch.Tensor) or out.dim() != 4:
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-            raise DreamError(f"layer {layer!r} has no spatial (N, C, H, W) output (got {shape}); pick a convolutional layer")
+            raise DreamError(
+                f"layer {layer!r} has no spatial (N, C, H, W) output (got {shape}); pick a convolutional layer"
+            )
         h, w = out.shape[2:]
         (grad,) = torch.autograd.grad(out[0, :, h // 2, w // 2].float().sum(), x)
     return (grad[0].abs().amax(0) > 0).cpu()
@@ -131,7 +133,10 @@ def receptive_field(
     top, bottom, left, right = box
     height, width = bottom - top + 1, right - left + 1
     if clipped:
-        warnings.warn(f"the receptive field of {layer!r} reaches the border of the {side}x{side} px probe image: "
-                      f"it is at least {max(height, width)} px, maybe more (pass a larger size= or max_size= to see all)",
-                      DreamWarning, stacklevel=2)
+        warnings.warn(
+            f"the receptive field of {layer!r} reaches the border of the {side}x{side} px probe image: "
+            f"it is at least {max(height, width)} px, maybe more (pass a larger size= or max_size= to see all)",
+            DreamWarning,
+            stacklevel=2,
+        )
     return height if height == width else (height, width)

@@ -62,7 +62,9 @@ class Recipe:
     lr: float = field(default=0.01, metadata=_help("step size: the mean pixel change per step, in [0, 1] units"))
     jitter: int = field(default=32, metadata=_help("largest random roll before each step, in pixels"))
     seed: int | None = field(default=None, metadata=_help("seed of the random rolls (same seed, same picture)"))
-    tile: int | None = field(default=None, metadata=_help("compute gradients in tiles of this many pixels (big images)"))
+    tile: int | None = field(
+        default=None, metadata=_help("compute gradients in tiles of this many pixels (big images)")
+    )
     param: object = field(default="pixel", metadata=_help("the basis the steps are taken in: pixel or fft"))
     decorrelate: bool | None = field(default=None, metadata=_help("decorrelated colour (default: with fft)"))
 

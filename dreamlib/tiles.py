@@ -33,8 +33,14 @@ def tile_spans(length: int, tile: int, min_size: int = 1) -> list[tuple[int, int
 
 
 def tiled_gradient(
-    model: DreamModel, images: torch.Tensor, objective: Objective, tile: int, *, shift: tuple[int, int] = (0, 0),
-    progress: bool = False, dtype: torch.dtype | None = None,
+    model: DreamModel,
+    images: torch.Tensor,
+    objective: Objective,
+    tile: int,
+    *,
+    shift: tuple[int, int] = (0, 0),
+    progress: bool = False,
+    dtype: torch.dtype | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`dreamlib.ascent.image_gradient`, computed tile by tile so memory depends on ``tile``, not the image.
 
@@ -68,9 +74,17 @@ def tiled_gradient(
 
 
 def dream_step(
-    model: DreamModel, image: torch.Tensor, objective: Objective, *, lr: float, jitter: int, rng: random.Random,
-    tile: int | None = None, precondition: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    inplace: bool = False, progress: bool = False,
+    model: DreamModel,
+    image: torch.Tensor,
+    objective: Objective,
+    *,
+    lr: float,
+    jitter: int,
+    rng: random.Random,
+    tile: int | None = None,
+    precondition: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    inplace: bool = False,
+    progress: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The step :func:`dreamlib.dream` takes: :func:`dreamlib.ascent_step`, plus tiles and a change of basis.
 

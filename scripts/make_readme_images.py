@@ -14,7 +14,9 @@ def row(images, titles, height=160):
     tiles = []
     for im, title in zip(images, titles):
         pil = dl.tensor_to_pil(im)
-        pil = pil.resize((round(pil.width * height / pil.height), height), Image.NEAREST if pil.height < height else Image.LANCZOS)
+        pil = pil.resize(
+            (round(pil.width * height / pil.height), height), Image.NEAREST if pil.height < height else Image.LANCZOS
+        )
         canvas = Image.new("RGB", (pil.width, height + 22), "white")
         canvas.paste(pil, (0, 22))
         ImageDraw.Draw(canvas).text((4, 4), title, fill="black")
@@ -31,8 +33,10 @@ if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     model = dl.load_model("shapes")
     photo = dl.sample_image("coffee", max_size=256)
-    layers = {layer: dl.dream(model, photo, layer, octaves=3, steps=20, lr=0.02, seed=0, progress=False)
-              for layer in model.depth_layers}  # shallow to deep: receptive fields 5, 17, 33, 65 px
+    layers = {
+        layer: dl.dream(model, photo, layer, octaves=3, steps=20, lr=0.02, seed=0, progress=False)
+        for layer in model.depth_layers
+    }  # shallow to deep: receptive fields 5, 17, 33, 65 px
     row([photo, *layers.values()], ["original", *layers]).save(OUT / "shapes_layers.png", optimize=True)
 
     torch.manual_seed(0)
@@ -54,7 +58,15 @@ if __name__ == "__main__":
         titles.append(f"{name}: eyes {dl.class_probabilities(m, d)[eyes]:.0%}")
     row(pair, titles).save(OUT / "shapes_bias.png", optimize=True)
 
-    frames = dl.zoom(model, dl.sample_image("coffee", max_size=160), frames=24, zoom=1.08, layer=model.default_layer,
-                     steps=6, lr=0.02, progress=False)
+    frames = dl.zoom(
+        model,
+        dl.sample_image("coffee", max_size=160),
+        frames=24,
+        zoom=1.08,
+        layer=model.default_layer,
+        steps=6,
+        lr=0.02,
+        progress=False,
+    )
     dl.save_animation(frames, OUT / "shapes_zoom.gif", fps=8)
     print("wrote", *sorted(p.name for p in OUT.iterdir()))

@@ -45,5 +45,7 @@ if __name__ == "__main__":
         overall = shapes.accuracy(model, n=2000)
         per_class = ", ".join(f"{name} {acc:.1%}" for name, acc in shapes.class_accuracy(model, n=2000).items())
         digest = hashlib.sha256(out.read_bytes()).hexdigest()[:16]
-        print(f"{filename}: trained in {took:.0f} s; held-out accuracy {overall:.1%} ({per_class}); "
-              f"{out.stat().st_size / 1e6:.2f} MB, sha256 {digest}...")
+        print(
+            f"{filename}: trained in {took:.0f} s; held-out accuracy {overall:.1%} ({per_class}); "
+            f"{out.stat().st_size / 1e6:.2f} MB, sha256 {digest}..."
+        )

@@ -15,7 +15,7 @@ from tests.helpers import tiny_net
 
 @pytest.fixture(autouse=True)
 def _no_env_leaks(monkeypatch):
-    """Tests choose their weights explicitly; DREAMLIB_WEIGHTS/QUICK/OFFLINE (make test sets OFFLINE) must not change them."""
+    """Tests choose their weights: DREAMLIB_WEIGHTS/QUICK/OFFLINE (make test sets OFFLINE) must not change them."""
     for name in ("DREAMLIB_WEIGHTS", "DREAMLIB_QUICK", "DREAMLIB_OFFLINE"):
         monkeypatch.delenv(name, raising=False)
 
@@ -36,8 +36,6 @@ def inception_random():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dreamlib.DreamWarning)
         return dreamlib.load_model("inception_v3", weights="random", device="cpu")
-
-
 
 
 @pytest.fixture

@@ -34,8 +34,13 @@ def edge_model(orientation: str = "vertical") -> nn.Sequential:
 def tiny_net() -> nn.Sequential:
     torch.manual_seed(0)
     return nn.Sequential(
-        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1, stride=2), nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4),
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(8, 8, 3, padding=1, stride=2),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(8, 4),
     )
 
 
@@ -52,7 +57,9 @@ def two_edge_model() -> nn.Sequential:
 def edge_energy(img: torch.Tensor) -> tuple[float, float]:
     """(vertical, horizontal) edge strength: mean |left-right| and |top-bottom| grey-level steps."""
     grey = img.mean(1)
-    return (grey[..., :, 1:] - grey[..., :, :-1]).abs().mean().item(), (grey[..., 1:, :] - grey[..., :-1, :]).abs().mean().item()
+    return (grey[..., :, 1:] - grey[..., :, :-1]).abs().mean().item(), (
+        grey[..., 1:, :] - grey[..., :-1, :]
+    ).abs().mean().item()
 
 
 def seed_weights_cache(monkeypatch, tmp_path, name: str, state: dict):
@@ -75,8 +82,9 @@ def seed_weights_cache(monkeypatch, tmp_path, name: str, state: dict):
     torch.save(state, buffer)
     data = buffer.getvalue()
     real = MODELS[name].weights()
-    fake = SimpleNamespace(url=f"https://download.pytorch.org/models/{name}-{hashlib.sha256(data).hexdigest()[:8]}.pth",
-                           meta=real.meta)
+    fake = SimpleNamespace(
+        url=f"https://download.pytorch.org/models/{name}-{hashlib.sha256(data).hexdigest()[:8]}.pth", meta=real.meta
+    )
     monkeypatch.setitem(MODELS, name, dataclasses.replace(MODELS[name], weights=lambda: fake))
     path = weights_cache_path(fake.url)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,9 @@ def test_normalize_gradient_is_scale_free():
     g = torch.randn(2, 3, 8, 8)
     torch.testing.assert_close(dreamlib.normalize_gradient(g * 1e-14), dreamlib.normalize_gradient(g))
     torch.testing.assert_close(dreamlib.normalize_gradient(g * 1e20), dreamlib.normalize_gradient(g))
-    torch.testing.assert_close(dreamlib.normalize_gradient(g.double() * 1e-200), dreamlib.normalize_gradient(g).double())
+    torch.testing.assert_close(
+        dreamlib.normalize_gradient(g.double() * 1e-200), dreamlib.normalize_gradient(g).double()
+    )
 
 
 def test_normalize_gradient_leaves_an_all_zero_gradient_at_zero_per_image():

@@ -21,7 +21,9 @@ def test_batched_comparison_on_batchnorm_model_in_eval_mode(inception_random):
     x = torch.rand(1, 3, 90, 100)
     layers = ["Conv2d_4a_3x3", "Mixed_5b"]
     batched = compare_layers(inception_random, x, layers, octaves=1, steps=2, progress=False, precision="fp32")
-    single = compare_layers(inception_random, x, layers, batched=False, octaves=1, steps=2, progress=False, precision="fp32")
+    single = compare_layers(
+        inception_random, x, layers, batched=False, octaves=1, steps=2, progress=False, precision="fp32"
+    )
     for layer in layers:  # equal up to float rounding (batched convolutions sum in another order)
         diff = (batched[layer] - single[layer]).abs()
         assert diff.max() < 1 / 255 and diff.mean() < 1e-5

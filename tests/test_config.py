@@ -33,8 +33,11 @@ def test_switches_and_the_cache_folder(monkeypatch, tmp_path):
 
 def test_the_environment_is_read_here_and_nowhere_else_in_the_package():
     readers = re.compile(r"os\.environ|os\.getenv|getenv\(")
-    found = [p.relative_to(ROOT).as_posix() for p in (ROOT / "dreamlib").rglob("*.py")
-             if readers.search(p.read_text(encoding="utf-8")) and p.name != "config.py"]
+    found = [
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "dreamlib").rglob("*.py")
+        if readers.search(p.read_text(encoding="utf-8")) and p.name != "config.py"
+    ]
     assert found == []
 
 
@@ -44,5 +47,5 @@ def test_stopwatch_prints_how_long_and_where(capsys):
     out = capsys.readouterr().out
     assert re.fullmatch(r"took \d+\.\d s on cpu\n", out) and watch.seconds >= 0
     with pytest.raises(ZeroDivisionError), dl.stopwatch():
-        1 / 0
+        1 / 0  # noqa: B018 - the section fails
     assert capsys.readouterr().out.startswith("took ")  # a failing section still says how long it ran

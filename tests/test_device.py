@@ -18,8 +18,6 @@ import torch
 from PIL import Image
 
 import dreamlib
-from dreamlib.fast import fast_model
-from dreamlib.tiles import dream_step
 from dreamlib import (
     ascent_step,
     capture_activations,
@@ -33,6 +31,8 @@ from dreamlib import (
     tiled_gradient,
     zoom,
 )
+from dreamlib.fast import fast_model
+from dreamlib.tiles import dream_step
 from tests.helpers import tiny_net
 
 META = torch.device("meta")
@@ -103,7 +103,9 @@ CALLS = {
     "image_gradient": lambda m, x: image_gradient(m, x, layer_mean("2")),
     "tiled_gradient": lambda m, x: tiled_gradient(m, x, layer_mean("2"), tile=24),
     "ascent_step": lambda m, x: ascent_step(m, x, layer_mean("2"), rng=random.Random(0)),
-    "dream_step_tiled": lambda m, x: dream_step(m, x, layer_mean("2"), lr=0.01, jitter=8, rng=random.Random(0), tile=24),
+    "dream_step_tiled": lambda m, x: dream_step(
+        m, x, layer_mean("2"), lr=0.01, jitter=8, rng=random.Random(0), tile=24
+    ),
     "dream_plain": lambda m, x: dream(m, x, "2", octaves=2, steps=1, progress=False, fast=False),
     "dream": lambda m, x: dream(m, x, "2", octaves=2, steps=1, progress=False),
     "dream_tiled": lambda m, x: dream(m, x, "2", octaves=1, steps=1, tile=24, progress=False),
@@ -112,14 +114,17 @@ CALLS = {
     "guide": lambda m, x: guide(m, x, "2"),
     "guided_dream": _guided_dream,
     "compare_layers": lambda m, x: compare_layers(m, x, ["0", "2"], octaves=1, steps=1, progress=False),
-    "compare_layers_one_by_one": lambda m, x: compare_layers(m, x, ["0", "2"], batched=False, octaves=1, steps=1,
-                                                             progress=False),
+    "compare_layers_one_by_one": lambda m, x: compare_layers(
+        m, x, ["0", "2"], batched=False, octaves=1, steps=1, progress=False
+    ),
     "zoom": lambda m, x: zoom(m, x, frames=2, layer="2", steps=1, progress=False),
     "receptive_field": _receptive_field,
     "class_probabilities": _class_probabilities,
     "dream_fft": lambda m, x: dream(m, x, "2", octaves=2, steps=1, param="fft", progress=False),
     "render": lambda m, x: dreamlib.render(m, "2", size=24, steps=2, progress=False),
-    "render_pixel_batch": lambda m, x: dreamlib.render(m, "2", size=24, steps=2, param="pixel", batch=2, progress=False),
+    "render_pixel_batch": lambda m, x: dreamlib.render(
+        m, "2", size=24, steps=2, param="pixel", batch=2, progress=False
+    ),
 }
 
 
@@ -148,11 +153,13 @@ def test_the_fast_twin_dream_steps_on_lives_on_the_models_device(call):
     kinds = {name: type(m).__name__ for name, m in twin.net.named_modules()}
     assert twin.net is not model.net and kinds["conv1.1"] == kinds["conv3.1"] == "Identity"  # folded up to conv3
     assert {t.device for t in (*twin.parameters(), *twin.buffers())} == {META}
-    calls = {"dream": lambda x: dream(model, x, "conv3", octaves=2, steps=1, progress=False),
-             "dream_tiled": lambda x: dream(model, x, "conv3", octaves=1, steps=1, tile=24, progress=False),
-             "dream_fft": lambda x: dream(model, x, "conv3", octaves=2, steps=1, param="fft", progress=False),
-             "render": lambda x: dreamlib.render(model, "conv3", size=24, steps=2, progress=False),
-             "zoom": lambda x: zoom(model, x, frames=2, layer="conv3", steps=1, progress=False)}
+    calls = {
+        "dream": lambda x: dream(model, x, "conv3", octaves=2, steps=1, progress=False),
+        "dream_tiled": lambda x: dream(model, x, "conv3", octaves=1, steps=1, tile=24, progress=False),
+        "dream_fft": lambda x: dream(model, x, "conv3", octaves=2, steps=1, param="fft", progress=False),
+        "render": lambda x: dreamlib.render(model, "conv3", size=24, steps=2, progress=False),
+        "zoom": lambda x: zoom(model, x, frames=2, layer="conv3", steps=1, progress=False),
+    }
     try:
         calls[call](_image())
     except Exception as exc:  # noqa: BLE001 - only "no data" is allowed, never a device mismatch
@@ -230,8 +237,9 @@ def test_pictures_are_made_from_any_dtype(dtype, tmp_path, monkeypatch):
 
 
 def needs_cuda(test):
-    test = pytest.mark.skipif(not torch.cuda.is_available(),
-                              reason="no CUDA GPU here; on a GPU machine run `pytest -m cuda`")(test)
+    test = pytest.mark.skipif(
+        not torch.cuda.is_available(), reason="no CUDA GPU here; on a GPU machine run `pytest -m cuda`"
+    )(test)
     return pytest.mark.cuda(test)
 
 

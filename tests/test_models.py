@@ -113,8 +113,12 @@ def test_explicit_weights_never_fall_back(tmp_path, monkeypatch):
 
 
 def test_fallback_uses_cached_imagenet_weights_when_present(tmp_path, monkeypatch, capsys):
-    seed_weights_cache(monkeypatch, tmp_path, "googlenet",
-                       torchvision.models.googlenet(weights=None, aux_logits=True, init_weights=True).state_dict())
+    seed_weights_cache(
+        monkeypatch,
+        tmp_path,
+        "googlenet",
+        torchvision.models.googlenet(weights=None, aux_logits=True, init_weights=True).state_dict(),
+    )
     model = dreamlib.load_model("googlenet", device="cpu", fallback="shapes")
     assert (model.name, model.weights) == ("googlenet", "imagenet")
     assert capsys.readouterr().err == ""

@@ -44,14 +44,18 @@ def test_bad_indices_name_the_valid_range(objective, message):
 def test_channel_objective_draws_that_channels_feature(index, along):
     torch.manual_seed(0)
     start = 0.5 + 0.01 * torch.randn(1, 3, 48, 48)
-    out = dream(two_edge_model(), start, objective=channel("0", index), octaves=1, steps=15, lr=0.02, seed=0, progress=False)
+    out = dream(
+        two_edge_model(), start, objective=channel("0", index), octaves=1, steps=15, lr=0.02, seed=0, progress=False
+    )
     v, h = edge_energy(out)
     assert (v > 3 * h) if along == "vertical" else (h > 3 * v)
 
 
 def test_neuron_objective_changes_pixels_near_its_position_only():
     start = torch.full((1, 3, 40, 40), 0.5)
-    out = dream(two_edge_model(), start, objective=neuron("0", 0, 10, 30), octaves=1, steps=3, jitter=0, seed=0, progress=False)
+    out = dream(
+        two_edge_model(), start, objective=neuron("0", 0, 10, 30), octaves=1, steps=3, jitter=0, seed=0, progress=False
+    )
     change = (out - start).abs().sum(1)[0]
     assert change[8:13, 28:33].sum() > 0 and change.sum() == change[8:13, 28:33].sum()  # 3x3 receptive field
 
@@ -72,8 +76,9 @@ def test_guided_dream_moves_toward_the_guide_features():
     stripes[..., :, ::8] = 1.0
     model = two_edge_model()
     for guide_image, vertical in ((stripes, True), (stripes.transpose(2, 3), False)):
-        out = dream(model, start, objective=guide(model, guide_image, "1"), octaves=1, steps=15, lr=0.02, seed=0,
-                    progress=False)
+        out = dream(
+            model, start, objective=guide(model, guide_image, "1"), octaves=1, steps=15, lr=0.02, seed=0, progress=False
+        )
         v, h = edge_energy(out)
         assert (v > 1.5 * h) if vertical else (h > 1.5 * v)
 

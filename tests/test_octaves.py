@@ -58,8 +58,9 @@ def test_octaves_below_the_minimum_size_are_dropped_with_a_warning():
 def test_size_guard_in_dream_uses_the_models_minimum(inception_random):
     seen = []
     with pytest.warns(dreamlib.DreamWarning, match="using 2 of 3 octaves.*75 px"):
-        out = dream(inception_random, torch.rand(1, 3, 110, 130), "Mixed_5b", octaves=3, steps=1,
-                    **_quiet(callback=seen.append))
+        out = dream(
+            inception_random, torch.rand(1, 3, 110, 130), "Mixed_5b", octaves=3, steps=1, **_quiet(callback=seen.append)
+        )
     assert out.shape == (1, 3, 110, 130)
     assert min(seen[0].image.shape[-2:]) >= 75
 
@@ -120,13 +121,18 @@ def _full_size_storages(shape) -> set:
     import gc
 
     gc.collect()
-    return {obj.untyped_storage().data_ptr() for obj in gc.get_objects()
-            if issubclass(type(obj), torch.Tensor) and obj.dim() == 4 and tuple(obj.shape[-2:]) == tuple(shape[-2:])}
+    return {
+        obj.untyped_storage().data_ptr()
+        for obj in gc.get_objects()
+        if issubclass(type(obj), torch.Tensor) and obj.dim() == 4 and tuple(obj.shape[-2:]) == tuple(shape[-2:])
+    }
 
 
 @pytest.mark.parametrize("octaves", [1, 3])
 @pytest.mark.parametrize("tile", [None, 32])
-def test_an_image_dream_owns_is_freed_for_the_last_octave_and_yours_is_left_alone(tiny, image, monkeypatch, octaves, tile):
+def test_an_image_dream_owns_is_freed_for_the_last_octave_and_yours_is_left_alone(
+    tiny, image, monkeypatch, octaves, tile
+):
     import importlib
 
     octaves_module = importlib.import_module("dreamlib.octaves")

@@ -22,8 +22,12 @@ STACK_FIELDS = [3, 5, 7, 23]
 
 
 def _stack(relu: bool = False) -> nn.Sequential:
-    layers = [nn.Conv2d(3, 8, 3, 1, padding=1), nn.Conv2d(8, 8, 3, 2, padding=1), nn.MaxPool2d(2, 2),
-              nn.Conv2d(8, 8, 5, 1, padding=2)]
+    layers = [
+        nn.Conv2d(3, 8, 3, 1, padding=1),
+        nn.Conv2d(8, 8, 3, 2, padding=1),
+        nn.MaxPool2d(2, 2),
+        nn.Conv2d(8, 8, 5, 1, padding=2),
+    ]
     if relu:
         layers = [m for layer in layers for m in (layer, nn.ReLU())]
     return _net(*layers)
@@ -81,8 +85,10 @@ def test_relus_and_max_pooling_do_not_hide_the_edges_of_the_field():
     "layers, net",
     [
         ([(3, 2), (3, 2)], lambda: _net(nn.Conv2d(3, 4, 3, 2, padding=1), nn.Conv2d(4, 4, 3, 2, padding=1))),
-        ([(3, 1, 1), (3, 1, 2), (3, 1, 4)],
-         lambda: _net(*(nn.Conv2d(3 if d == 1 else 4, 4, 3, dilation=d, padding=d) for d in (1, 2, 4)))),
+        (
+            [(3, 1, 1), (3, 1, 2), (3, 1, 4)],
+            lambda: _net(*(nn.Conv2d(3 if d == 1 else 4, 4, 3, dilation=d, padding=d) for d in (1, 2, 4))),
+        ),
         ([(3, 2, 2), (3, 1)], lambda: _net(nn.Conv2d(3, 4, 3, 2, padding=2, dilation=2), nn.Conv2d(4, 4, 3))),
         ([(7, 2), (3, 2)], lambda: _net(nn.Conv2d(3, 4, 7, 2, padding=3), nn.MaxPool2d(3, 2, padding=1))),
     ],

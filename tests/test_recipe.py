@@ -52,8 +52,11 @@ def test_dream_zoom_and_the_command_line_take_their_defaults_from_the_recipe():
     zoom = inspect.signature(dl.zoom).parameters
     from dreamlib.animate import ZOOM_RECIPE
 
-    assert (zoom["steps"].default, zoom["octaves"].default, zoom["seed"].default) == (5, 1, 0) == (
-        ZOOM_RECIPE.steps, ZOOM_RECIPE.octaves, ZOOM_RECIPE.seed)
+    assert (
+        (zoom["steps"].default, zoom["octaves"].default, zoom["seed"].default)
+        == (5, 1, 0)
+        == (ZOOM_RECIPE.steps, ZOOM_RECIPE.octaves, ZOOM_RECIPE.seed)
+    )
     from dreamlib.cli.app import build_parser
 
     dream_cli = build_parser()._subparsers._group_actions[0].choices["dream"]

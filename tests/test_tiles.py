@@ -5,8 +5,8 @@ import torch
 
 import dreamlib
 from dreamlib import dream, layer_mean, tile_spans, tiled_gradient
-from dreamlib.tiles import dream_step
 from dreamlib.ascent import image_gradient
+from dreamlib.tiles import dream_step
 from tests.helpers import edge_model
 
 
@@ -46,7 +46,10 @@ def test_tiled_dream_leaves_no_seams():
     grad, _ = tiled_gradient(model, start, layer_mean("1"), tile)
     whole, _ = image_gradient(model, start, layer_mean("1"))
     seam = _column_profile(grad - whole * 1.0)
-    assert min(seam[b] for b in borders) > 10 * seam[[c for c in range(256) if all(abs(c - b) > 2 for b in borders)]].mean()
+    assert (
+        min(seam[b] for b in borders)
+        > 10 * seam[[c for c in range(256) if all(abs(c - b) > 2 for b in borders)]].mean()
+    )
     # The real thing: rolled tiles move every step, so border columns change like all others.
     out = dream(model, start, "1", octaves=1, steps=40, lr=0.01, seed=0, tile=tile, progress=False)
     profile = _column_profile(out - start)
@@ -112,7 +115,9 @@ def test_in_place_tiled_step_with_a_bf16_gradient_buffer_agrees_with_the_float32
     x[1] = 0.0  # zero gradient: stays put
     reference, ref_score = dream_step(model, x, layer_mean("1"), lr=0.05, jitter=8, rng=random.Random(4), tile=32)
     work = x.clone()
-    out, score = dream_step(model, work, layer_mean("1"), lr=0.05, jitter=8, rng=random.Random(4), tile=32, inplace=True)
+    out, score = dream_step(
+        model, work, layer_mean("1"), lr=0.05, jitter=8, rng=random.Random(4), tile=32, inplace=True
+    )
     assert out.data_ptr() == work.data_ptr()  # written into the image itself
     torch.testing.assert_close(score, ref_score)
     # bf16 keeps 8 bits of each gradient value: each pixel's move is off by at most ~1/256 of its size

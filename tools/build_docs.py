@@ -71,7 +71,7 @@ def _link(target: str, lesson_names: set[str]) -> str:
     if path.startswith("notebooks/") and Path(path).name in lesson_names:
         return "lessons/" + Path(path).name + (f"#{anchor}" if anchor else "")
     if path.startswith("docs/"):
-        return path[len("docs/"):] + (f"#{anchor}" if anchor else "")
+        return path[len("docs/") :] + (f"#{anchor}" if anchor else "")
     return GITHUB + target  # benchmarks/README.md, LICENSE, images/CREDITS.md, solutions: the repository's files
 
 
@@ -110,9 +110,11 @@ def api_page(lesson_names: list[str]) -> str:
         # The defining module's path: dreamlib imports its names lazily, so document them where they live.
         module = f"dreamlib.{dreamlib._WHERE[name]}"
         by_lesson.setdefault(match.group(1) if match else "", []).append(f"{module}.{name}")
-    parts = ["# API reference\n",
-             "Everything `import dreamlib as dl` offers, grouped by the lesson that teaches it (each docstring "
-             "names its lesson). Generated from the docstrings by mkdocstrings.\n"]
+    parts = [
+        "# API reference\n",
+        "Everything `import dreamlib as dl` offers, grouped by the lesson that teaches it (each docstring "
+        "names its lesson). Generated from the docstrings by mkdocstrings.\n",
+    ]
     for stem in lesson_names:
         number = stem[:2]
         names = by_lesson.pop(number, [])
@@ -146,8 +148,15 @@ def _build(tmp: Path, site: Path, selected: list[str], timeout: int, docs: Path)
 
     if not imagenet_cached():
         os.environ["DREAMLIB_OFFLINE"] = "1"  # the kernels inherit it: lessons run on the shipped shapes model
-    print(f"lessons on {'the shipped shapes model (no ImageNet weights cached)' if os.environ.get('DREAMLIB_OFFLINE') == '1' else 'the cached ImageNet weights'}",
-          flush=True)
+    print(
+        "lessons on "
+        + (
+            "the shipped shapes model (no ImageNet weights cached)"
+            if os.environ.get("DREAMLIB_OFFLINE") == "1"
+            else "the cached ImageNet weights"
+        ),
+        flush=True,
+    )
     (stage / "lessons").mkdir()
     import nbformat
 
@@ -162,22 +171,32 @@ def _build(tmp: Path, site: Path, selected: list[str], timeout: int, docs: Path)
     (stage / "index.md").write_text(home_page(names), encoding="utf-8")
     (stage / "api.md").write_text(api_page([p.stem for p in paths]), encoding="utf-8")
     instructors = stage / "instructors.md"
-    instructors.write_text(instructors.read_text(encoding="utf-8").replace("{{ lesson_table }}", lesson_table(names)),
-                           encoding="utf-8")
+    instructors.write_text(
+        instructors.read_text(encoding="utf-8").replace("{{ lesson_table }}", lesson_table(names)), encoding="utf-8"
+    )
 
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    config.update(docs_dir=str(stage), site_dir=str(site.resolve()), nav=[
-        {"Home": "index.md"},
-        {"Lessons": [f"lessons/{p.name}" for p in paths]},
-        {"API reference": "api.md"},
-        {"Instructors": "instructors.md"},
-    ])
+    config.update(
+        docs_dir=str(stage),
+        site_dir=str(site.resolve()),
+        nav=[
+            {"Home": "index.md"},
+            {"Lessons": [f"lessons/{p.name}" for p in paths]},
+            {"API reference": "api.md"},
+            {"Instructors": "instructors.md"},
+        ],
+    )
     generated = tmp / "mkdocs.yml"
     generated.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {
+        **os.environ,
+        "NO_MKDOCS_2_WARNING": "1",
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     # No -q: mkdocs 1.6 does not count the warnings it does not print, so --strict -q passes broken links.
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(generated)],
-                          cwd=ROOT, env=env).returncode
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(generated)], cwd=ROOT, env=env
+    ).returncode
 
 
 def main(argv: list[str]) -> int:

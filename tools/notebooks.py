@@ -24,7 +24,9 @@ REPOSITORY = "https://github.com/dreamlib/dreamlib"
 
 def version() -> str:
     """dreamlib's version, read from dreamlib/__init__.py, its one source (the released version Colab installs)."""
-    match = re.search(r'^__version__ = "([^"]+)"', (ROOT / "dreamlib" / "__init__.py").read_text(encoding="utf-8"), re.M)
+    match = re.search(
+        r'^__version__ = "([^"]+)"', (ROOT / "dreamlib" / "__init__.py").read_text(encoding="utf-8"), re.M
+    )
     return match.group(1)
 
 
@@ -70,7 +72,9 @@ def problems(nb: dict) -> list[str]:
                 found.append(f"cell {i}: output in a cell not tagged {TAG}")
                 break
             if out.get("output_type") != "stream" or out.get("name") != "stdout":
-                found.append(f"cell {i}: tagged output is {out.get('output_type')}/{out.get('name')}, not plain stdout text")
+                found.append(
+                    f"cell {i}: tagged output is {out.get('output_type')}/{out.get('name')}, not plain stdout text"
+                )
                 break
             if out.get("execution_count") is not None:
                 found.append(f"cell {i}: output carries an execution count")

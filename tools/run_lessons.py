@@ -24,8 +24,11 @@ TAG = "nbval-check-output"
 
 
 def _text(cell: dict) -> str:
-    return "".join("".join(o.get("text", "")) for o in cell.get("outputs", []) if o.get("output_type") == "stream"
-                   and o.get("name") == "stdout")
+    return "".join(
+        "".join(o.get("text", ""))
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream" and o.get("name") == "stdout"
+    )
 
 
 def update(path: Path, committed: dict, executed) -> None:
@@ -52,7 +55,9 @@ def run(path: Path, workdir: Path, compare: bool, timeout: int, write: bool = Fa
     problems = []
     start = time.perf_counter()
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+        NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+        ).execute()
     except CellExecutionError as exc:
         problems.append(re.sub(r"\x1b\[[0-9;]*m", "", str(exc).strip().splitlines()[-1]))  # no terminal colours
     seconds = time.perf_counter() - start
@@ -69,9 +74,14 @@ def run(path: Path, workdir: Path, compare: bool, timeout: int, write: bool = Fa
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lessons", nargs="*", help="lesson numbers or names (default: all)")
-    parser.add_argument("--compare", action="store_true", help="compare nbval-check-output cells with the committed text")
-    parser.add_argument("--update", action="store_true",
-                        help="write the new text of the nbval-check-output cells into the committed lessons")
+    parser.add_argument(
+        "--compare", action="store_true", help="compare nbval-check-output cells with the committed text"
+    )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="write the new text of the nbval-check-output cells into the committed lessons",
+    )
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     args = parser.parse_args(argv)
     paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

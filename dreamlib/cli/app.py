@@ -36,8 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = Parser(prog=program_name(), description="DeepDream images from the command line.", formatter_class=Help)
     p.add_argument("--version", action="version", version=f"dreamlib {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser, metavar="COMMAND",
-                           title="commands (`COMMAND -h` for its options)")
+    sub = p.add_subparsers(
+        dest="command",
+        required=True,
+        parser_class=Parser,
+        metavar="COMMAND",
+        title="commands (`COMMAND -h` for its options)",
+    )
     sub.add_parser = functools.partial(sub.add_parser, formatter_class=Help)  # every subcommand shows defaults
     dream.add_parsers(sub)
     info.add_parsers(sub)

@@ -13,14 +13,26 @@ from pathlib import Path
 
 from ..errors import DreamError
 from ..recipe import DEFAULT
-from .options import (SAVE_FORMATS, add_model_options, add_objective_options, add_recipe_options, check_output,
-                      check_size, load_for, number, objective_of, recipe_of)
+from .options import (
+    SAVE_FORMATS,
+    add_model_options,
+    add_objective_options,
+    add_recipe_options,
+    check_output,
+    check_size,
+    load_for,
+    number,
+    objective_of,
+    recipe_of,
+)
 
 DREAM_RECIPE = DEFAULT.replace(seed=0)  # the command line always dreams with a seed: every PNG can be re-made
 DREAM_FIELDS = ("octaves", "octave_scale", "steps", "lr", "jitter", "seed", "tile", "param")
 ZOOM_FIELDS = ("steps", "lr", "jitter", "seed", "tile", "param")  # one octave per frame
-INPUT_HELP = ("image file, http(s) URL or bundled sample:NAME (see `samples`); "
-              "`dream` also takes a folder: every image in it, into the -o folder")
+INPUT_HELP = (
+    "image file, http(s) URL or bundled sample:NAME (see `samples`); "
+    "`dream` also takes a folder: every image in it, into the -o folder"
+)
 
 
 def add_parsers(sub) -> None:
@@ -28,9 +40,13 @@ def add_parsers(sub) -> None:
 
     d = sub.add_parser("dream", help="dream on an image (or a folder of images) and write the result")
     d.add_argument("input", help=INPUT_HELP)
-    d.add_argument("-o", "--output", required=True,
-                   help="output .png / .jpg (never the input); a folder when the input is one (finished images "
-                        "there are skipped, so a stopped run resumes). PNGs keep their settings: see `info`")
+    d.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output .png / .jpg (never the input); a folder when the input is one (finished images "
+        "there are skipped, so a stopped run resumes). PNGs keep their settings: see `info`",
+    )
     _shared(d, DREAM_RECIPE, DREAM_FIELDS)
     d.set_defaults(run=cmd_dream, fields=DREAM_FIELDS)
 
@@ -55,8 +71,9 @@ def _shared(p: argparse.ArgumentParser, recipe, fields) -> None:
 def _run_settings(args: argparse.Namespace, model, layer: str) -> dict:
     """``dream``'s keywords other than the recipe: layer or objective, precision, fast."""
     objective = objective_of(args, model, layer, size=args.size)
-    return dict(layer=None if objective is not None else layer, objective=objective, precision=args.precision,
-                fast=args.fast)
+    return dict(
+        layer=None if objective is not None else layer, objective=objective, precision=args.precision, fast=args.fast
+    )
 
 
 def _record_extra(args: argparse.Namespace, layer: str) -> dict:
@@ -100,8 +117,9 @@ def cmd_dream(args: argparse.Namespace) -> int:
     image = load_image(args.input, max_size=args.size, dtype=torch.uint8)  # dream() owns its float copy
     model, layer = load_for(args)
     run = _run_settings(args, model, layer)
-    record = dream_record(model, source=args.input, size=args.size, extra=_record_extra(args, layer), **run,
-                          **recipe.settings())
+    record = dream_record(
+        model, source=args.input, size=args.size, extra=_record_extra(args, layer), **run, **recipe.settings()
+    )
     result = dream(model, image, progress=not args.quiet, **run, **recipe.settings())
     print(save_image(result, out, source=None if "://" in args.input else args.input, text=png_text(record)))
     return 0
@@ -113,12 +131,23 @@ def _dream_folder(args: argparse.Namespace, recipe) -> int:
     folder_images(args.input)  # no images -> one line, before the model loads
     out = _check_output_folder(args.output, args.input)
     model, layer = load_for(args)
-    report = dream_folder(model, args.input, out, recipe=recipe, size=args.size, progress=not args.quiet,
-                          record_extra=_record_extra(args, layer), **_run_settings(args, model, layer))
+    report = dream_folder(
+        model,
+        args.input,
+        out,
+        recipe=recipe,
+        size=args.size,
+        progress=not args.quiet,
+        record_extra=_record_extra(args, layer),
+        **_run_settings(args, model, layer),
+    )
     for path in report.dreamed:
         print(path)
-    print(f"{len(report.dreamed)} dreamed, {len(report.skipped)} already complete (skipped), "
-          f"{len(report.failed)} failed; in {out}", file=sys.stderr)
+    print(
+        f"{len(report.dreamed)} dreamed, {len(report.skipped)} already complete (skipped), "
+        f"{len(report.failed)} failed; in {out}",
+        file=sys.stderr,
+    )
     if report.failed:
         raise DreamError(f"{len(report.failed)} image(s) could not be read: {', '.join(p.name for p in report.failed)}")
     return 0
@@ -149,7 +178,14 @@ def cmd_zoom(args: argparse.Namespace) -> int:
     check_animation_path(out)
     image = load_image(args.input, max_size=args.size)
     model, layer = load_for(args)
-    frames = zoom(model, image, frames=args.frames, zoom=args.zoom, progress=not args.quiet,
-                  **_run_settings(args, model, layer), **recipe.settings())
+    frames = zoom(
+        model,
+        image,
+        frames=args.frames,
+        zoom=args.zoom,
+        progress=not args.quiet,
+        **_run_settings(args, model, layer),
+        **recipe.settings(),
+    )
     print(save_animation(frames, out, fps=args.fps))
     return 0

@@ -16,7 +16,9 @@ def add_parsers(sub) -> None:
     ls.add_argument("--model", default="inception_v3", help=f"one of {MODELS_PLACEHOLDER}")
     ls.set_defaults(run=cmd_layers)
 
-    w = sub.add_parser("weights", help="where each model's ImageNet weights are cached; --download fetches missing ones")
+    w = sub.add_parser(
+        "weights", help="where each model's ImageNet weights are cached; --download fetches missing ones"
+    )
     w.add_argument("--model", action="append", help="only this model (repeatable); default: all")
     w.add_argument("--download", action="store_true", help="download the missing files (needs internet)")
     w.set_defaults(run=cmd_weights)
@@ -24,7 +26,9 @@ def add_parsers(sub) -> None:
     s = sub.add_parser("samples", help="list the bundled sample images, to use as sample:NAME inputs")
     s.set_defaults(run=cmd_samples)
 
-    i = sub.add_parser("info", help="the settings stored in a PNG that dreamlib wrote, and the command that re-makes it")
+    i = sub.add_parser(
+        "info", help="the settings stored in a PNG that dreamlib wrote, and the command that re-makes it"
+    )
     i.add_argument("file", help="a .png written by `dream`")
     i.set_defaults(run=cmd_info)
 

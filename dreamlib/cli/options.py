@@ -32,7 +32,11 @@ class Help(argparse.HelpFormatter):
             from ..models import available_models
 
             text = text.replace(MODELS_PLACEHOLDER, ", ".join(available_models()))
-        if "%(default)" not in text and action.default not in (None, False, argparse.SUPPRESS) and action.option_strings:
+        if (
+            "%(default)" not in text
+            and action.default not in (None, False, argparse.SUPPRESS)
+            and action.option_strings
+        ):
             text += " (default: %(default)s)"
         return text
 
@@ -45,16 +49,26 @@ def number(text: str) -> float:
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
-    """``--model``, ``--weights``, ``--fallback``, ``--device``, ``--layer``, ``-q``: every command that dreams or renders."""
+    """``--model``, ``--layer``, ``--weights``, ``--fallback``, ``--device``, ``--no-fast``, ``-q``: every command that
+    dreams or renders."""
     p.add_argument("--model", default="inception_v3", help=f"one of {MODELS_PLACEHOLDER}")
     p.add_argument("--layer", help="layer to work on (default: the model's; see `layers`)")
-    p.add_argument("--weights", help="imagenet | random | path/to/state_dict.pth (default: $DREAMLIB_WEIGHTS or imagenet)")
-    p.add_argument("--fallback", metavar="MODEL",
-                   help="if no --weights are given and the ImageNet weights cannot be had (offline), "
-                        "say so and use this model instead, e.g. shapes")
+    p.add_argument(
+        "--weights", help="imagenet | random | path/to/state_dict.pth (default: $DREAMLIB_WEIGHTS or imagenet)"
+    )
+    p.add_argument(
+        "--fallback",
+        metavar="MODEL",
+        help="if no --weights are given and the ImageNet weights cannot be had (offline), "
+        "say so and use this model instead, e.g. shapes",
+    )
     p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] | mps | xpu (the GPUs where present)")
-    p.add_argument("--no-fast", dest="fast", action="store_false",
-                   help="run the network exactly as built (no channels-last twin, no BatchNorm folding, float32)")
+    p.add_argument(
+        "--no-fast",
+        dest="fast",
+        action="store_false",
+        help="run the network exactly as built (no channels-last twin, no BatchNorm folding, float32)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -97,7 +111,12 @@ def check_output(output: str, input_: str, formats: tuple) -> Path:
     if "://" not in input_ and os.path.realpath(out) == os.path.realpath(input_):
         raise DreamError(f"output {output!r} is the input image; choose another name")
     parent = existing_parent(out)
-    if out.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+    if (
+        out.is_dir()
+        or not parent.is_dir()
+        or not os.access(parent, os.W_OK)
+        or (out.exists() and not os.access(out, os.W_OK))
+    ):
         raise DreamError(f"cannot write {output!r}: the location is not writable")
     return out
 
@@ -121,8 +140,9 @@ def load_for(args: argparse.Namespace):
         raise DreamError(f"unknown layer {args.layer!r} for {args.model}; valid layers: {', '.join(layers)}")
     model = load_model(args.model, weights=args.weights, device=args.device, fallback=args.fallback)
     if model.name != args.model and args.layer is not None and args.layer not in model.layers:
-        raise DreamError(f"layer {args.layer!r} is not in the fallback model {model.name}; "
-                         f"valid layers: {', '.join(model.layers)}")
+        raise DreamError(
+            f"layer {args.layer!r} is not in the fallback model {model.name}; valid layers: {', '.join(model.layers)}"
+        )
     layer = args.layer or model.default_layer
     if layer not in model.layers:
         raise DreamError(f"unknown layer {layer!r} for {model.name}; valid layers: {', '.join(model.layers)}")

@@ -52,9 +52,19 @@ def cmd_render(args: argparse.Namespace) -> int:
     check_size(args.steps, "steps")
     model, layer = load_for(args)
     objective = objective_of(args, model, layer) or layer_mean(layer)
-    image = render(model, objective, size=args.size, param=args.param, decorrelate=not args.no_decorrelate,
-                   transforms=None if args.no_transforms else "standard", steps=args.steps, lr=args.lr,
-                   seed=args.seed, progress=not args.quiet, fast=args.fast)
+    image = render(
+        model,
+        objective,
+        size=args.size,
+        param=args.param,
+        decorrelate=not args.no_decorrelate,
+        transforms=None if args.no_transforms else "standard",
+        steps=args.steps,
+        lr=args.lr,
+        seed=args.seed,
+        progress=not args.quiet,
+        fast=args.fast,
+    )
     print(save_image(image, out))
     return 0
 
@@ -73,11 +83,26 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
         raise DreamError(f"{args.model} has no data of its own: give a folder of images with --images FOLDER")
     model, layer = load_for(args)
     images = example_images(model, args.images)
-    entries = catalogue(model, layer, images=images, top=args.top, size=args.size, steps=args.steps, seed=args.seed,
-                        progress=not args.quiet, channels=None if args.channels is None else range(args.channels),
-                        fast=args.fast)
+    entries = catalogue(
+        model,
+        layer,
+        images=images,
+        top=args.top,
+        size=args.size,
+        steps=args.steps,
+        seed=args.seed,
+        progress=not args.quiet,
+        channels=None if args.channels is None else range(args.channels),
+        fast=args.fast,
+    )
     source = args.images or "its own training data (dreamlib.shapes.make_batch)"
-    print(write_catalogue(entries, out, title=f"{model.name} {layer}: {len(entries)} channels",
-                          intro=f"Each card: the channel's feature visualisation (left, dreamlib.render) and its "
-                                f"top {args.top} examples from {source} (right), with mean activations."))
+    print(
+        write_catalogue(
+            entries,
+            out,
+            title=f"{model.name} {layer}: {len(entries)} channels",
+            intro=f"Each card: the channel's feature visualisation (left, dreamlib.render) and its "
+            f"top {args.top} examples from {source} (right), with mean activations.",
+        )
+    )
     return 0

@@ -20,12 +20,16 @@ from .visualisation import check_top_examples, check_total_variation
 
 __all__ = [
     "check_mean_activation",  # 01
-    "check_normalize", "check_denormalize",  # 02
+    "check_normalize",
+    "check_denormalize",  # 02
     "check_normalize_gradient",  # 03
-    "check_octave_sizes", "check_octave_dream",  # 04
-    "check_activation_shapes", "check_receptive_field",  # 05
+    "check_octave_sizes",
+    "check_octave_dream",  # 04
+    "check_activation_shapes",
+    "check_receptive_field",  # 05
     "check_top_k",  # 06
-    "check_train_step", "check_batch_without",  # 07
+    "check_train_step",
+    "check_batch_without",  # 07
     "check_contrast",  # 08
     "check_total_variation",  # 09
     "check_top_examples",  # 10

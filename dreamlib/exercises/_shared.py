@@ -65,8 +65,9 @@ def _edge_net() -> nn.Module:
 def _tiny_classifier(classes: int = 3) -> nn.Module:
     """A small random classifier (conv, ReLU, pooling, linear); the same weights every call."""
     torch.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                         nn.Linear(4, classes))
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, classes)
+    )
 
 
 def _params(net: nn.Module) -> list[torch.Tensor]:

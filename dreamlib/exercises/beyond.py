@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-
 from typing import Callable
 
 import torch
@@ -39,38 +38,54 @@ def check_contrast(fn: Callable) -> bool:
     objective, problem = _call(name, fn, layer, index)
     if problem:
         return _report(name, problem)
-    wrap = f"`dl.Objective(score, [layer], f\"contrast({{layer}}, {{index}})\")`"
+    wrap = '`dl.Objective(score, [layer], f"contrast({layer}, {index})")`'
     if isinstance(objective, torch.Tensor):
-        return _report(name, f"returned a tensor, but an objective is a recipe, not a number: define "
-                             f"`score(acts)` inside and return {wrap}")
+        return _report(
+            name,
+            f"returned a tensor, but an objective is a recipe, not a number: define "
+            f"`score(acts)` inside and return {wrap}",
+        )
     if not isinstance(objective, Objective):
         kind = "a plain function" if callable(objective) else f"a {type(objective).__name__}"
         return _report(name, f"returned {kind}, expected a dl.Objective: return {wrap}")
     if layer not in objective.layers:
-        return _report(name, f"its layers are {objective.layers}, but it reads {layer!r}: list the layer it needs "
-                             "(the forward pass stops right after the listed layers)")
+        return _report(
+            name,
+            f"its layers are {objective.layers}, but it reads {layer!r}: list the layer it needs "
+            "(the forward pass stops right after the listed layers)",
+        )
     x = torch.randn(2, 5, 4, 6, generator=torch.Generator().manual_seed(0)) + torch.arange(5.0).view(1, 5, 1, 1)
     score, problem = _call(name, objective, {layer: x})
     if problem:
         return _report(name, problem)
     expected = _contrast(x, index)
     if not isinstance(score, torch.Tensor):
-        return _report(name, f"the score is a {type(score).__name__}, expected a tensor (one score per image) — "
-                             "no `.item()`: dreaming needs its gradient")
+        return _report(
+            name,
+            f"the score is a {type(score).__name__}, expected a tensor (one score per image) — "
+            "no `.item()`: dreaming needs its gradient",
+        )
     if score.shape == ():
-        return _report(name, "gave one number for a batch of 2 images: you averaged over the batch too. "
-                             "Keep one score per image — average over channels, height and width only "
-                             "(e.g. `.flatten(1).mean(1)`)")
+        return _report(
+            name,
+            "gave one number for a batch of 2 images: you averaged over the batch too. "
+            "Keep one score per image — average over channels, height and width only "
+            "(e.g. `.flatten(1).mean(1)`)",
+        )
     if score.shape != expected.shape:
-        return _report(name, f"returned shape {tuple(score.shape)} for a batch of 2, expected (2,): one score per image")
+        return _report(
+            name, f"returned shape {tuple(score.shape)} for a batch of 2, expected (2,): one score per image"
+        )
     if not _close(score, expected):
         if _close(score, x[:, index].flatten(1).mean(1)):
             hint = "that is the channel's mean alone: subtract the mean of the whole layer (all channels)"
         elif _close(score, -expected):
             hint = "the sign is reversed: channel mean minus layer mean, not the other way round"
         else:
-            hint = ("per image: the mean of channel `index` over height and width, minus the mean of the whole "
-                    "layer over channels, height and width")
+            hint = (
+                "per image: the mean of channel `index` over height and width, minus the mean of the whole "
+                "layer over channels, height and width"
+            )
         gap = (score.float() - expected).abs().max()
         return _report(name, f"values differ from the reference (largest gap {gap:.3g}); {hint}")
     model = as_dream_model(_edge_net())
@@ -84,9 +99,15 @@ def check_contrast(fn: Callable) -> bool:
             stepped, problem = _call(name, functools.partial(ascent_step, lr=0.02, jitter=0), model, image, objective)
             image = image if problem else stepped[0]
         if problem:
-            return _report(name, f"{problem} — during gradient ascent. Keep the score a tensor computed from "
-                                 "the activations: no `.item()`, `.detach()`, `.numpy()` or `torch.no_grad()`")
+            return _report(
+                name,
+                f"{problem} — during gradient ascent. Keep the score a tensor computed from "
+                "the activations: no `.item()`, `.detach()`, `.numpy()` or `torch.no_grad()`",
+            )
         if _share(model, image, idx) <= _share(model, start, idx):
-            return _report(name, f"gradient ascent with contrast('edges', {idx}) did not raise the share of "
-                                 f"channel {idx} ({edge} edges) — the score must grow with that channel")
+            return _report(
+                name,
+                f"gradient ascent with contrast('edges', {idx}) did not raise the share of "
+                f"channel {idx} ({edge} edges) — the score must grow with that channel",
+            )
     return _report(name, None)

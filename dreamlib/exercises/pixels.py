@@ -34,7 +34,9 @@ def check_normalize(fn: Callable) -> bool:
     x = torch.rand(2, 3, 5, 7)
     mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     got, problem = _call("normalize", fn, x, mean, std)
-    return _report("normalize", problem or _compare(got, (x - mean) / std, "subtract the mean first, then divide by std"))
+    return _report(
+        "normalize", problem or _compare(got, (x - mean) / std, "subtract the mean first, then divide by std")
+    )
 
 
 def check_denormalize(fn: Callable) -> bool:
@@ -57,16 +59,23 @@ def check_normalize_gradient(fn: Callable) -> bool:
     if problem:
         return _report("normalize_gradient", problem)
     hint = "divide each image by the mean of its absolute values (mean over channels, height and width)"
-    ordinary = _compare(got[:3] if isinstance(got, torch.Tensor) and got.shape == g.shape else got,
-                        normalize_gradient(g)[:3] if isinstance(got, torch.Tensor) and got.shape == g.shape
-                        else normalize_gradient(g), hint)
+    ordinary = _compare(
+        got[:3] if isinstance(got, torch.Tensor) and got.shape == g.shape else got,
+        normalize_gradient(g)[:3] if isinstance(got, torch.Tensor) and got.shape == g.shape else normalize_gradient(g),
+        hint,
+    )
     if ordinary:
         return _report("normalize_gradient", ordinary)
     if not torch.isfinite(got[4]).all() or got[4].abs().max() > 0:
-        return _report("normalize_gradient", "an all-zero gradient must stay all zero (no nan from 0 / 0): "
-                                             "divide by torch.where(mean > 0, mean, 1)")
+        return _report(
+            "normalize_gradient",
+            "an all-zero gradient must stay all zero (no nan from 0 / 0): divide by torch.where(mean > 0, mean, 1)",
+        )
     tiny = got[3].abs().mean().item()
     if abs(tiny - 1) > 1e-3:
-        return _report("normalize_gradient", f"a gradient of size 1e-14 came out with mean |g| = {tiny:.3g}, "
-                                             "not 1: don't add a constant like 1e-8 to the divisor")
+        return _report(
+            "normalize_gradient",
+            f"a gradient of size 1e-14 came out with mean |g| = {tiny:.3g}, "
+            "not 1: don't add a constant like 1e-8 to the divisor",
+        )
     return _report("normalize_gradient", _compare(got, normalize_gradient(g), hint))

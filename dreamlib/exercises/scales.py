@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numbers
 import random
-from typing import Callable, Sequence
+from collections.abc import Sequence
+from typing import Callable
 
 import torch
 
@@ -80,10 +81,15 @@ def check_octave_dream(fn: Callable) -> bool:
     if not isinstance(got, torch.Tensor):
         return _report(name, f"returned a {type(got).__name__}, expected the final image tensor")
     if tuple(got.shape[-2:]) == sizes[0] and len(sizes) > 1:
-        return _report(name, "returned an image of the smallest size: the octaves ran largest first. "
-                             "Go through `sizes` in order (smallest first), so the last octave is the full size")
+        return _report(
+            name,
+            "returned an image of the smallest size: the octaves ran largest first. "
+            "Go through `sizes` in order (smallest first), so the last octave is the full size",
+        )
     if tuple(got.shape) != tuple(image.shape):
-        return _report(name, f"returned shape {tuple(got.shape)}, expected {tuple(image.shape)} (the last, largest size)")
+        return _report(
+            name, f"returned shape {tuple(got.shape)}, expected {tuple(image.shape)} (the last, largest size)"
+        )
 
     def run(**mistake):
         return _octave_loop(model, image, objective, sizes, steps, random.Random(0), **mistake)
@@ -92,17 +98,28 @@ def check_octave_dream(fn: Callable) -> bool:
         return _report(name, None)
     only_last = _octave_loop(model, image, objective, sizes[-1:], steps, random.Random(0))
     if _close(got, run(carry="nothing")) or _close(got, only_last):
-        return _report(name, "no detail was carried up: the result is what dreaming the last octave alone gives. "
-                             "After each octave keep `detail = x - plain`, and start the next octave from "
-                             "`(plain + dl.resize(detail, size)).clamp(0, 1)`")
+        return _report(
+            name,
+            "no detail was carried up: the result is what dreaming the last octave alone gives. "
+            "After each octave keep `detail = x - plain`, and start the next octave from "
+            "`(plain + dl.resize(detail, size)).clamp(0, 1)`",
+        )
     if _close(got, run(carry="image")) or _close(got, run(carry="resized")):
-        return _report(name, "you carried the dreamed image up instead of the detail: carry only what the dream "
-                             "added, `detail = x - plain`, and add it to the next octave's plain image")
+        return _report(
+            name,
+            "you carried the dreamed image up instead of the detail: carry only what the dream "
+            "added, `detail = x - plain`, and add it to the next octave's plain image",
+        )
     if _close(got, run(clamp=False)):
-        return _report(name, "clamp the start of each octave to [0, 1]: `(plain + dl.resize(detail, size)).clamp(0, 1)`")
+        return _report(
+            name, "clamp the start of each octave to [0, 1]: `(plain + dl.resize(detail, size)).clamp(0, 1)`"
+        )
     gap = (got.float() - run()).abs().max()
-    return _report(name, f"values differ from the reference (largest gap {gap:.3g}); {OCTAVE_HINT}, "
-                         "and pass the same `rng` to every step")
+    return _report(
+        name,
+        f"values differ from the reference (largest gap {gap:.3g}); {OCTAVE_HINT}, "
+        "and pass the same `rng` to every step",
+    )
 
 
 def check_activation_shapes(fn: Callable) -> bool:
@@ -157,11 +174,15 @@ def check_receptive_field(fn: Callable) -> bool:
         no_strides = 1 + sum(k - 1 for k, _ in layers)
         said = f"for {what} {layers} gave {got}, expected {expected}"
         if got == _late_jump_field(layers):
-            hint = ("you multiplied the jump by the stride too early: a layer's kernel spreads over the jump of "
-                    "the layers *before* it, so first `r += (k - 1) * j`, then `j *= s`")
+            hint = (
+                "you multiplied the jump by the stride too early: a layer's kernel spreads over the jump of "
+                "the layers *before* it, so first `r += (k - 1) * j`, then `j *= s`"
+            )
         elif any(s != 1 for _, s in layers) and got in (no_strides, no_strides - 1, sum(k for k, _ in layers)):
-            hint = ("the strides are missing: after a stride-s layer neighbouring units are s times further apart, "
-                    "so keep a jump `j` (times s after each layer) and grow r by `(k - 1) * j`")
+            hint = (
+                "the strides are missing: after a stride-s layer neighbouring units are s times further apart, "
+                "so keep a jump `j` (times s after each layer) and grow r by `(k - 1) * j`"
+            )
         elif abs(got - expected) == 1:
             hint = "off by one: start from r = 1 (before any layer a unit sees exactly one pixel) and add (k - 1) * j"
         else:

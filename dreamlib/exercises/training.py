@@ -9,8 +9,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from ..shapes import CLASSES, IMAGE_SIZE
 from ..models import load_model
+from ..shapes import CLASSES, IMAGE_SIZE
 from ._shared import _call, _params, _report, _tiny_classifier
 
 
@@ -74,31 +74,49 @@ def check_train_step(fn: Callable) -> bool:
             _train_step(nets[kind], opts[kind], images, labels, **mistake)
         after = _params(nets["mine"])
         if _all_close(after, before):
-            return _report(name, "the weights did not change: call `loss.backward()` and then `optimizer.step()` "
-                                 "(and clear old gradients with `optimizer.zero_grad()` *before* backward, "
-                                 "not between backward and step)")
+            return _report(
+                name,
+                "the weights did not change: call `loss.backward()` and then `optimizer.step()` "
+                "(and clear old gradients with `optimizer.zero_grad()` *before* backward, "
+                "not between backward and step)",
+            )
         if not _all_close(after, _params(nets["right"])):
             if step == 1 and _all_close(after, _params(nets["no_zero_grad"])):
-                return _report(name, "the first step was right but the second was not: gradients add up in "
-                                     "`.grad` from step to step — call `optimizer.zero_grad()` before `loss.backward()`")
+                return _report(
+                    name,
+                    "the first step was right but the second was not: gradients add up in "
+                    "`.grad` from step to step — call `optimizer.zero_grad()` before `loss.backward()`",
+                )
             if _all_close(after, _params(nets["ascent"])):
-                return _report(name, "the loss went up: the weights moved uphill. Training is gradient *descent* — "
-                                     "call `loss.backward()` on the loss itself (not its negative); "
-                                     "`optimizer.step()` moves the weights downhill")
-            return _report(name, "the weights differ from the reference step: use "
-                                 "`F.cross_entropy(net(images), labels)` on the raw logits (no softmax), "
-                                 "then zero_grad, backward, step — one step per call")
+                return _report(
+                    name,
+                    "the loss went up: the weights moved uphill. Training is gradient *descent* — "
+                    "call `loss.backward()` on the loss itself (not its negative); "
+                    "`optimizer.step()` moves the weights downhill",
+                )
+            return _report(
+                name,
+                "the weights differ from the reference step: use "
+                "`F.cross_entropy(net(images), labels)` on the raw logits (no softmax), "
+                "then zero_grad, backward, step — one step per call",
+            )
         if isinstance(got, bool) or not isinstance(got, (numbers.Real, torch.Tensor)):
             return _report(name, f"returned a {type(got).__name__}, expected the loss as a float (`loss.item()`)")
         if isinstance(got, torch.Tensor) and got.numel() != 1:
             return _report(name, f"returned a tensor of shape {tuple(got.shape)}, expected the loss as a float")
         value = float(got.detach()) if isinstance(got, torch.Tensor) else float(got)
         if abs(value - expected) > 1e-5 * max(1.0, abs(expected)):
-            return _report(name, f"returned loss {value:.6g}, expected {expected:.6g}: return the loss of this "
-                                 "batch, computed before the step (cross-entropy on the raw logits)")
+            return _report(
+                name,
+                f"returned loss {value:.6g}, expected {expected:.6g}: return the loss of this "
+                "batch, computed before the step (cross-entropy on the raw logits)",
+            )
         if isinstance(got, torch.Tensor):
-            return _report(name, "the step and the loss are right, but the loss is a tensor: return `loss.item()`, "
-                                 "a plain float — a stored tensor keeps the step's whole graph in memory")
+            return _report(
+                name,
+                "the step and the loss are right, but the loss is a tensor: return `loss.item()`, "
+                "a plain float — a stored tensor keeps the step's whole graph in memory",
+            )
     return _report(name, None)
 
 
@@ -140,8 +158,11 @@ def check_batch_without(fn: Callable) -> bool:
         if len(images) != len(labels):
             return _report(name, f"{len(images)} images but {len(labels)} labels: keep the same rows of both")
         if len(images) < n:
-            return _report(name, f"gave {len(images)} images for n={n}: dropping a class from a batch of n leaves fewer "
-                                 "than n — draw more (e.g. in a loop) until you have at least n, then keep the first n")
+            return _report(
+                name,
+                f"gave {len(images)} images for n={n}: dropping a class from a batch of n leaves fewer "
+                "than n — draw more (e.g. in a loop) until you have at least n, then keep the first n",
+            )
         if len(images) > n:
             return _report(name, f"gave {len(images)} images for n={n}: keep exactly the first n")
         if tuple(images.shape) != (n, 3, size, size):
@@ -149,24 +170,34 @@ def check_batch_without(fn: Callable) -> bool:
         if images.dtype != torch.float32 or images.min() < 0 or images.max() > 1:
             return _report(name, "images should be float32 in [0, 1], as make_batch returns them")
         if tuple(labels.shape) != (n,) or labels.is_floating_point() or labels.dtype == torch.bool:
-            return _report(name, f"labels should be n={n} whole class indices, got {labels.dtype} of shape "
-                                 f"{tuple(labels.shape)}")
+            return _report(
+                name, f"labels should be n={n} whole class indices, got {labels.dtype} of shape {tuple(labels.shape)}"
+            )
         if (labels == removed).any():
-            return _report(name, f"{int((labels == removed).sum())} of {n} images still have label {removed} "
-                                 f"({CLASSES[removed]}): keep only the rows where `labels != removed` "
-                                 "(or give make_batch weights with a 0 for that class)")
+            return _report(
+                name,
+                f"{int((labels == removed).sum())} of {n} images still have label {removed} "
+                f"({CLASSES[removed]}): keep only the rows where `labels != removed` "
+                "(or give make_batch weights with a 0 for that class)",
+            )
         if ((labels < 0) | (labels >= classes)).any():
             return _report(name, f"labels outside 0..{classes - 1}: keep make_batch's class indices")
         if n >= 200:
             missing = [CLASSES[k] for k in range(classes) if k != removed and not (labels == k).any()]
             if missing:
-                return _report(name, f"no {', '.join(missing)} in {n} images: remove only class {removed} "
-                                     f"({CLASSES[removed]}) and keep every other class")
+                return _report(
+                    name,
+                    f"no {', '.join(missing)} in {n} images: remove only class {removed} "
+                    f"({CLASSES[removed]}) and keep every other class",
+                )
             agreement = _label_agreement(images, labels)
             if agreement is not None and agreement < 0.6:
-                return _report(name, f"the labels do not match the images (a trained classifier agrees on only "
-                                     f"{agreement:.0%}): select the same rows of images and labels, e.g. "
-                                     "`keep = labels != removed; images, labels = images[keep], labels[keep]`")
+                return _report(
+                    name,
+                    f"the labels do not match the images (a trained classifier agrees on only "
+                    f"{agreement:.0%}): select the same rows of images and labels, e.g. "
+                    "`keep = labels != removed; images, labels = images[keep], labels[keep]`",
+                )
     first, _ = _call(name, fn, 20, torch.Generator().manual_seed(5), 3)
     second, _ = _call(name, fn, 20, torch.Generator().manual_seed(6), 3)
     if first is not None and second is not None and torch.equal(first[0], second[0]):

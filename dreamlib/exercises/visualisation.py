@@ -25,8 +25,11 @@ def check_total_variation(fn: Callable) -> bool:
     if not isinstance(got, torch.Tensor):
         return _report(name, f"returned a {type(got).__name__}, expected a tensor with one penalty per image")
     if got.shape == ():
-        return _report(name, "gave one number for a batch of 3: average over channels, height and width only "
-                             "(`.flatten(1).mean(1)`), keeping one value per image")
+        return _report(
+            name,
+            "gave one number for a batch of 3: average over channels, height and width only "
+            "(`.flatten(1).mean(1)`), keeping one value per image",
+        )
     if got.shape != expected.shape:
         return _report(name, f"returned shape {tuple(got.shape)}, expected (3,): one penalty per image")
     if not _close(got, expected):
@@ -34,12 +37,17 @@ def check_total_variation(fn: Callable) -> bool:
         dx = (images[..., :, 1:] - images[..., :, :-1]).abs().flatten(1).mean(1)
         if _close(got, dy) or _close(got, dx):
             hint = "that is only one direction: add the vertical and the horizontal differences"
-        elif _close(got, ((images[..., 1:, :] - images[..., :-1, :]) ** 2).flatten(1).mean(1)
-                      + ((images[..., :, 1:] - images[..., :, :-1]) ** 2).flatten(1).mean(1)):
+        elif _close(
+            got,
+            ((images[..., 1:, :] - images[..., :-1, :]) ** 2).flatten(1).mean(1)
+            + ((images[..., :, 1:] - images[..., :, :-1]) ** 2).flatten(1).mean(1),
+        ):
             hint = "you squared the differences: take their absolute value (`.abs()`)"
         else:
             hint = "per image: mean |x[..., 1:, :] - x[..., :-1, :]| + mean |x[..., :, 1:] - x[..., :, :-1]|"
-        return _report(name, f"values differ from the reference (largest gap {(got.float() - expected).abs().max():.3g}); {hint}")
+        return _report(
+            name, f"values differ from the reference (largest gap {(got.float() - expected).abs().max():.3g}); {hint}"
+        )
     y, x = torch.meshgrid(torch.arange(6), torch.arange(6), indexing="ij")
     board = ((x + y) % 2).float().expand(1, 3, 6, 6)
     flat, problem = _call(name, fn, torch.full((1, 3, 6, 6), 0.3))
@@ -52,7 +60,8 @@ def check_total_variation(fn: Callable) -> bool:
 
 
 def check_top_examples(fn: Callable) -> bool:
-    """Notebook 10: ``fn(scores, channel, k)`` -> the indices of the ``k`` images with the highest ``scores[:, channel]``.
+    """Notebook 10: ``fn(scores, channel, k)`` -> the indices of the ``k`` images with the highest
+    ``scores[:, channel]``.
 
     ``scores`` is (images, channels): each image's mean activation per channel. Highest first.
     """
@@ -73,8 +82,13 @@ def check_top_examples(fn: Callable) -> bool:
     if torch.equal(got, scores[:, 3].argsort()[:4]):
         return _report(name, "those are the 4 *lowest* images: sort in descending order (`descending=True`)")
     if torch.equal(got, scores[3].argsort(descending=True)[:4]):
-        return _report(name, "you ranked the channels of image 3: rank the images by column `channel`, `scores[:, channel]`")
+        return _report(
+            name, "you ranked the channels of image 3: rank the images by column `channel`, `scores[:, channel]`"
+        )
     if sorted(got.tolist()) == sorted(expected.tolist()):
         return _report(name, "the right images in the wrong order: highest activation first")
-    return _report(name, f"expected images {expected.tolist()}, got {got.tolist()}: "
-                         "the indices of the k largest values of `scores[:, channel]`")
+    return _report(
+        name,
+        f"expected images {expected.tolist()}, got {got.tolist()}: "
+        "the indices of the k largest values of `scores[:, channel]`",
+    )

@@ -18,7 +18,7 @@ The docs' "What fast does" page tells the same with the numbers. No lesson needs
 from __future__ import annotations
 
 import weakref
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -112,8 +112,10 @@ def fast_model(model: nn.Module, layers: Sequence[str], trial: torch.Tensor, pre
 
 
 def _hooked(net: nn.Module) -> bool:
-    return any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or getattr(m, "_backward_pre_hooks", None)
-               for m in net.modules())
+    return any(
+        m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or getattr(m, "_backward_pre_hooks", None)
+        for m in net.modules()
+    )
 
 
 def _training(net: nn.Module) -> bool:
@@ -123,5 +125,7 @@ def _training(net: nn.Module) -> bool:
 def _fingerprint(module: nn.Module) -> tuple:
     """Changes when the module does: a tensor changed in place (``_version``), replaced, moved or cast; a module
     swapped; train/eval switched."""
-    tensors = tuple((id(t), t._version, t.data_ptr(), t.dtype, t.device) for t in (*module.parameters(), *module.buffers()))
+    tensors = tuple(
+        (id(t), t._version, t.data_ptr(), t.dtype, t.device) for t in (*module.parameters(), *module.buffers())
+    )
     return tensors, tuple((id(m), m.training) for m in module.modules())

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -27,8 +27,13 @@ from ..models import DreamModel
 
 
 def _foldable(bn: nn.Module) -> bool:
-    return (isinstance(bn, nn.BatchNorm2d) and not bn.training and bn.track_running_stats and bn.affine
-            and bn.running_mean is not None)
+    return (
+        isinstance(bn, nn.BatchNorm2d)
+        and not bn.training
+        and bn.track_running_stats
+        and bn.affine
+        and bn.running_mean is not None
+    )
 
 
 def conv_bn_pairs(model: DreamModel, trial: torch.Tensor, layers: Sequence[str]) -> list[tuple[str, str]]:
@@ -62,8 +67,11 @@ def conv_bn_pairs(model: DreamModel, trial: torch.Tensor, layers: Sequence[str])
             h.remove()
     users = _users([a for a in acts.values() if isinstance(a, torch.Tensor) and a.grad_fn is not None])
     targets = set(layers) - {OUTPUT}
-    return [(names[conv], names[bn]) for conv, bn, out in found
-            if out.grad_fn is not None and users[out.grad_fn] == 1 and names[conv] not in targets]
+    return [
+        (names[conv], names[bn])
+        for conv, bn, out in found
+        if out.grad_fn is not None and users[out.grad_fn] == 1 and names[conv] not in targets
+    ]
 
 
 def _users(outputs: list[torch.Tensor]) -> Counter:

@@ -68,7 +68,9 @@ def he_conv(cin: int, cout: int, kernel: tuple[int, int], generator: torch.Gener
     global random numbers are untouched), zero bias. ``options``: ``stride``, ``padding``."""
     conv = nn.utils.skip_init(nn.Conv2d, cin, cout, kernel, **options)
     with torch.no_grad():
-        conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * (2.0 / (cin * kernel[0] * kernel[1])) ** 0.5)
+        conv.weight.copy_(
+            torch.randn(conv.weight.shape, generator=generator) * (2.0 / (cin * kernel[0] * kernel[1])) ** 0.5
+        )
         conv.bias.zero_()
     return conv
 
@@ -77,8 +79,16 @@ def _probe_net() -> nn.Module:
     """A few convolutions with the channel counts and kernel shapes of InceptionV3's middle blocks."""
     g = torch.Generator().manual_seed(0)
     layers = []
-    for cin, cout, k, stride in ((3, 32, 3, 2), (32, 64, 3, 1), (64, 80, 1, 1), (80, 192, 3, 1), (192, 64, 1, 1),
-                                 (64, 96, 3, 1), (96, 128, (1, 7), 1), (128, 192, (7, 1), 1)):
+    for cin, cout, k, stride in (
+        (3, 32, 3, 2),
+        (32, 64, 3, 1),
+        (64, 80, 1, 1),
+        (80, 192, 3, 1),
+        (192, 64, 1, 1),
+        (64, 96, 3, 1),
+        (96, 128, (1, 7), 1),
+        (128, 192, (7, 1), 1),
+    ):
         kh, kw = (k, k) if isinstance(k, int) else k
         layers += [he_conv(cin, cout, (kh, kw), g, stride=stride, padding=(kh // 2, kw // 2)), nn.ReLU()]
     for p in (net := nn.Sequential(*layers)).parameters():

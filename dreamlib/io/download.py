@@ -75,7 +75,9 @@ def _content_length(headers) -> int | None:
     return value if value >= 0 else None
 
 
-def fetch_url(url: str, timeout: float | None = None, max_bytes: int | None = None, deadline: float | None = None) -> bytes:
+def fetch_url(
+    url: str, timeout: float | None = None, max_bytes: int | None = None, deadline: float | None = None
+) -> bytes:
     """The bytes at an http(s) ``url``, fetched within ``deadline`` seconds and ``max_bytes`` bytes.
 
     ``timeout``: the longest silence allowed from the server (default ``DOWNLOAD_TIMEOUT_S``);
@@ -103,8 +105,13 @@ def fetch_url(url: str, timeout: float | None = None, max_bytes: int | None = No
             check_url(url)
             shown = redact(url)
             try:
-                r = session.get(url, stream=True, allow_redirects=False, timeout=min(timeout, left()),
-                                headers={"User-Agent": "dreamlib", "Accept": "image/*"})
+                r = session.get(
+                    url,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=min(timeout, left()),
+                    headers={"User-Agent": "dreamlib", "Accept": "image/*"},
+                )
                 with r:
                     if r.is_redirect:
                         location = r.headers.get("Location", "")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import signal
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import DreamError
 
@@ -81,5 +81,7 @@ def check_file_name(path: Path) -> None:
     except (AttributeError, OSError, ValueError):
         limit = 255
     if len(os.fsencode(path.name)) > limit:
-        raise DreamError(f"the file name {path.name[:40]}... is {len(os.fsencode(path.name))} bytes long; "
-                         f"this file system allows at most {limit}")
+        raise DreamError(
+            f"the file name {path.name[:40]}... is {len(os.fsencode(path.name))} bytes long; "
+            f"this file system allows at most {limit}"
+        )

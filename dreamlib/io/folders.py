@@ -38,8 +38,9 @@ def folder_images(folder: str | os.PathLike) -> list[Path]:
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise DreamError(f"no such folder: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                   and not p.name.startswith("."))
+    files = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+    )
     if not files:
         raise DreamError(f"no images in {folder} (looked for {', '.join(IMAGE_SUFFIXES)})")
     return files

@@ -24,8 +24,23 @@ from ..recipe import Recipe, names
 PREFIX = "dreamlib:"  # PNG text keys are PREFIX + field
 OBJECTIVE_OPTIONS = ("channel", "class", "guide")  # the objectives the command line can set
 # The order `dreamlib info` prints the fields in; each recipe field is its own command-line option.
-FIELDS = ("input", "input_sha256", "model", "weights", "weights_file", "weights_sha256", "layer", "objective",
-          *OBJECTIVE_OPTIONS, *names(), "size", "precision", "device", "fast", "version")
+FIELDS = (
+    "input",
+    "input_sha256",
+    "model",
+    "weights",
+    "weights_file",
+    "weights_sha256",
+    "layer",
+    "objective",
+    *OBJECTIVE_OPTIONS,
+    *names(),
+    "size",
+    "precision",
+    "device",
+    "fast",
+    "version",
+)
 NOT_OPTIONS = {"input", "input_sha256", "weights_file", "weights_sha256", "objective", "decorrelate", "fast", "version"}
 
 
@@ -62,7 +77,7 @@ def _input(source) -> dict[str, str]:
     text = str(source)
     path = None if "://" in text else Path(text).expanduser()
     if text.startswith(SAMPLE_PREFIX):
-        path = sample_image_path(text[len(SAMPLE_PREFIX):])
+        path = sample_image_path(text[len(SAMPLE_PREFIX) :])
     record = {"input": text}
     if path is not None and path.is_file():
         record["input_sha256"] = file_sha256(path)
@@ -76,8 +91,16 @@ def _text(value) -> str:
 
 
 def dream_record(
-    model: torch.nn.Module, *, source=None, size: int | None = None, layer: str | None = None, objective=None,
-    precision: str = "auto", fast: bool = True, extra: dict | None = None, **settings,
+    model: torch.nn.Module,
+    *,
+    source=None,
+    size: int | None = None,
+    layer: str | None = None,
+    objective=None,
+    precision: str = "auto",
+    fast: bool = True,
+    extra: dict | None = None,
+    **settings,
 ) -> dict[str, str]:
     """The settings of one :func:`dreamlib.dream` call as text fields, in the order ``dreamlib info`` prints them.
 
@@ -127,14 +150,17 @@ def read_record(path: str | os.PathLike) -> dict[str, str]:
             text = dict(getattr(im, "text", {}) or {})
     except (UnidentifiedImageError, OSError) as exc:
         raise DreamError(f"{path} is not an image dreamlib can read ({exc})") from None
-    record = {k[len(PREFIX):]: v for k, v in text.items() if k.startswith(PREFIX)}
+    record = {k[len(PREFIX) :]: v for k, v in text.items() if k.startswith(PREFIX)}
     if not record:
         raise DreamError(f"{path} carries no dreamlib settings (only PNGs that dreamlib wrote do)")
     return record
 
 
 def rerun_command(record: dict[str, str], output: str = "again.png", program: str = "dreamlib") -> str:
-    """The command line that dreams the recorded picture again (same machine and precision: same pixels). Notebook 04."""
+    """The command line that dreams the recorded picture again (same machine and precision: same pixels).
+
+    Notebook 04.
+    """
     if "input" not in record:
         raise DreamError("the settings do not name their input image, so the picture cannot be re-made")
     if "seed" not in record:

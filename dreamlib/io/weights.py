@@ -42,8 +42,10 @@ _verified: dict[tuple[str, int, int], bool] = {}  # (path, size, mtime) -> check
 
 
 def _corrupt_message(path: Path, why: str) -> str:
-    return (f"the cached weights file {path} is damaged ({why}): delete it and download it again "
-            f"(python -m dreamlib weights --download), or copy it again from a good copy")
+    return (
+        f"the cached weights file {path} is damaged ({why}): delete it and download it again "
+        f"(python -m dreamlib weights --download), or copy it again from a good copy"
+    )
 
 
 def check_cached_weights(path: Path) -> None:
@@ -64,8 +66,11 @@ def check_cached_weights(path: Path) -> None:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     if not digest.hexdigest().startswith(match.group(1)):
-        raise CorruptWeightsError(_corrupt_message(path, f"its SHA-256 does not start with {match.group(1)}, "
-                                                         f"as its name says; {stat.st_size} bytes"))
+        raise CorruptWeightsError(
+            _corrupt_message(
+                path, f"its SHA-256 does not start with {match.group(1)}, as its name says; {stat.st_size} bytes"
+            )
+        )
     _verified[key] = True
 
 
@@ -90,7 +95,9 @@ def fetch_imagenet_weights(name: str, url: str) -> dict:
         try:
             return torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same advice
-            raise CorruptWeightsError(_corrupt_message(path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)) from None
+            raise CorruptWeightsError(
+                _corrupt_message(path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            ) from None
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # torch.hub sets none: a network that drops packets would hang
     try:

@@ -17,10 +17,30 @@ Taught in notebooks 06 (the skewed twin) and 07 (training).
 """
 
 from .data import CLASSES, IMAGE_SIZE, class_shares, make_batch
-from .net import (MEAN, SKEWED_CLASS_WEIGHTS, STD, ShapesNet, accuracy, class_accuracy, class_share, shipped_weights,
-                  train)
+from .net import (
+    MEAN,
+    SKEWED_CLASS_WEIGHTS,
+    STD,
+    ShapesNet,
+    accuracy,
+    class_accuracy,
+    class_share,
+    shipped_weights,
+    train,
+)
 
 __all__ = [
-    "CLASSES", "IMAGE_SIZE", "MEAN", "STD", "SKEWED_CLASS_WEIGHTS", "ShapesNet", "accuracy", "class_accuracy",
-    "class_share", "class_shares", "make_batch", "shipped_weights", "train",
+    "CLASSES",
+    "IMAGE_SIZE",
+    "MEAN",
+    "STD",
+    "SKEWED_CLASS_WEIGHTS",
+    "ShapesNet",
+    "accuracy",
+    "class_accuracy",
+    "class_share",
+    "class_shares",
+    "make_batch",
+    "shipped_weights",
+    "train",
 ]

@@ -13,7 +13,7 @@ Taught in notebook 07.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -42,7 +42,9 @@ def _eye(ys, xs, cy, cx, half_width, half_height, angle, gaze, iris_scale, pupil
 def _draw(name: str, n: int, size: int, g: torch.Generator) -> torch.Tensor:
     """(n, size, size) palette indices (BG, FG, ...) of ``n`` random drawings of one class."""
     r = lambda *shape: torch.rand(*shape, generator=g)  # noqa: E731
-    ys, xs = torch.meshgrid(torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32), indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32), indexing="ij"
+    )
     ys, xs = ys[None], xs[None]
     angle = r(n, 1, 1) * math.pi
     u = xs * torch.cos(angle) + ys * torch.sin(angle)
@@ -74,8 +76,10 @@ def _draw(name: str, n: int, size: int, g: torch.Generator) -> torch.Tensor:
             centre = r(n, 2, 1, 1) * size
             radius = 7 + r(n, 1, 1, 1) * 10
             turn = r(n, 1, 1) * 2 * math.pi
-            corners = [centre + radius * torch.stack([torch.sin(turn + k * 2.0944), torch.cos(turn + k * 2.0944)], 1)
-                       for k in range(3)]
+            corners = [
+                centre + radius * torch.stack([torch.sin(turn + k * 2.0944), torch.cos(turn + k * 2.0944)], 1)
+                for k in range(3)
+            ]
             sides = []
             for a, b in zip(corners, corners[1:] + corners[:1]):  # which side of each edge a pixel is on
                 sides.append((b[:, 1] - a[:, 1]) * (ys - a[:, 0]) - (b[:, 0] - a[:, 0]) * (xs - a[:, 1]) >= 0)
@@ -89,8 +93,18 @@ def _draw(name: str, n: int, size: int, g: torch.Generator) -> torch.Tensor:
             half_width = 7 + r(n, 1, 1) * 8
             cy, cx = [half_width * 0.6 + r(n, 1, 1) * (size - 1.2 * half_width) for _ in range(2)]
             half_height = half_width * (0.45 + 0.25 * r(n, 1, 1))
-            eye = _eye(ys, xs, cy, cx, half_width, half_height, (r(n, 1, 1) - 0.5) * math.pi,
-                       (r(n, 1, 1) - 0.5) * 0.5, 0.8 + 0.3 * r(n, 1, 1), 0.35 + 0.2 * r(n, 1, 1))
+            eye = _eye(
+                ys,
+                xs,
+                cy,
+                cx,
+                half_width,
+                half_height,
+                (r(n, 1, 1) - 0.5) * math.pi,
+                (r(n, 1, 1) - 0.5) * 0.5,
+                0.8 + 0.3 * r(n, 1, 1),
+                0.35 + 0.2 * r(n, 1, 1),
+            )
             out = torch.where((eye > 0) & (k < count), eye, out)
         return out
     if name == "faces":
@@ -134,16 +148,19 @@ def class_shares(weights: Sequence[float] | None) -> torch.Tensor:
     if weights is None:
         return torch.full((len(CLASSES),), 1 / len(CLASSES), dtype=torch.float64)
     if isinstance(weights, (str, bytes, dict)):
-        raise DreamError(f"class weights must be a sequence of {len(CLASSES)} numbers, one per class, "
-                         f"got {type(weights).__name__}")
+        raise DreamError(
+            f"class weights must be a sequence of {len(CLASSES)} numbers, one per class, got {type(weights).__name__}"
+        )
     try:
         shares = torch.tensor([float(w) for w in weights], dtype=torch.float64)
     except (TypeError, ValueError):
-        raise DreamError(f"class weights must be a sequence of {len(CLASSES)} numbers, one per class "
-                         f"({', '.join(CLASSES)})") from None
+        raise DreamError(
+            f"class weights must be a sequence of {len(CLASSES)} numbers, one per class ({', '.join(CLASSES)})"
+        ) from None
     if len(shares) != len(CLASSES):
-        raise DreamError(f"class weights need one number per class, {len(CLASSES)} in all ({', '.join(CLASSES)}); "
-                         f"got {len(shares)}")
+        raise DreamError(
+            f"class weights need one number per class, {len(CLASSES)} in all ({', '.join(CLASSES)}); got {len(shares)}"
+        )
     if not torch.isfinite(shares).all() or (shares < 0).any():
         raise DreamError(f"class weights must be finite and non-negative, got {[float(w) for w in shares]}")
     if shares.sum() == 0:

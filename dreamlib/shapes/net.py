@@ -6,8 +6,9 @@ Part of :mod:`dreamlib.shapes`. Taught in notebooks 06 (the skewed twin) and 07 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from importlib import resources
-from typing import Callable, Sequence
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -112,7 +113,9 @@ def _predictions(model: nn.Module, images: torch.Tensor, chunk: int = 256) -> to
     """Top-1 class of each image, computed on the model's device without gradients; returned on the CPU."""
     device = _device(model)
     with torch.no_grad():
-        return torch.cat([model(images[i:i + chunk].to(device)).argmax(1).cpu() for i in range(0, len(images), chunk)])
+        return torch.cat(
+            [model(images[i : i + chunk].to(device)).argmax(1).cpu() for i in range(0, len(images), chunk)]
+        )
 
 
 def accuracy(model: nn.Module, n: int = 600, seed: int = 12345) -> float:
@@ -132,8 +135,10 @@ def class_accuracy(model: nn.Module, n: int = 1000, seed: int = 12345) -> dict[s
     """
     images, labels = make_batch(n, torch.Generator().manual_seed(seed))
     right = _predictions(model, images) == labels
-    return {name: right[labels == k].float().mean().item() if (labels == k).any() else float("nan")
-            for k, name in enumerate(CLASSES)}
+    return {
+        name: right[labels == k].float().mean().item() if (labels == k).any() else float("nan")
+        for k, name in enumerate(CLASSES)
+    }
 
 
 def class_share(model: nn.Module, images: torch.Tensor, index: int | str) -> float:
@@ -182,8 +187,9 @@ def load(weights: str | None = None, device: str = "auto"):
     weights = weights or "shipped"
     net = ShapesNet()
     if weights == "random":
-        warnings.warn("shapes has random weights: it has learned nothing, so its dreams will be noise", DreamWarning,
-                      stacklevel=3)
+        warnings.warn(
+            "shapes has random weights: it has learned nothing, so its dreams will be noise", DreamWarning, stacklevel=3
+        )
     else:
         if weights in ("shipped", "skewed"):
             with resources.as_file(shipped_weights(weights)) as path:
@@ -196,6 +202,16 @@ def load(weights: str | None = None, device: str = "auto"):
             raise WeightsUnavailableError(f"weights {weights!r} do not fit the shapes model") from None
     for p in net.parameters():
         p.requires_grad_(False)
-    model = DreamModel(net, mean=MEAN, std=STD, layers=LAYERS, min_size=16, name="shapes",
-                       default_layer=DEFAULT_LAYER, categories=CLASSES, depth_layers=DEPTH_LAYERS, weights=weights)
+    model = DreamModel(
+        net,
+        mean=MEAN,
+        std=STD,
+        layers=LAYERS,
+        min_size=16,
+        name="shapes",
+        default_layer=DEFAULT_LAYER,
+        categories=CLASSES,
+        depth_layers=DEPTH_LAYERS,
+        weights=weights,
+    )
     return model.to(resolve_device(device)).eval()

@@ -20,9 +20,9 @@ import html
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
@@ -66,7 +66,7 @@ def dataset_examples(model, images: torch.Tensor, layer: str, chunk: int = 64) -
     rows = []
     with torch.no_grad():
         for start in range(0, len(images), chunk):
-            acts = activation(forward_until(dm, images[start:start + chunk], layer), layer)
+            acts = activation(forward_until(dm, images[start : start + chunk], layer), layer)
             rows.append(acts.flatten(2).mean(2).float().cpu())
     return torch.cat(rows)
 
@@ -79,8 +79,9 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg") and p.is_file())
 
 
-def example_images(model, folder: str | os.PathLike | None = None, count: int = 512, size: int = 128,
-                   seed: int = 0) -> torch.Tensor:
+def example_images(
+    model, folder: str | os.PathLike | None = None, count: int = 512, size: int = 128, seed: int = 0
+) -> torch.Tensor:
     """The images to search: ``folder``'s (each resized to ``size`` x ``size``), else the shapes training data.
 
     Without a folder only the shapes model has data of its own (``count``
@@ -92,16 +93,28 @@ def example_images(model, folder: str | os.PathLike | None = None, count: int = 
             raise DreamError(f"no images (.png, .jpg, .jpeg) found in {str(folder)!r}")
         return torch.cat([resize(load_image(p, max_size=None), (size, size)) for p in paths])
     if getattr(model, "name", None) != "shapes":
-        raise DreamError(f"{getattr(model, 'name', 'this model')} has no data of its own: give a folder of images "
-                         "(--images FOLDER)")
+        raise DreamError(
+            f"{getattr(model, 'name', 'this model')} has no data of its own: give a folder of images (--images FOLDER)"
+        )
     from ..shapes.data import make_batch
 
     return make_batch(count, torch.Generator().manual_seed(seed))[0]
 
 
-def catalogue(model, layer: str, *, channels: Sequence[int] | None = None, images: torch.Tensor | None = None,
-              top: int = 6, size: int = CATALOGUE.size, steps: int = CATALOGUE.steps, seed: int = 0, progress: bool = True,
-              chunk: int = 32, fast: bool = True) -> list[ChannelEntry]:
+def catalogue(
+    model,
+    layer: str,
+    *,
+    channels: Sequence[int] | None = None,
+    images: torch.Tensor | None = None,
+    top: int = 6,
+    size: int = CATALOGUE.size,
+    steps: int = CATALOGUE.steps,
+    seed: int = 0,
+    progress: bool = True,
+    chunk: int = 32,
+    fast: bool = True,
+) -> list[ChannelEntry]:
     """Visualise each channel of ``layer`` and find its ``top`` examples among ``images`` (N, 3, H, W).
 
     ``channels`` defaults to all of them; ``images`` to the shapes model's
@@ -123,14 +136,29 @@ def catalogue(model, layer: str, *, channels: Sequence[int] | None = None, image
         raise DreamError("no channels to catalogue")
     entries = []
     for start in range(0, len(channels), chunk):
-        group = channels[start:start + chunk]
-        pictures = render(dm, channels_objective(layer, group), size=size, steps=steps, seed=seed + start,
-                          batch=len(group), progress=progress, fast=fast)
+        group = channels[start : start + chunk]
+        pictures = render(
+            dm,
+            channels_objective(layer, group),
+            size=size,
+            steps=steps,
+            seed=seed + start,
+            batch=len(group),
+            progress=progress,
+            fast=fast,
+        )
         rendered = dataset_examples(dm, pictures, layer)
         for i, c in enumerate(group):
             best = scores[:, c].argsort(descending=True)[:top]
-            entries.append(ChannelEntry(c, pictures[i], [images[j].cpu().float() for j in best],
-                                        [float(scores[j, c]) for j in best], float(rendered[i, c])))
+            entries.append(
+                ChannelEntry(
+                    c,
+                    pictures[i],
+                    [images[j].cpu().float() for j in best],
+                    [float(scores[j, c]) for j in best],
+                    float(rendered[i, c]),
+                )
+            )
     return entries
 
 
@@ -179,13 +207,17 @@ document.querySelectorAll("button[data-key]").forEach(function (b) {{
 def _card(entry: ChannelEntry, files: dict[str, str]) -> str:
     examples = "".join(
         f'<figure><img src="{files[f"e{entry.index}_{k}"]}" alt="example {k + 1} of channel {entry.index}">'
-        f"<figcaption>{a:.2f}</figcaption></figure>" for k, a in enumerate(entry.activations))
+        f"<figcaption>{a:.2f}</figcaption></figure>"
+        for k, a in enumerate(entry.activations)
+    )
     top = entry.activations[0] if entry.activations else 0.0
-    return (f'<div class="card" data-index="{entry.index}" data-top="{top:.6g}" data-rendered="{entry.rendered:.6g}">'
-            f"<h2>channel {entry.index}</h2><div class=\"row\">"
-            f'<figure class="vis"><img src="{files[f"v{entry.index}"]}" alt="visualisation of channel {entry.index}">'
-            f"<figcaption>visualisation: {entry.rendered:.2f}</figcaption></figure>"
-            f'<div class="examples">{examples}</div></div></div>')
+    return (
+        f'<div class="card" data-index="{entry.index}" data-top="{top:.6g}" data-rendered="{entry.rendered:.6g}">'
+        f'<h2>channel {entry.index}</h2><div class="row">'
+        f'<figure class="vis"><img src="{files[f"v{entry.index}"]}" alt="visualisation of channel {entry.index}">'
+        f"<figcaption>visualisation: {entry.rendered:.2f}</figcaption></figure>"
+        f'<div class="examples">{examples}</div></div></div>'
+    )
 
 
 def check_output_dir(out: str | os.PathLike) -> Path:
@@ -204,8 +236,9 @@ def check_output_dir(out: str | os.PathLike) -> Path:
     return out
 
 
-def write_catalogue(entries: Sequence[ChannelEntry], out: str | os.PathLike, title: str = "Neuron catalogue",
-                    intro: str = "") -> Path:
+def write_catalogue(
+    entries: Sequence[ChannelEntry], out: str | os.PathLike, title: str = "Neuron catalogue", intro: str = ""
+) -> Path:
     """Write ``out/index.html`` and ``out/images/*.png``; returns the page's path.
 
     Everything is written into a temporary folder beside ``out`` first and
@@ -226,8 +259,12 @@ def write_catalogue(entries: Sequence[ChannelEntry], out: str | os.PathLike, tit
                 name = f"images/channel{e.index:04d}_example{k}.png"
                 save_image(example, work / name)
                 files[f"e{e.index}_{k}"] = name
-        page = PAGE.format(marker=MARKER, title=html.escape(title), intro=html.escape(intro),
-                           cards="\n".join(_card(e, files) for e in entries))
+        page = PAGE.format(
+            marker=MARKER,
+            title=html.escape(title),
+            intro=html.escape(intro),
+            cards="\n".join(_card(e, files) for e in entries),
+        )
         (work / "index.html").write_text(page, encoding="utf-8")
         if out.exists():
             shutil.rmtree(out)

@@ -26,7 +26,7 @@ Taught in notebook 09 (feature visualisation).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import torch
 from torch import nn
@@ -59,7 +59,7 @@ class Param:
             raise DreamError(f"decay must be a number >= 0, got {self.decay!r}")
 
 
-def as_param(param: "str | Param", decorrelate: bool | None = None) -> Param:
+def as_param(param: str | Param, decorrelate: bool | None = None) -> Param:
     """A :class:`Param` from a name (``"fft"``/``"pixel"``) or a Param; ``decorrelate`` overrides its colour setting.
 
     With ``decorrelate=None`` a name means: ``"fft"`` decorrelated, ``"pixel"`` plain RGB.
@@ -79,14 +79,15 @@ def frequencies(height: int, width: int) -> torch.Tensor:
 
 
 def spectrum_scale(height: int, width: int, decay: float = 1.0) -> torch.Tensor:
-    """``1 / f**decay`` per rfft2 coefficient; the constant term gets the lowest frequency's weight, ``max(H, W)**decay``."""
+    """``1 / f**decay`` per rfft2 coefficient; the constant term gets the lowest frequency's weight,
+    ``max(H, W)**decay``."""
     return 1.0 / frequencies(height, width).clamp(min=1.0 / max(height, width)) ** decay
 
 
 def rfft_weight(width: int) -> torch.Tensor:
     """How many coefficients of the full spectrum each rfft2 column stands for: 1 (constant, Nyquist) or 2."""
     weight = torch.ones(width // 2 + 1)
-    weight[1:(width + 1) // 2] = 2.0
+    weight[1 : (width + 1) // 2] = 2.0
     return weight
 
 
@@ -105,7 +106,7 @@ def estimate_colour_matrix(images: torch.Tensor) -> torch.Tensor:
     return (vectors[:, order] * values[order].clamp(min=0).sqrt()).float()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _shapes_colour_matrix() -> torch.Tensor:
     from ..shapes.data import make_batch
 
@@ -149,9 +150,18 @@ class ImageParam(nn.Module):
     Taught in notebook 09.
     """
 
-    def __init__(self, batch: int, height: int, width: int | None = None, *, param: "str | Param" = "fft",
-                 matrix: torch.Tensor | None = None, valid: str = "sigmoid", sd: float = 0.01,
-                 generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self,
+        batch: int,
+        height: int,
+        width: int | None = None,
+        *,
+        param: str | Param = "fft",
+        matrix: torch.Tensor | None = None,
+        valid: str = "sigmoid",
+        sd: float = 0.01,
+        generator: torch.Generator | None = None,
+    ) -> None:
         super().__init__()
         width = height if width is None else width
         self.settings = as_param(param)
@@ -179,13 +189,14 @@ class ImageParam(nn.Module):
         return (0.5 + rgb).clamp(0, 1)
 
 
-def precondition(grad: torch.Tensor, param: "str | Param", matrix: torch.Tensor | None = None) -> torch.Tensor:
+def precondition(grad: torch.Tensor, param: str | Param, matrix: torch.Tensor | None = None) -> torch.Tensor:
     """A pixel gradient turned into the pixel change one step in ``param``'s basis makes.
 
     If ``image = L(p)`` is linear (inverse FFT of 1/f-scaled coefficients, then
     the colour matrix), a gradient step on ``p`` changes the image by
     ``L(L^T(grad))``: the gradient's spectrum times ``1/f**(2*decay)``, its
-    colours times ``matrix @ matrix.T`` (the tests check this equality with autograd). This lets ``dream(param="fft")`` keep
+    colours times ``matrix @ matrix.T`` (the tests check this equality with autograd). This lets
+    ``dream(param="fft")`` keep
     its pixel image, octaves and tiles and still take Fourier-basis steps.
     ``"pixel"`` without colour returns ``grad`` unchanged. Taught in notebook 09.
     """
@@ -221,4 +232,3 @@ def high_frequency_energy(images: torch.Tensor, cutoff: float = 0.25) -> torch.T
     high = frequencies(h, w) > cutoff
     total = power.sum(dim=(1, 2, 3))
     return torch.where(total > 0, (power * high).sum(dim=(1, 2, 3)) / total.clamp(min=1e-30), torch.zeros_like(total))
-

@@ -13,7 +13,8 @@ Taught in notebook 09.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Sequence
+from typing import Callable
 
 import torch
 from tqdm.auto import tqdm
@@ -29,7 +30,6 @@ from ..recipe import RENDER, check_positive, check_whole
 from .param import ImageParam, Param, as_param, colour_matrix
 from .regularisers import Regulariser
 from .transforms import Transform, as_transform
-
 
 
 def render(

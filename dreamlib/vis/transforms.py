@@ -14,7 +14,8 @@ any device. :func:`compose` chains them; :func:`standard` is the default set
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Sequence
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -43,7 +44,7 @@ def jitter(d: int) -> Transform:
     def t(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         h, w = images.shape[-2:]
         dy, dx = (int(v) for v in torch.randint(d + 1, (2,), generator=generator))
-        return images[..., dy:h - d + dy, dx:w - d + dx]
+        return images[..., dy : h - d + dy, dx : w - d + dx]
 
     return t
 
@@ -65,8 +66,11 @@ def random_rotate(degrees: Sequence[float], value: float = 0.5) -> Transform:
 
     def t(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         a = math.radians(float(_choice(degrees, generator)))
-        theta = torch.tensor([[math.cos(a), -math.sin(a), 0.0], [math.sin(a), math.cos(a), 0.0]],
-                             dtype=images.dtype, device=images.device).expand(images.shape[0], 2, 3)
+        theta = torch.tensor(
+            [[math.cos(a), -math.sin(a), 0.0], [math.sin(a), math.cos(a), 0.0]],
+            dtype=images.dtype,
+            device=images.device,
+        ).expand(images.shape[0], 2, 3)
         grid = F.affine_grid(theta, list(images.shape), align_corners=False)
         rotated = F.grid_sample(images - value, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         return rotated + value
@@ -88,13 +92,18 @@ def compose(transforms: Sequence[Transform]) -> Transform:
 
 def standard() -> Transform:
     """Lucid's standard set: pad 12, jitter 8, scale 0.9-1.1, rotate -10..10 degrees, jitter 4."""
-    return compose([
-        pad(12), jitter(8), random_scale([1 + (i - 5) / 50 for i in range(11)]),
-        random_rotate(list(range(-10, 11))), jitter(4),
-    ])
+    return compose(
+        [
+            pad(12),
+            jitter(8),
+            random_scale([1 + (i - 5) / 50 for i in range(11)]),
+            random_rotate(list(range(-10, 11))),
+            jitter(4),
+        ]
+    )
 
 
-def as_transform(transforms: "str | Transform | Sequence[Transform] | None") -> Transform:
+def as_transform(transforms: str | Transform | Sequence[Transform] | None) -> Transform:
     """``"standard"``, ``None``/``"none"`` (no transforms), one transform, or a list of them, as one transform."""
     if transforms is None or transforms == "none":
         return compose([])

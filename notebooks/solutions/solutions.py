@@ -59,7 +59,9 @@ def activation_shapes(model, image, layers):
     shapes, handles = {}, []
     modules = dict(model.named_modules())
     for name in layers:
-        handles.append(modules[name].register_forward_hook(lambda m, i, o, name=name: shapes.update({name: tuple(o.shape)})))
+        handles.append(
+            modules[name].register_forward_hook(lambda m, i, o, name=name: shapes.update({name: tuple(o.shape)}))
+        )
     try:
         with torch.no_grad():
             model(image)

@@ -51,7 +51,10 @@ def test_every_option_has_help_and_shows_its_default():
         for action in command._actions:
             if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
                 assert f"(default: {action.default})" in " ".join(text.split()), (name, action.dest)
-    assert "--octave-scale" in sub.choices["dream"].format_help() and "(default: 1.4)" in sub.choices["dream"].format_help()
+    assert (
+        "--octave-scale" in sub.choices["dream"].format_help()
+        and "(default: 1.4)" in sub.choices["dream"].format_help()
+    )
 
 
 def test_program_name_is_the_one_the_user_typed():

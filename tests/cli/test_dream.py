@@ -17,10 +17,16 @@ from tests.helpers import run_cli
         (["--octaves", "-1"], "error: octaves must be a whole number in 1..100"),
         (["--octave-scale", "1"], "error: octave scale must be a number > 1 and <= 100, got 1.0"),
         (["--octave-scale", "big"], "expected a number, got 'big'"),
-        (["--model", "alexnet"], "error: unknown model 'alexnet'; choose one of: googlenet, inception_v3, resnet50, shapes, vgg16"),
+        (
+            ["--model", "alexnet"],
+            "error: unknown model 'alexnet'; choose one of: googlenet, inception_v3, resnet50, shapes, vgg16",
+        ),
         (["--layer", "Mixed_9"], "error: unknown layer 'Mixed_9' for inception_v3; valid layers: Conv2d_1a_3x3,"),
         (["--size", "0"], "error: size must be a whole number >= 1"),
-        (["--weights", "nowhere.pth"], "error: weights 'nowhere.pth' for inception_v3 are neither 'imagenet', 'random' nor an existing .pth"),
+        (
+            ["--weights", "nowhere.pth"],
+            "error: weights 'nowhere.pth' for inception_v3 are neither 'imagenet', 'random' nor an existing .pth",
+        ),
     ],
 )
 def test_user_errors_are_one_line_exit_2_and_write_nothing(capsys, photo, tmp_path, extra, message):
@@ -40,7 +46,9 @@ def test_missing_and_bad_inputs(capsys, tmp_path, photo):
     assert code == 2 and "is not an image" in err and not (tmp_path / "o.png").exists()
 
 
-@pytest.mark.parametrize("given, says", [("photos/", "no such folder: {}"), ("photos", "no such image file or folder: {}")])
+@pytest.mark.parametrize(
+    "given, says", [("photos/", "no such folder: {}"), ("photos", "no such image file or folder: {}")]
+)
 def test_a_mistyped_input_folder_is_named_not_the_output(capsys, tmp_path, given, says):
     (tmp_path / "photo").mkdir()  # the folder the user meant
     code, _, err = run_cli(capsys, "dream", f"{tmp_path}/{given}", "-o", f"{tmp_path}/dreamed/")
@@ -67,7 +75,9 @@ def test_failed_download_is_a_one_line_error(capsys, tmp_path, photo, monkeypatc
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(models.torch.hub, "load_state_dict_from_url", offline)
-    code, _, err = run_cli(capsys, "dream", photo, "-o", tmp_path / "o.png", "--weights", "imagenet", "--model", "googlenet")
+    code, _, err = run_cli(
+        capsys, "dream", photo, "-o", tmp_path / "o.png", "--weights", "imagenet", "--model", "googlenet"
+    )
     assert code == 2
     assert err.startswith("error: could not download ImageNet weights for googlenet from https://download.pytorch.org/")
     assert str(tmp_path / "cache" / "hub" / "checkpoints" / "googlenet-1378be20.pth") in err
@@ -79,16 +89,41 @@ def test_end_to_end_in_a_real_process(photo, tmp_path):
     env = {**os.environ, "DREAMLIB_WEIGHTS": "random"}
     out = tmp_path / "dreamed.png"
     ok = subprocess.run(
-        [sys.executable, "-m", "dreamlib", "dream", str(photo), "-o", str(out), "--size", "100",
-         "--steps", "2", "--octaves", "2", "--seed", "1", "--model", "googlenet"],
-        capture_output=True, text=True, env=env, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "dreamlib",
+            "dream",
+            str(photo),
+            "-o",
+            str(out),
+            "--size",
+            "100",
+            "--steps",
+            "2",
+            "--octaves",
+            "2",
+            "--seed",
+            "1",
+            "--model",
+            "googlenet",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.strip() == str(out)
     assert Image.open(out).size == (100, 75)
     assert "warning: googlenet has random weights" in ok.stderr
-    bad = subprocess.run([sys.executable, "-m", "dreamlib", "dream", str(photo), "-o", str(out), "--steps", "0"],
-                         capture_output=True, text=True, env=env, timeout=300)
+    bad = subprocess.run(
+        [sys.executable, "-m", "dreamlib", "dream", str(photo), "-o", str(out), "--steps", "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip() == "error: steps must be a whole number >= 1, got 0"
 
@@ -113,16 +148,32 @@ def test_objective_and_tile_errors(capsys, photo, tmp_path, extra, message):
 def test_objectives_and_tiles_from_the_command_line(capsys, photo, tmp_path):
     for extra in (["--layer", "conv2", "--channel", "3"], ["--class", "2"], ["--guide", str(photo)], ["--tile", "48"]):
         out = tmp_path / f"out{len(list(tmp_path.iterdir()))}.png"
-        code, stdout, err = run_cli(capsys, "dream", photo, "-o", out, "--model", "shapes", "--size", "96",
-                                    "--steps", "2", "--octaves", "2", "-q", *extra)
+        code, stdout, err = run_cli(
+            capsys,
+            "dream",
+            photo,
+            "-o",
+            out,
+            "--model",
+            "shapes",
+            "--size",
+            "96",
+            "--steps",
+            "2",
+            "--octaves",
+            "2",
+            "-q",
+            *extra,
+        )
         assert code == 0, err
         assert stdout.strip() == str(out) and Image.open(out).size == (96, 72)
 
 
 def test_zoom_command_writes_a_gif(capsys, photo, tmp_path):
     out = tmp_path / "zoom.gif"
-    code, stdout, err = run_cli(capsys, "zoom", photo, "-o", out, "--model", "shapes", "--size", "64", "--frames", "3",
-                                "--steps", "1", "-q")
+    code, stdout, err = run_cli(
+        capsys, "zoom", photo, "-o", out, "--model", "shapes", "--size", "64", "--frames", "3", "--steps", "1", "-q"
+    )
     assert code == 0, err
     with Image.open(out) as gif:
         assert gif.n_frames == 3
@@ -137,10 +188,14 @@ def test_fallback_option_dreams_offline_on_the_shipped_model(capsys, photo, tmp_
     """`make demo` on a machine without internet: one note line, then a real dream with the shipped model."""
     monkeypatch.setenv("DREAMLIB_OFFLINE", "1")
     out = tmp_path / "demo.png"
-    code, stdout, err = run_cli(capsys, "dream", photo, "-o", out, "--fallback", "shapes", "--steps", "2", "--octaves", "1", "-q")
+    code, stdout, err = run_cli(
+        capsys, "dream", photo, "-o", out, "--fallback", "shapes", "--steps", "2", "--octaves", "1", "-q"
+    )
     assert code == 0 and stdout.strip() == str(out) and out.is_file()
     assert err.count("\n") == 1 and err.startswith("note: no ImageNet weights for inception_v3")
-    code, _, err = run_cli(capsys, "dream", photo, "-o", tmp_path / "x.png", "--fallback", "shapes", "--layer", "Mixed_5b", "-q")
+    code, _, err = run_cli(
+        capsys, "dream", photo, "-o", tmp_path / "x.png", "--fallback", "shapes", "--layer", "Mixed_5b", "-q"
+    )
     assert code == 2 and "error: layer 'Mixed_5b' is not in the fallback model shapes" in err
     assert not (tmp_path / "x.png").exists()
     code, _, err = run_cli(capsys, "dream", photo, "-o", tmp_path / "y.png", "--fallback", "alexnet")

@@ -43,9 +43,25 @@ def test_samples_are_listed_and_nameable_as_inputs(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "samples")
     assert code == 0 and "sample:chelsea" in out.split()
     target = tmp_path / "cat.png"
-    code, out, err = run_cli(capsys, "dream", "sample:chelsea", "-o", target, "--model", "shapes", "--size", "48",
-                             "--steps", "1", "--octaves", "1", "-q")
+    code, out, err = run_cli(
+        capsys,
+        "dream",
+        "sample:chelsea",
+        "-o",
+        target,
+        "--model",
+        "shapes",
+        "--size",
+        "48",
+        "--steps",
+        "1",
+        "--octaves",
+        "1",
+        "-q",
+    )
     assert code == 0 and out.strip() == str(target) and Image.open(target).size == (48, 32)
     code, _, err = run_cli(capsys, "dream", "sample:nothing", "-o", tmp_path / "x.png", "--model", "shapes")
-    assert code == 2 and err.strip().startswith("error: unknown sample image 'nothing'; choose one of: astronaut, chelsea")
+    assert code == 2 and err.strip().startswith(
+        "error: unknown sample image 'nothing'; choose one of: astronaut, chelsea"
+    )
     assert not (tmp_path / "x.png").exists()

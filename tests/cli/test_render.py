@@ -10,8 +10,25 @@ from tests.project.browser import page_report
 
 def test_catalogue_command_page_opens_in_a_browser_with_every_image(capsys, tmp_path):
     out = tmp_path / "conv2"
-    code, stdout, err = run_cli(capsys, "catalogue", "--model", "shapes", "--layer", "conv2", "--channels", "4",
-                                "--top", "3", "--size", "48", "--steps", "4", "-q", "-o", out)
+    code, stdout, err = run_cli(
+        capsys,
+        "catalogue",
+        "--model",
+        "shapes",
+        "--layer",
+        "conv2",
+        "--channels",
+        "4",
+        "--top",
+        "3",
+        "--size",
+        "48",
+        "--steps",
+        "4",
+        "-q",
+        "-o",
+        out,
+    )
     assert code == 0, err
     page = out / "index.html"
     assert stdout.strip() == str(page)
@@ -22,15 +39,27 @@ def test_catalogue_command_page_opens_in_a_browser_with_every_image(capsys, tmp_
     assert report["broken"] == [] and report["console_errors"] == []
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["catalogue", "--model", "googlenet", "--layer", "inception4c"], "googlenet has no data of its own"),
-    (["catalogue", "--model", "shapes", "--layer", "conv9"], "unknown layer 'conv9' for shapes; valid layers: conv1"),
-    (["catalogue", "--model", "shapes", "--layer", "conv2", "--top", "0"], "top must be a whole number >= 1"),
-    (["render", "--model", "shapes", "--class", "12"], "class 12 is out of range for shapes (valid: 0..9)"),
-    (["render", "--model", "shapes", "--steps", "0"], "steps must be a whole number >= 1"),
-    (["render", "--model", "shapes", "--param", "wavelet"], "invalid choice: 'wavelet' (choose from 'fft', 'pixel')"),
-    (["render", "--model", "shapes", "--layer", "conv2", "--channel", "99"], "channel 99 is out of range for conv2"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["catalogue", "--model", "googlenet", "--layer", "inception4c"], "googlenet has no data of its own"),
+        (
+            ["catalogue", "--model", "shapes", "--layer", "conv9"],
+            "unknown layer 'conv9' for shapes; valid layers: conv1",
+        ),
+        (["catalogue", "--model", "shapes", "--layer", "conv2", "--top", "0"], "top must be a whole number >= 1"),
+        (["render", "--model", "shapes", "--class", "12"], "class 12 is out of range for shapes (valid: 0..9)"),
+        (["render", "--model", "shapes", "--steps", "0"], "steps must be a whole number >= 1"),
+        (
+            ["render", "--model", "shapes", "--param", "wavelet"],
+            "invalid choice: 'wavelet' (choose from 'fft', 'pixel')",
+        ),
+        (
+            ["render", "--model", "shapes", "--layer", "conv2", "--channel", "99"],
+            "channel 99 is out of range for conv2",
+        ),
+    ],
+)
 def test_command_errors_are_one_line_and_write_nothing(capsys, tmp_path, argv, message):
     out = tmp_path / ("out" if argv[0] == "catalogue" else "out.png")
     steps = [] if "--steps" in argv else ["--steps", "1"]
@@ -41,8 +70,9 @@ def test_command_errors_are_one_line_and_write_nothing(capsys, tmp_path, argv, m
 
 def test_render_command_writes_a_class_picture_the_model_recognises(capsys, tmp_path):
     out = tmp_path / "stripes.png"
-    code, stdout, err = run_cli(capsys, "render", "--model", "shapes", "--class", "0", "--size", "64", "--steps", "48",
-                                "-q", "-o", out)
+    code, stdout, err = run_cli(
+        capsys, "render", "--model", "shapes", "--class", "0", "--size", "64", "--steps", "48", "-q", "-o", out
+    )
     assert code == 0, err
     assert stdout.strip() == str(out)
     image = dl.load_image(out, max_size=None)

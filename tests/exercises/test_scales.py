@@ -18,8 +18,17 @@ def test_octave_reference_is_what_dream_does():
     image = torch.rand(1, 3, 24, 32, generator=torch.Generator().manual_seed(0))
     sizes = dl.octave_sizes(24, 32, 3, 1.4)
     ours = scales._octave_loop(model, image, objective, sizes, 3, random.Random(0))
-    packaged = dl.dream(model, image, objective=objective, octaves=3, octave_scale=1.4, steps=3, seed=0,
-                        precision="fp32", progress=False)
+    packaged = dl.dream(
+        model,
+        image,
+        objective=objective,
+        octaves=3,
+        octave_scale=1.4,
+        steps=3,
+        seed=0,
+        precision="fp32",
+        progress=False,
+    )
     assert torch.allclose(ours, packaged, atol=1e-6)
 
 
@@ -96,7 +105,11 @@ def _rf(start=1, late_jump=False, strides=True):
 @pytest.mark.parametrize(
     "checker, wrong, says",
     [
-        ("check_octave_sizes", lambda h, w, n, s: [(round(h / s**i), round(w / s**i)) for i in range(n)], "smallest first"),
+        (
+            "check_octave_sizes",
+            lambda h, w, n, s: [(round(h / s**i), round(w / s**i)) for i in range(n)],
+            "smallest first",
+        ),
         ("check_activation_shapes", lambda m, x, layers: {k: (1,) for k in layers}, "expected"),
         ("check_octave_dream", _octaves(carry="nothing"), "no detail was carried up"),
         ("check_octave_dream", _last_octave_only, "no detail was carried up"),
@@ -109,8 +122,13 @@ def _rf(start=1, late_jump=False, strides=True):
         ("check_octave_dream", _octaves_in_place, "in place"),
         ("check_receptive_field", _rf(late_jump=True), "multiplied the jump by the stride too early"),
         ("check_receptive_field", _rf(strides=False), "the strides are missing"),
-        ("check_receptive_field", lambda layers: sum(k for k, _ in layers) - len(layers) + 1 if len(layers) < 3
-         else sum(k for k, _ in layers), "the strides are missing"),
+        (
+            "check_receptive_field",
+            lambda layers: (
+                sum(k for k, _ in layers) - len(layers) + 1 if len(layers) < 3 else sum(k for k, _ in layers)
+            ),
+            "the strides are missing",
+        ),
         ("check_receptive_field", _rf(start=0), "off by one"),
         ("check_receptive_field", lambda layers: sum(k - 1 for k, _ in layers), "off by one"),
         ("check_receptive_field", lambda layers: f"{len(layers)} px", "expected a number"),

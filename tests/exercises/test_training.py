@@ -100,7 +100,11 @@ def _float_labels(n, generator, removed):
 @pytest.mark.parametrize(
     "checker, wrong, says",
     [
-        ("check_top_k", lambda logits, cats, k: [(cats[i], 0.5) for i in logits[0].topk(k).indices.tolist()], "softmax"),
+        (
+            "check_top_k",
+            lambda logits, cats, k: [(cats[i], 0.5) for i in logits[0].topk(k).indices.tolist()],
+            "softmax",
+        ),
         ("check_top_k", lambda logits, cats, k: [(cats[i], 0.1) for i in range(k)], "best first"),
         ("check_train_step", _step(zero_grad=False), "call `optimizer.zero_grad()` before `loss.backward()`"),
         ("check_train_step", _step(step=False), "the weights did not change"),

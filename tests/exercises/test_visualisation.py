@@ -6,7 +6,10 @@ from dreamlib import exercises
 # Lessons 09-10: typical mistakes get a hint
 def test_total_variation_checker_names_the_mistakes(capsys):
     one_way = lambda x: (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).mean(1)
-    squared = lambda x: ((x[..., 1:, :] - x[..., :-1, :]) ** 2).flatten(1).mean(1) + ((x[..., :, 1:] - x[..., :, :-1]) ** 2).flatten(1).mean(1)
+    squared = lambda x: (
+        ((x[..., 1:, :] - x[..., :-1, :]) ** 2).flatten(1).mean(1)
+        + ((x[..., :, 1:] - x[..., :, :-1]) ** 2).flatten(1).mean(1)
+    )
     whole = lambda x: (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
     for fn, hint in ((one_way, "only one direction"), (squared, "squared"), (whole, "one number for a batch")):
         assert exercises.check_total_variation(fn) is False

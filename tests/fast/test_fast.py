@@ -87,8 +87,10 @@ def test_fast_and_plain_dreams_agree_and_plain_runs_the_network_as_built():
     image = torch.rand(1, 3, 96, 96)
     settings = dict(octaves=2, steps=3, seed=0, progress=False, precision="fp32")
     calls = {"conv": 0, "bn": 0}
-    hooks = [model.net.conv4[0].register_forward_hook(lambda *a: calls.__setitem__("conv", calls["conv"] + 1)),
-             model.net.conv4[1].register_forward_hook(lambda *a: calls.__setitem__("bn", calls["bn"] + 1))]
+    hooks = [
+        model.net.conv4[0].register_forward_hook(lambda *a: calls.__setitem__("conv", calls["conv"] + 1)),
+        model.net.conv4[1].register_forward_hook(lambda *a: calls.__setitem__("bn", calls["bn"] + 1)),
+    ]
     plain = dreamlib.dream(model, image, "conv4", fast=False, **settings)
     assert calls["conv"] == calls["bn"] > 6  # your modules ran, BatchNorm and all, and your hooks saw every step
     for h in hooks:

@@ -41,7 +41,9 @@ def test_folded_model_gives_the_same_gradient_and_activations(name, layer):
 
 def test_folding_a_sequential_and_refusing_training_mode():
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 2, 1), nn.BatchNorm2d(2))
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 2, 1), nn.BatchNorm2d(2)
+    )
     random_bn_stats(net)
     x = torch.rand(2, 3, 12, 12)
     with pytest.raises(dreamlib.DreamError, match="eval mode"):
@@ -104,6 +106,9 @@ def test_the_copy_shares_every_tensor_but_the_folded_convolutions():
     mine = {t.data_ptr() for t in (*model.parameters(), *model.buffers())}
     new = [n for n, t in net.named_parameters() if t.data_ptr() not in mine]
     assert sorted(new) == sorted(f"conv{i}.0.{w}" for i in range(1, 6) for w in ("weight", "bias"))
-    assert all(net.get_submodule(f"conv{i}.0").weight.is_contiguous(memory_format=torch.channels_last)
-               for i in range(1, 6))
-    assert folded_copy(dreamlib.as_dream_model(nn.Sequential(nn.Conv2d(3, 4, 3))), torch.zeros(1, 3, 8, 8), ["0"]) is None
+    assert all(
+        net.get_submodule(f"conv{i}.0").weight.is_contiguous(memory_format=torch.channels_last) for i in range(1, 6)
+    )
+    assert (
+        folded_copy(dreamlib.as_dream_model(nn.Sequential(nn.Conv2d(3, 4, 3))), torch.zeros(1, 3, 8, 8), ["0"]) is None
+    )

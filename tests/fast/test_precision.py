@@ -1,4 +1,4 @@
-"""precision="auto" is decided by a measurement: the decision rule (with injected timings), the cache, the real probe."""
+"""precision="auto" is decided by a measurement: the decision rule (injected timings), the cache, the real probe."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import json
 
 import pytest
 import torch
-from dreamlib.fast.precision import BF16_MIN_COSINE, BF16_MIN_SPEEDUP, ProbeResult, choose_precision, measured_precision
 
 import dreamlib
 from dreamlib.config import PROBE_CACHE_ENV
 from dreamlib.fast import precision as prec
+from dreamlib.fast.precision import BF16_MIN_COSINE, BF16_MIN_SPEEDUP, ProbeResult, choose_precision, measured_precision
 
 
 @pytest.fixture
@@ -68,8 +68,16 @@ def test_resolve_precision_auto_follows_the_probe_both_ways(fresh_cache, monkeyp
     assert dreamlib.resolve_precision("fp32", cpu) == "fp32" and dreamlib.resolve_precision("bf16", cpu) == "bf16"
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe\x00garbage", b"[1, 2]", b'{"version": 1, "machines": {"cpu-x": 3}}',
-                                     b'{"version": 1, "machines": "oops"}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b"\xff\xfe\x00garbage",
+        b"[1, 2]",
+        b'{"version": 1, "machines": {"cpu-x": 3}}',
+        b'{"version": 1, "machines": "oops"}',
+    ],
+)
 def test_a_corrupt_disk_cache_is_ignored_and_rewritten(fresh_cache, monkeypatch, content):
     cpu = torch.device("cpu")
     fresh_cache.parent.mkdir(parents=True)

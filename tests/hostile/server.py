@@ -14,8 +14,14 @@ from typing import Callable
 Route = Callable[[http.server.BaseHTTPRequestHandler, threading.Event], None]
 
 
-def send(handler, body: bytes, ctype: str | None = "image/png", status: int = 200, headers: dict | None = None,
-         length: str | int | None = None) -> None:
+def send(
+    handler,
+    body: bytes,
+    ctype: str | None = "image/png",
+    status: int = 200,
+    headers: dict | None = None,
+    length: str | int | None = None,
+) -> None:
     """A plain response; ``length`` overrides Content-Length (any text, even a non-number)."""
     handler.send_response(status)
     if ctype is not None:
@@ -33,11 +39,13 @@ def send(handler, body: bytes, ctype: str | None = "image/png", status: int = 20
 def redirect(location: str, status: int = 302) -> Route:
     def route(handler, stop):
         send(handler, b"", ctype=None, status=status, headers={"Location": location})
+
     return route
 
 
 def drip(body: bytes, every: float) -> Route:
     """Announce ``body`` and then send it one byte every ``every`` seconds (a slowloris server)."""
+
     def route(handler, stop):
         handler.send_response(200)
         handler.send_header("Content-Type", "image/png")
@@ -51,6 +59,7 @@ def drip(body: bytes, every: float) -> Route:
                 handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
+
     return route
 
 

@@ -14,30 +14,78 @@ import dreamlib
 from tests.helpers import run_cli
 
 DREAM_ARGS = [
-    ["--jitter", "100000000000000000000"], ["--jitter", "-1"], ["--jitter", "5000"],
-    ["--lr", "inf"], ["--lr", "nan"], ["--lr", "1e400"], ["--lr", "-0.1"], ["--lr", "zero"],
-    ["--octave-scale", "inf"], ["--octave-scale", "nan"], ["--octave-scale", "1e308", "--octaves", "3"],
-    ["--octaves", "1000000"], ["--octaves", "0"], ["--steps", "0"], ["--size", "0"], ["--size", "-5"],
-    ["--tile", "3"], ["--channel", "99999"], ["--class", "999"], ["--class", "-1"], ["--precision", "fp8"],
-    ["--device", "mps"], ["--device", "xpu"], ["--device", "meta"], ["--device", "cuda:7"], ["--device", "tpu"],
-    ["--device", "cpu:abc"], ["--layer", "nope"], ["--model", "nope"], ["--fallback", "nope"],
+    ["--jitter", "100000000000000000000"],
+    ["--jitter", "-1"],
+    ["--jitter", "5000"],
+    ["--lr", "inf"],
+    ["--lr", "nan"],
+    ["--lr", "1e400"],
+    ["--lr", "-0.1"],
+    ["--lr", "zero"],
+    ["--octave-scale", "inf"],
+    ["--octave-scale", "nan"],
+    ["--octave-scale", "1e308", "--octaves", "3"],
+    ["--octaves", "1000000"],
+    ["--octaves", "0"],
+    ["--steps", "0"],
+    ["--size", "0"],
+    ["--size", "-5"],
+    ["--tile", "3"],
+    ["--channel", "99999"],
+    ["--class", "999"],
+    ["--class", "-1"],
+    ["--precision", "fp8"],
+    ["--device", "mps"],
+    ["--device", "xpu"],
+    ["--device", "meta"],
+    ["--device", "cuda:7"],
+    ["--device", "tpu"],
+    ["--device", "cpu:abc"],
+    ["--layer", "nope"],
+    ["--model", "nope"],
+    ["--fallback", "nope"],
 ]
 
 
 @pytest.mark.parametrize("extra", DREAM_ARGS, ids=lambda a: " ".join(a))
 def test_bad_dream_arguments_are_one_line_and_write_nothing(capsys, photo, tmp_path, extra):
-    code, out, err = run_cli(capsys, "dream", photo, "-o", tmp_path / "out.png", "--model", "shapes", "--steps", "1",
-                             "-q", *extra)
+    code, out, err = run_cli(
+        capsys, "dream", photo, "-o", tmp_path / "out.png", "--model", "shapes", "--steps", "1", "-q", *extra
+    )
     assert code == 2 and err.splitlines()[-1].startswith("error: ") and err.count("error:") == 1, err
     assert "Traceback" not in err and out == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
 
 
-@pytest.mark.parametrize("extra", [["--zoom", "nan"], ["--zoom", "inf"], ["--zoom", "0.5"], ["--fps", "0"],
-                                   ["--fps", "-3"], ["--frames", "0"], ["--jitter", "1e20"]], ids=lambda a: " ".join(a))
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--zoom", "nan"],
+        ["--zoom", "inf"],
+        ["--zoom", "0.5"],
+        ["--fps", "0"],
+        ["--fps", "-3"],
+        ["--frames", "0"],
+        ["--jitter", "1e20"],
+    ],
+    ids=lambda a: " ".join(a),
+)
 def test_bad_zoom_arguments_are_one_line_and_write_nothing(capsys, photo, tmp_path, extra):
-    code, _, err = run_cli(capsys, "zoom", photo, "-o", tmp_path / "out.gif", "--model", "shapes", "--steps", "1",
-                           "--frames", "2", "-q", *extra)
+    code, _, err = run_cli(
+        capsys,
+        "zoom",
+        photo,
+        "-o",
+        tmp_path / "out.gif",
+        "--model",
+        "shapes",
+        "--steps",
+        "1",
+        "--frames",
+        "2",
+        "-q",
+        *extra,
+    )
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
 
@@ -56,8 +104,9 @@ def test_devices_this_machine_lacks_name_the_valid_ones(device):
 
 def test_the_longest_legal_output_name_works_and_one_too_long_fails_first(capsys, photo, tmp_path):
     legal = tmp_path / ("d" * 246 + ".png")  # 250 bytes: legal on every common file system
-    code, out, err = run_cli(capsys, "dream", photo, "-o", legal, "--model", "shapes", "--steps", "1", "--octaves", "1",
-                             "--size", "32", "-q")
+    code, out, err = run_cli(
+        capsys, "dream", photo, "-o", legal, "--model", "shapes", "--steps", "1", "--octaves", "1", "--size", "32", "-q"
+    )
     assert code == 0 and out.strip() == str(legal) and Image.open(legal).size == (32, 24)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.png", legal.name])  # no temp file left
     too_long = tmp_path / ("e" * 300 + ".png")
@@ -66,9 +115,19 @@ def test_the_longest_legal_output_name_works_and_one_too_long_fails_first(capsys
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.png", legal.name])
 
 
-@pytest.mark.parametrize("settings", [dict(jitter=10**20), dict(jitter=-1), dict(lr=float("inf")),
-                                      dict(lr=float("nan")), dict(octave_scale=float("inf")), dict(octaves=10**6),
-                                      dict(steps=2.5), dict(octave_scale=1e308, octaves=3)])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(jitter=10**20),
+        dict(jitter=-1),
+        dict(lr=float("inf")),
+        dict(lr=float("nan")),
+        dict(octave_scale=float("inf")),
+        dict(octaves=10**6),
+        dict(steps=2.5),
+        dict(octave_scale=1e308, octaves=3),
+    ],
+)
 def test_bad_settings_in_the_api_are_dream_errors(settings):
     model = dreamlib.load_model("shapes", device="cpu")
     with pytest.raises(dreamlib.DreamError) as info:

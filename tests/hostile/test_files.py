@@ -76,8 +76,21 @@ def test_guide_smaller_than_the_model_needs_names_the_size(tmp_path, capsys):
     Image.new("RGB", (6, 6), (0, 0, 255)).save(tiny)
     photo = tmp_path / "photo.png"
     Image.new("RGB", (64, 64), (0, 255, 0)).save(photo)
-    code = main(["dream", str(photo), "-o", str(tmp_path / "out.png"), "--model", "shapes", "--guide", str(tiny),
-                 "--steps", "1", "-q"])
+    code = main(
+        [
+            "dream",
+            str(photo),
+            "-o",
+            str(tmp_path / "out.png"),
+            "--model",
+            "shapes",
+            "--guide",
+            str(tiny),
+            "--steps",
+            "1",
+            "-q",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "needs at least 16 px" in err and err.count("\n") == 1
     assert not (tmp_path / "out.png").exists()
@@ -87,13 +100,20 @@ def test_fixed_size_network_gets_a_message_naming_its_size():
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 32 * 32, 5))
     with pytest.raises(dreamlib.DreamError, match="works at 32x32") as info:
-        dreamlib.dream(net, torch.rand(1, 3, 48, 40), objective=dreamlib.class_logit(2), octaves=1, steps=1,
-                       progress=False)
+        dreamlib.dream(
+            net, torch.rand(1, 3, 48, 40), objective=dreamlib.class_logit(2), octaves=1, steps=1, progress=False
+        )
     assert "fails on a 40x48 image" in str(info.value) and "\n" not in str(info.value)
     # Layers before the Linear one do not care about the size: the forward pass stops there.
-    assert dreamlib.dream(net, torch.rand(1, 3, 48, 40), "1", octaves=2, steps=1, progress=False).shape == (1, 3, 48, 40)
-    out = dreamlib.dream(net, torch.rand(1, 3, 32, 32), objective=dreamlib.class_logit(2), octaves=1, steps=2,
-                         progress=False)
+    assert dreamlib.dream(net, torch.rand(1, 3, 48, 40), "1", octaves=2, steps=1, progress=False).shape == (
+        1,
+        3,
+        48,
+        40,
+    )
+    out = dreamlib.dream(
+        net, torch.rand(1, 3, 32, 32), objective=dreamlib.class_logit(2), octaves=1, steps=2, progress=False
+    )
     assert out.shape == (1, 3, 32, 32)  # at its own size it dreams
 
 
@@ -103,11 +123,13 @@ def test_errors_inside_a_users_network_pass_through():
             raise RuntimeError("my own bug")
 
     with pytest.raises(RuntimeError, match="my own bug"):
-        dreamlib.dream(Broken(), torch.rand(1, 3, 32, 32), objective=dreamlib.class_logit(0), octaves=1, steps=1,
-                       progress=False)
+        dreamlib.dream(
+            Broken(), torch.rand(1, 3, 32, 32), objective=dreamlib.class_logit(0), octaves=1, steps=1, progress=False
+        )
 
 
 # --- the weights cache -----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def seeded(tmp_path, monkeypatch):
@@ -136,8 +158,21 @@ def test_damaged_cache_on_the_cli(seeded, tmp_path, capsys):
     seeded.write_bytes(b"not a checkpoint")
     photo = tmp_path / "p.png"
     Image.new("RGB", (80, 80)).save(photo)
-    code = main(["dream", str(photo), "-o", str(tmp_path / "o.png"), "--model", "googlenet", "--weights", "imagenet",
-                 "--steps", "1", "-q"])
+    code = main(
+        [
+            "dream",
+            str(photo),
+            "-o",
+            str(tmp_path / "o.png"),
+            "--model",
+            "googlenet",
+            "--weights",
+            "imagenet",
+            "--steps",
+            "1",
+            "-q",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: the cached weights file") and err.count("\n") == 1
 

@@ -48,7 +48,8 @@ def signal_here():
     os.kill(os.getpid(), signum)
 
 def profile(frame, event, arg):
-    if event == "call" and frame.f_code.co_name == function and ("/" + frame.f_code.co_filename.replace(os.sep, "/")).endswith("/" + path):
+    filename = "/" + frame.f_code.co_filename.replace(os.sep, "/")
+    if event == "call" and frame.f_code.co_name == function and filename.endswith("/" + path):
         sys.setprofile(None)
         signal_here()
 
@@ -77,18 +78,40 @@ def _env() -> dict:
 
 
 def _dream_args(photo: Path, out: Path) -> list[str]:
-    return ["dream", str(photo), "-o", str(out), "--model", "shapes", "--size", "48", "--steps", "2", "--octaves", "2", "-q"]
+    return [
+        "dream",
+        str(photo),
+        "-o",
+        str(out),
+        "--model",
+        "shapes",
+        "--size",
+        "48",
+        "--steps",
+        "2",
+        "--octaves",
+        "2",
+        "-q",
+    ]
 
 
 def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name not in ("in.png", "out.png"))
 
 
-@pytest.mark.parametrize("sig, code, message", [(signal.SIGTERM, 143, "error: stopped by SIGTERM"),
-                                                 (signal.SIGINT, 130, "error: interrupted")])
+@pytest.mark.parametrize(
+    "sig, code, message",
+    [(signal.SIGTERM, 143, "error: stopped by SIGTERM"), (signal.SIGINT, 130, "error: interrupted")],
+)
 def test_a_signal_while_saving_removes_the_temporary_file(photo, tmp_path, sig, code, message):
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_SAVE, *_dream_args(photo, tmp_path / "out.png")],
-                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_SAVE, *_dream_args(photo, tmp_path / "out.png")],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=tmp_path,
+    )
     try:
         assert proc.stderr.readline().strip() == "saving"
         assert any(p.name.startswith(".dreamlib-") for p in tmp_path.iterdir())  # the temp file exists now
@@ -112,13 +135,22 @@ POINTS = [
 ]
 
 
-@pytest.mark.parametrize("how, where, sig", [("-m", p, signal.SIGINT) for p in POINTS]
-                         + [("-m", p, signal.SIGTERM) for p in (POINTS[1], POINTS[5], POINTS[7])]
-                         + [("script", p, signal.SIGINT) for p in (POINTS[1], POINTS[7])])
+@pytest.mark.parametrize(
+    "how, where, sig",
+    [("-m", p, signal.SIGINT) for p in POINTS]
+    + [("-m", p, signal.SIGTERM) for p in (POINTS[1], POINTS[5], POINTS[7])]
+    + [("script", p, signal.SIGINT) for p in (POINTS[1], POINTS[7])],
+)
 def test_a_signal_at_any_point_is_one_line_and_leaves_no_file(photo, tmp_path, how, where, sig):
     out = tmp_path / "out.png"
-    proc = subprocess.run([sys.executable, "-c", AT_POINT, how, where, str(int(sig)), *_dream_args(photo, out)],
-                          capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", AT_POINT, how, where, str(int(sig)), *_dream_args(photo, out)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=tmp_path,
+        timeout=120,
+    )
     lines = proc.stderr.strip().splitlines()
     assert lines[:1] == [f"at {where}"], proc.stderr  # the point was reached, and the signal sent there
     message = "error: interrupted" if sig == signal.SIGINT else "error: stopped by SIGTERM"
@@ -129,8 +161,9 @@ def test_a_signal_at_any_point_is_one_line_and_leaves_no_file(photo, tmp_path, h
 
 def test_a_closed_stdout_is_quiet():
     for args in (["layers", "--model", "inception_v3"], ["--help"], ["dream", "--help"]):
-        proc = subprocess.Popen([sys.executable, "-m", "dreamlib", *args], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=_env())
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dreamlib", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env()
+        )
         proc.stdout.close()  # like `| head` that already exited
         try:
             err = proc.stderr.read().decode()
@@ -144,7 +177,13 @@ def test_a_closed_stdout_is_quiet():
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_a_full_stdout_is_one_line():
     with open("/dev/full", "w") as full:
-        proc = subprocess.run([sys.executable, "-m", "dreamlib", "layers", "--model", "shapes"], stdout=full,
-                              stderr=subprocess.PIPE, text=True, env=_env(), timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "dreamlib", "layers", "--model", "shapes"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+            timeout=60,
+        )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert proc.stderr.startswith("error: No space left on device")

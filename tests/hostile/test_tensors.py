@@ -37,11 +37,14 @@ def test_uint16_tensors_are_scaled():
     assert dreamlib.load_image(t).min() == 1.0
 
 
-@pytest.mark.parametrize("values, hint", [
-    (lambda x: x * 255, "divide by 255"),
-    (lambda x: (x - 0.45) / 0.225, "before normalisation"),
-    (lambda x: x * 1.5, "clamp"),
-])
+@pytest.mark.parametrize(
+    "values, hint",
+    [
+        (lambda x: x * 255, "divide by 255"),
+        (lambda x: (x - 0.45) / 0.225, "before normalisation"),
+        (lambda x: x * 1.5, "clamp"),
+    ],
+)
 def test_out_of_range_floats_are_refused_the_same_way_as_tensor_or_array(values, hint):
     bad = values(_photo())
     for source in (bad, bad[0].permute(1, 2, 0).numpy()):

@@ -13,8 +13,8 @@ from PIL import Image
 
 import dreamlib
 from dreamlib import load_image
-from dreamlib.io import download
 from dreamlib.cli import main
+from dreamlib.io import download
 from tests.hostile.server import HostileServer, drip, elapsed, redirect, send
 
 
@@ -37,19 +37,22 @@ def _one_line_error(fn, *forbidden: str) -> str:
     return message
 
 
-@pytest.mark.parametrize("url", [
-    "http://[::1/x.png",                       # unclosed IPv6 bracket
-    "http://" + "a" * 70 + ".example/x.png",   # a host label over 63 characters
-    "http://" + "a." * 130 + "com/x.png",      # a host name over 253 characters
-    "http://a..b/x.png",                       # an empty label
-    "http:///x.png",                           # no host
-    "http://127.0.0.1:99999/x.png",            # port out of range
-    "http://127.0.0.1:port/x.png",             # port not a number
-    "http://exa mple.com/x.png",               # a space
-    "file:///etc/passwd",
-    "ftp://example.com/x.png",
-    "javascript://alert(1)",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/x.png",  # unclosed IPv6 bracket
+        "http://" + "a" * 70 + ".example/x.png",  # a host label over 63 characters
+        "http://" + "a." * 130 + "com/x.png",  # a host name over 253 characters
+        "http://a..b/x.png",  # an empty label
+        "http:///x.png",  # no host
+        "http://127.0.0.1:99999/x.png",  # port out of range
+        "http://127.0.0.1:port/x.png",  # port not a number
+        "http://exa mple.com/x.png",  # a space
+        "file:///etc/passwd",
+        "ftp://example.com/x.png",
+        "javascript://alert(1)",
+    ],
+)
 def test_malformed_and_unsupported_urls_are_one_line_errors(url):
     _one_line_error(lambda: load_image(url))
 
@@ -62,18 +65,25 @@ def test_server_behaviour_that_breaks_a_download():
         "/loop": redirect("/loop"),
         "/to-nowhere": redirect("http://" + "b" * 70 + ".example/x.png"),
         "/huge-length": lambda h, s: send(h, b"", length=10**12),
-        "/bomb.png": lambda h, s: send(h, gzip.compress(b"\0" * (download.MAX_DOWNLOAD_BYTES + 1024)),
-                                       headers={"Content-Encoding": "gzip"}),
+        "/bomb.png": lambda h, s: send(
+            h, gzip.compress(b"\0" * (download.MAX_DOWNLOAD_BYTES + 1024)), headers={"Content-Encoding": "gzip"}
+        ),
         "/cut.png": lambda h, s: send(h, PNG[:20], length=len(PNG)),  # promises more than it sends
         "/page": lambda h, s: send(h, b"<!doctype html><html><body>hi</body></html>", "text/html"),
         "/garbage": lambda h, s: send(h, b"\x89PNG\r\n\x1a\n" + b"\xff" * 200, "image/png"),
     }
     with HostileServer(routes) as base:
         for path, expected in [
-            ("/to-bad", "malformed URL"), ("/to-file", "unsupported URL scheme 'file'"),
-            ("/to-ftp", "unsupported URL scheme 'ftp'"), ("/loop", "redirects"),
-            ("/to-nowhere", "malformed URL"), ("/huge-length", "too large"), ("/bomb.png", "too large"),
-            ("/page", "web page, not an image"), ("/garbage", "image"), ("/cut.png", base),
+            ("/to-bad", "malformed URL"),
+            ("/to-file", "unsupported URL scheme 'file'"),
+            ("/to-ftp", "unsupported URL scheme 'ftp'"),
+            ("/loop", "redirects"),
+            ("/to-nowhere", "malformed URL"),
+            ("/huge-length", "too large"),
+            ("/bomb.png", "too large"),
+            ("/page", "web page, not an image"),
+            ("/garbage", "image"),
+            ("/cut.png", base),
         ]:
             assert expected in _one_line_error(lambda: load_image(base + path)), path
 
@@ -84,7 +94,8 @@ def test_valid_images_load_whatever_the_server_calls_them():
         "/no-type": lambda h, s: send(h, PNG, None),
         "/bad-length": lambda h, s: send(h, PNG, length="twelve"),  # not a number: count the bytes ourselves
         "/gz.png": lambda h, s: send(h, gzip.compress(PNG), headers={"Content-Encoding": "gzip"}),
-        "/hop1": redirect("/hop2"), "/hop2": redirect("/octet", status=301),
+        "/hop1": redirect("/hop2"),
+        "/hop2": redirect("/octet", status=301),
     }
     with HostileServer(routes) as base:
         for path in routes:
@@ -106,8 +117,12 @@ def test_credentials_never_appear_in_messages(capsys, tmp_path):
     routes = {"/to-creds": redirect(f"http://mallory:{secret}2@[::1/x.png")}
     with HostileServer(routes) as base:
         host = base.split("//")[1]
-        for url in [f"http://alice:{secret}@{host}/missing.png", f"http://alice:{secret}@[::1/x.png",
-                    f"ftp://alice:{secret}@example.com/x.png", f"http://alice:{secret}@{host}/to-creds"]:
+        for url in [
+            f"http://alice:{secret}@{host}/missing.png",
+            f"http://alice:{secret}@[::1/x.png",
+            f"ftp://alice:{secret}@example.com/x.png",
+            f"http://alice:{secret}@{host}/to-creds",
+        ]:
             message = _one_line_error(lambda: load_image(url), secret)
             assert "alice" not in message
         code = main(["dream", f"http://alice:{secret}@{host}/missing.png", "-o", str(tmp_path / "o.png"), "-q"])

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import dreamlib.io.folders
 import pytest
 import torch
-from dreamlib.io.records import read_record
 from PIL import Image
 
 import dreamlib
+import dreamlib.io.folders
+from dreamlib.io.records import read_record
 from tests.helpers import run_cli
 
 SMALL = ["--model", "shapes", "--size", "40", "--steps", "2", "--octaves", "2", "-q"]
-
-
 
 
 def test_a_folder_is_dreamed_image_by_image_with_settings_in_each_png(capsys, photos, tmp_path):
@@ -25,9 +23,18 @@ def test_a_folder_is_dreamed_image_by_image_with_settings_in_each_png(capsys, ph
     assert "3 dreamed, 0 already complete" in err
     record = read_record(out / "b.png")
     assert record["input"] == str(photos / "b.jpg") and len(record["input_sha256"]) == 64
-    assert {k: record[k] for k in ("model", "weights", "layer", "octaves", "steps", "seed", "size", "precision")} == dict(
-        model="shapes", weights="shipped", layer="conv5", octaves="2", steps="2", seed="5", size="40",
-        precision=dreamlib.resolve_precision("auto", torch.device("cpu")))  # what auto measured on this machine
+    assert {
+        k: record[k] for k in ("model", "weights", "layer", "octaves", "steps", "seed", "size", "precision")
+    } == dict(
+        model="shapes",
+        weights="shipped",
+        layer="conv5",
+        octaves="2",
+        steps="2",
+        seed="5",
+        size="40",
+        precision=dreamlib.resolve_precision("auto", torch.device("cpu")),
+    )  # what auto measured on this machine
     assert record["version"] == dreamlib.__version__ and record["lr"] == "0.01" and record["jitter"] == "32"
     with Image.open(out / "a.png") as im:
         assert im.size == (40, 30)

@@ -4,24 +4,36 @@ from __future__ import annotations
 
 import shlex
 
-import dreamlib.io.folders
 import numpy as np
 import pytest
-from dreamlib.io.records import read_record
 from PIL import Image
 
 import dreamlib
+import dreamlib.io.folders
+from dreamlib.io.records import read_record
 from tests.helpers import run_cli
 
 SMALL = ["--model", "shapes", "--size", "40", "--steps", "2", "--octaves", "2", "-q"]
 
 
-
-
 def test_a_png_carries_what_re_makes_it_exactly(capsys, tmp_path):
     first = tmp_path / "first.png"
-    code, _, err = run_cli(capsys, "dream", "sample:chelsea", "-o", first, *SMALL, "--seed", "7", "--lr", "0.0123456789",
-                           "--layer", "conv3", "--channel", "4")
+    code, _, err = run_cli(
+        capsys,
+        "dream",
+        "sample:chelsea",
+        "-o",
+        first,
+        *SMALL,
+        "--seed",
+        "7",
+        "--lr",
+        "0.0123456789",
+        "--layer",
+        "conv3",
+        "--channel",
+        "4",
+    )
     assert code == 0, err
     code, stdout, _ = run_cli(capsys, "info", first)
     assert code == 0
@@ -44,7 +56,9 @@ def test_info_needs_a_png_dreamlib_wrote(capsys, tmp_path):
     plain = tmp_path / "plain.png"
     Image.new("RGB", (8, 8)).save(plain)
     code, _, err = run_cli(capsys, "info", plain)
-    assert code == 2 and err.strip() == f"error: {plain} carries no dreamlib settings (only PNGs that dreamlib wrote do)"
+    assert (
+        code == 2 and err.strip() == f"error: {plain} carries no dreamlib settings (only PNGs that dreamlib wrote do)"
+    )
     code, _, err = run_cli(capsys, "info", tmp_path / "none.png")
     assert code == 2 and err.strip() == f"error: no such file: {tmp_path / 'none.png'}"
 

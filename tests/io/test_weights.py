@@ -20,7 +20,9 @@ def _random(name):
         return dreamlib.load_model(name, weights="random", device="cpu")
 
 
-@pytest.mark.parametrize("name, builder", [("inception_v3", torchvision.models.inception_v3), ("googlenet", torchvision.models.googlenet)])
+@pytest.mark.parametrize(
+    "name, builder", [("inception_v3", torchvision.models.inception_v3), ("googlenet", torchvision.models.googlenet)]
+)
 def test_imagenet_weights_load_from_a_preseeded_torch_home(tmp_path, monkeypatch, name, builder):
     """The real torch-hub path, offline: seed TORCH_HOME with torchvision's file name and load it."""
     torch.manual_seed(0)
@@ -38,7 +40,9 @@ def test_imagenet_weights_load_from_a_preseeded_torch_home(tmp_path, monkeypatch
     # Our own [-1, 1] normalisation equals torchvision's transform_input=True on ImageNet-normalised input.
     reference.transform_input = True
     x = torch.rand(1, 3, 96, 96)
-    imagenet_normalised = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    imagenet_normalised = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor(
+        [0.229, 0.224, 0.225]
+    ).view(1, 3, 1, 1)
     with torch.no_grad():
         ours, theirs = model(x), reference(imagenet_normalised)
     scale = theirs.abs().max()  # random-init logits are huge; compare relative to their size

@@ -34,7 +34,9 @@ return Array.from(document.images).map(function (img) {
 
 def _binaries() -> tuple[str | None, str | None]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.isfile("/usr/bin/chromedriver") else None)
+    driver = shutil.which("chromedriver") or (
+        "/usr/bin/chromedriver" if os.path.isfile("/usr/bin/chromedriver") else None
+    )
     return chromium, driver
 
 
@@ -77,8 +79,15 @@ def _driver():
     chromium, driver = _binaries()
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--window-size=1280,1024", "--disable-extensions", "--no-first-run"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,1024",
+        "--disable-extensions",
+        "--no-first-run",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(executable_path=driver), options=options)
@@ -99,7 +108,9 @@ def page_report(path_or_url: str | os.PathLike, timeout: float = 30.0) -> dict:
         driver.set_page_load_timeout(timeout)
         driver.get(url)  # returns after the load event
         # Lazy images load only near the viewport: make every one eager, then wait until all are settled.
-        driver.execute_script("document.querySelectorAll('img[loading=lazy]').forEach(function (i) { i.loading = 'eager'; });")
+        driver.execute_script(
+            "document.querySelectorAll('img[loading=lazy]').forEach(function (i) { i.loading = 'eager'; });"
+        )
         deadline = time.monotonic() + timeout
         while True:
             ready = driver.execute_script("return document.readyState") == "complete"

@@ -25,5 +25,7 @@ def test_page_report_counts_images_and_finds_broken_ones_and_console_errors(tmp_
 def test_a_clean_page_reports_nothing_wrong(tmp_path):
     shutil.copy(sample_image_path("chelsea"), tmp_path / "cat.png")
     page = tmp_path / "page.html"
-    page.write_text('<!doctype html><html><head><title>t</title></head><body><img src="cat.png" alt="a cat"></body></html>')
+    page.write_text(
+        '<!doctype html><html><head><title>t</title></head><body><img src="cat.png" alt="a cat"></body></html>'
+    )
     assert page_report(page) == dict(images=1, broken=[], console_errors=[])

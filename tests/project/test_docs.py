@@ -22,8 +22,13 @@ pytest.importorskip("mkdocs", reason="needs the docs extra: pip install -e '.[do
 
 
 def _build(site: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "tools" / "build_docs.py"), "--site", str(site), *extra],
-                          cwd=ROOT, capture_output=True, text=True, timeout=3000)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "build_docs.py"), "--site", str(site), *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3000,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +43,7 @@ def site(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def served(site):
     """The site over http://127.0.0.1 (as it will be published), for the browser."""
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args) -> None:
             pass

@@ -16,7 +16,12 @@ sys.path.insert(0, str(ROOT / "tools"))
 import notebooks as nbtool  # noqa: E402
 
 LESSONS = [
-    "01_hooks", "02_preprocessing", "03_gradient_ascent", "04_octaves", "05_layer_comparison", "06_why_dogs",
+    "01_hooks",
+    "02_preprocessing",
+    "03_gradient_ascent",
+    "04_octaves",
+    "05_layer_comparison",
+    "06_why_dogs",
 ]
 BEYOND = ["07_train_your_own_dreamer", "08_beyond", "09_feature_visualisation", "10_neuron_catalogue"]
 ALL = LESSONS + BEYOND
@@ -28,7 +33,7 @@ def _load(name: str) -> dict:
 
 def _code(cell: dict) -> str:
     lines = "".join(cell["source"]).splitlines()
-    return "\n".join(l for l in lines if not l.lstrip().startswith(("%", "!")))  # IPython magics
+    return "\n".join(line for line in lines if not line.lstrip().startswith(("%", "!")))  # IPython magics
 
 
 def test_every_lesson_exists_and_nothing_else_is_unlisted():
@@ -83,7 +88,7 @@ def test_restart_and_run_all_order(name):
     per_cell = [_defined_and_used(src) for src in cells]
     known = set(dir(builtins))
     for i, (defined, used) in enumerate(per_cell):
-        later = set().union(*(d for d, _ in per_cell[i + 1:])) if i + 1 < len(per_cell) else set()
+        later = set().union(*(d for d, _ in per_cell[i + 1 :])) if i + 1 < len(per_cell) else set()
         missing = (used - known - defined) & later
         assert not missing, f"{name} cell {i} uses {sorted(missing)} before a later cell defines it"
         known |= defined
@@ -96,10 +101,20 @@ def test_order_check_catches_a_late_definition():
 
 
 def test_cleanliness_check_catches_stale_outputs_and_counts():
-    tagged = {"cell_type": "code", "metadata": {"tags": ["nbval-check-output"]}, "execution_count": 1,
-              "outputs": [{"output_type": "stream", "name": "stdout", "text": "ok\n"}], "source": "print('ok')"}
-    stale = {"cell_type": "code", "metadata": {}, "execution_count": 7,
-             "outputs": [{"output_type": "display_data", "data": {}}], "source": "plot()"}
+    tagged = {
+        "cell_type": "code",
+        "metadata": {"tags": ["nbval-check-output"]},
+        "execution_count": 1,
+        "outputs": [{"output_type": "stream", "name": "stdout", "text": "ok\n"}],
+        "source": "print('ok')",
+    }
+    stale = {
+        "cell_type": "code",
+        "metadata": {},
+        "execution_count": 7,
+        "outputs": [{"output_type": "display_data", "data": {}}],
+        "source": "plot()",
+    }
     assert nbtool.problems({"cells": [tagged]}) == []
     found = nbtool.problems({"cells": [tagged, stale]})
     assert any("execution count 7" in p for p in found) and any("not tagged" in p for p in found)

@@ -22,9 +22,15 @@ def test_wheel_ships_sample_images_credits_and_weights(tmp_path):
     assert {f"dreamlib/sample_images/{n}" for n in images} <= names
     source = {p.relative_to(ROOT).as_posix() for p in (ROOT / "dreamlib").rglob("*.py")}
     assert source <= names  # every module of every subpackage (pyproject lists the packages)
-    assert {"dreamlib/shapes/weights/shapes.pth", "dreamlib/shapes/weights/shapes_skewed.pth", "dreamlib/py.typed"} <= names
+    assert {
+        "dreamlib/shapes/weights/shapes.pth",
+        "dreamlib/shapes/weights/shapes_skewed.pth",
+        "dreamlib/py.typed",
+    } <= names
     assert not any(n.endswith((".c", ".so")) for n in names)  # pure Python: nothing compiles on a learner's machine
-    weights = [i.file_size for i in zipfile.ZipFile(wheel).infolist() if i.filename.startswith("dreamlib/shapes/weights/")]
+    weights = [
+        i.file_size for i in zipfile.ZipFile(wheel).infolist() if i.filename.startswith("dreamlib/shapes/weights/")
+    ]
     assert sum(weights) <= 5_000_000  # the shipped models stay small
     assert not any(n.startswith("tests/") for n in names)
     assert "dreamlib/exercises/__init__.py" in names and "dreamlib/exercises/_shared.py" in names
@@ -43,8 +49,21 @@ def _build_wheel(tmp_path: Path) -> Path:
     for folder in ("dreamlib", "images"):
         shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist")],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(src),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (wheel,) = (tmp_path / "dist").glob("dreamlib-*.whl")
     return wheel
@@ -82,23 +101,39 @@ def test_every_readme_command_runs_from_the_installed_wheel_in_another_folder(tm
     venv.EnvBuilder(with_pip=False).create(env_dir)
     bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     python = bindir / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     Path(purelib, "_borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q",
-                    str(wheel)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     work = tmp_path / "elsewhere"
     (work / "photos").mkdir(parents=True)  # the folder the README's folder command dreams
     shutil.copy(ROOT / "images" / "coffee.png", work / "photos" / "coffee.png")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DREAMLIB_OFFLINE")}
     env["DREAMLIB_WEIGHTS"] = "random"
-    where = subprocess.run([str(python), "-c", "import dreamlib; print(dreamlib.__file__)"], cwd=work, env=env,
-                           capture_output=True, text=True, check=True).stdout.strip()
+    where = subprocess.run(
+        [str(python), "-c", "import dreamlib; print(dreamlib.__file__)"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert Path(where).is_relative_to(env_dir), where  # the wheel's dreamlib, not the checkout's
-    small = {"dream": ["--size", "120", "--steps", "1", "--octaves", "1", "-q"],
-             "zoom": ["--size", "120", "--steps", "1", "--frames", "2", "-q"],
-             "render": ["--size", "32", "--steps", "2", "-q"],
-             "catalogue": ["--size", "32", "--steps", "2", "--channels", "2", "--top", "2", "-q"]}
+    small = {
+        "dream": ["--size", "120", "--steps", "1", "--octaves", "1", "-q"],
+        "zoom": ["--size", "120", "--steps", "1", "--frames", "2", "-q"],
+        "render": ["--size", "32", "--steps", "2", "-q"],
+        "catalogue": ["--size", "32", "--steps", "2", "--channels", "2", "--top", "2", "-q"],
+    }
     ran = 0
     for command in readme_commands():
         words = shlex.split(command)
@@ -112,8 +147,12 @@ def test_every_readme_command_runs_from_the_installed_wheel_in_another_folder(tm
             assert (work / words[words.index("-o") + 1]).exists(), command
         ran += 1
     assert ran >= 6
-    assert subprocess.run([str(bindir / "dreamlib"), "--version"], cwd=work, env=env, capture_output=True,
-                          text=True).stdout.strip() == f"dreamlib {_version()}"
+    assert (
+        subprocess.run(
+            [str(bindir / "dreamlib"), "--version"], cwd=work, env=env, capture_output=True, text=True
+        ).stdout.strip()
+        == f"dreamlib {_version()}"
+    )
 
 
 def _version() -> str:
@@ -151,15 +190,16 @@ def test_sdist_contains_every_tracked_file_the_tests_need(tmp_path):
         (src / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, src / name)
     code = "import sys; from setuptools import build_meta; print(build_meta.build_sdist(sys.argv[1]))"
-    built = subprocess.run([sys.executable, "-c", code, str(tmp_path / "dist")], cwd=src, capture_output=True,
-                           text=True, timeout=300)
+    built = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "dist")], cwd=src, capture_output=True, text=True, timeout=300
+    )
     assert built.returncode == 0, built.stderr
     sdist = tmp_path / "dist" / built.stdout.strip().splitlines()[-1]
     import tarfile
 
     with tarfile.open(sdist) as tar:
         prefix = sdist.name[: -len(".tar.gz")] + "/"
-        names = {n[len(prefix):] for n in tar.getnames()}
+        names = {n[len(prefix) :] for n in tar.getnames()}
     missing = sorted(set(tracked) - names - {".gitignore"})
     assert not missing, f"missing from the sdist: {missing}"
     assert {"tests/conftest.py", "notebooks/01_hooks.ipynb", "tools/notebooks.py", "LICENSE", "Makefile"} <= names
@@ -182,8 +222,11 @@ def test_environment_yml_and_pyproject_agree():
     except ImportError:  # Python < 3.11
         tomllib = pytest.importorskip("tomli")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = _requirements(project["dependencies"] + project["optional-dependencies"]["dev"]
-                           + project["optional-dependencies"]["notebooks"])
+    wanted = _requirements(
+        project["dependencies"]
+        + project["optional-dependencies"]["dev"]
+        + project["optional-dependencies"]["notebooks"]
+    )
     conda = []
     for line in (ROOT / "environment.yml").read_text().split("\ndependencies:\n", 1)[1].splitlines():
         match = re.fullmatch(r"  - ([A-Za-z0-9_.\-]+.*)", line)  # top-level entries; the pip: list is indented deeper

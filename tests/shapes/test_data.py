@@ -48,16 +48,19 @@ def test_a_weight_of_zero_removes_a_class_and_one_class_alone_is_allowed():
     assert (labels == EYES).all()
 
 
-@pytest.mark.parametrize("weights, message", [
-    ([1.0] * 3, "one number per class"),
-    ([1.0] * (len(shapes.CLASSES) + 1), "one number per class"),
-    ([-1.0] + [1.0] * (len(shapes.CLASSES) - 1), "non-negative"),
-    ([float("nan")] + [1.0] * (len(shapes.CLASSES) - 1), "non-negative"),
-    ([0] * len(shapes.CLASSES), "all zero"),
-    (["many"] + [1.0] * (len(shapes.CLASSES) - 1), "numbers"),
-    ("eyes", "sequence"),
-    (3, "numbers"),
-])
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        ([1.0] * 3, "one number per class"),
+        ([1.0] * (len(shapes.CLASSES) + 1), "one number per class"),
+        ([-1.0] + [1.0] * (len(shapes.CLASSES) - 1), "non-negative"),
+        ([float("nan")] + [1.0] * (len(shapes.CLASSES) - 1), "non-negative"),
+        ([0] * len(shapes.CLASSES), "all zero"),
+        (["many"] + [1.0] * (len(shapes.CLASSES) - 1), "numbers"),
+        ("eyes", "sequence"),
+        (3, "numbers"),
+    ],
+)
 def test_bad_class_weights_are_one_line_errors(weights, message):
     with pytest.raises(dreamlib.DreamError, match=message) as info:
         shapes.make_batch(4, weights=weights)

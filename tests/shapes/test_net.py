@@ -69,8 +69,17 @@ def test_dreaming_toward_a_class_raises_its_probability_from_chance(model, targe
     if target == shapes.CLASSES.index("checkers"):
         start = 0.5 + 0.05 * torch.randn(1, 3, 64, 64)
     before = dreamlib.class_probabilities(model, start)[target].item()
-    out = dreamlib.dream(model, start, objective=dreamlib.class_logit(target), octaves=1, steps=60, lr=0.05,
-                         jitter=0, seed=0, progress=False)
+    out = dreamlib.dream(
+        model,
+        start,
+        objective=dreamlib.class_logit(target),
+        octaves=1,
+        steps=60,
+        lr=0.05,
+        jitter=0,
+        seed=0,
+        progress=False,
+    )
     after = dreamlib.class_probabilities(model, out)[target].item()
     assert before < 0.4 and after > 0.9, (shapes.CLASSES[target], before, after)
 
@@ -125,8 +134,13 @@ def test_the_model_trained_on_more_eyes_dreams_more_eyes(model, skewed):
     assert len(photos) >= 4
 
     def eye_share(m):
-        dreams = [dreamlib.dream(m, photo, m.default_layer, octaves=2, steps=10, lr=0.02, seed=seed, progress=False,
-                                 precision="fp32") for photo in photos for seed in (0, 1)]
+        dreams = [
+            dreamlib.dream(
+                m, photo, m.default_layer, octaves=2, steps=10, lr=0.02, seed=seed, progress=False, precision="fp32"
+            )
+            for photo in photos
+            for seed in (0, 1)
+        ]
         return sum(shapes.class_share(m, d, "eyes") for d in dreams) / len(dreams)
 
     balanced_share, skewed_share = eye_share(model), eye_share(skewed)

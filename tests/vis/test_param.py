@@ -16,6 +16,7 @@ def checkerboard(n=16):
 
 # --- high-frequency energy -------------------------------------------------------------------------------------
 
+
 def test_high_frequency_energy_of_known_images():
     flat = torch.full((1, 3, 16, 16), 0.3)
     wave = 0.5 + 0.5 * torch.cos(torch.arange(32) * 2 * math.pi / 8).view(1, 1, 1, 32).expand(1, 3, 32, 32)
@@ -33,6 +34,7 @@ def test_high_frequency_energy_of_known_images():
 
 
 # --- parameterisations -----------------------------------------------------------------------------------------
+
 
 def test_spectrum_scale_is_one_over_f():
     scale = P.spectrum_scale(8, 8)
@@ -60,8 +62,9 @@ def test_colour_matrix_is_the_square_root_of_the_covariance():
 
 @pytest.mark.parametrize("kind", ["fft", "pixel"])
 def test_image_param_shape_range_and_seed(kind):
-    make = lambda seed: P.ImageParam(2, 20, 24, param=kind, matrix=P.colour_matrix(None),
-                                     generator=torch.Generator().manual_seed(seed))
+    make = lambda seed: P.ImageParam(
+        2, 20, 24, param=kind, matrix=P.colour_matrix(None), generator=torch.Generator().manual_seed(seed)
+    )
     a, b, c = make(0)(), make(0)(), make(1)()
     assert a.shape == (2, 3, 20, 24) and a.min() >= 0 and a.max() <= 1
     assert torch.equal(a, b) and not torch.equal(a, c)
@@ -105,6 +108,7 @@ def test_param_settings_are_checked():
 
 
 # --- dream(param="fft") ----------------------------------------------------------------------------------------
+
 
 def test_dream_pixel_default_is_unchanged_and_fft_is_smoother_with_octaves_and_tiles():
     model = dl.load_model("shapes")

@@ -15,6 +15,7 @@ def checkerboard(n=16):
 
 # --- regularisers ----------------------------------------------------------------------------------------------
 
+
 def test_regulariser_values():
     flat = torch.full((2, 3, 8, 8), 0.5)
     board = checkerboard(8)

@@ -10,6 +10,7 @@ from tests.helpers import edge_energy, two_edge_model
 
 # --- render ----------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("index", [0, 1])
 def test_pixel_render_draws_the_channels_edges(index):
     out = dl.render(two_edge_model(), dl.channel("1", index), size=32, steps=40, seed=0, param="pixel", progress=False)
@@ -30,8 +31,9 @@ def colour_net():
 @pytest.mark.parametrize("decorrelate", [True, False])
 @pytest.mark.parametrize("index, colour", [(0, 0), (1, 2)])
 def test_fft_render_finds_the_colour_a_channel_wants(index, colour, decorrelate):
-    out = dl.render(colour_net(), dl.channel("0", index), size=32, steps=40, seed=0, decorrelate=decorrelate,
-                    progress=False)
+    out = dl.render(
+        colour_net(), dl.channel("0", index), size=32, steps=40, seed=0, decorrelate=decorrelate, progress=False
+    )
     means = out.mean(dim=(0, 2, 3))
     assert means.argmax().item() == colour and means[colour] - means.min() > 0.08
 
@@ -77,6 +79,7 @@ def test_negative_objective_turns_the_edges_around():
 
 # --- new objectives --------------------------------------------------------------------------------------------
 
+
 def test_diversity_and_direction_values():
     x = torch.rand(1, 4, 5, 5, generator=torch.Generator().manual_seed(0))
     same = {"a": x.expand(3, 4, 5, 5)}
@@ -84,8 +87,9 @@ def test_diversity_and_direction_values():
     assert dl.diversity("a")({"a": x}).item() == 0.0
     acts = {"a": torch.randn(2, 4, 3, 3)}
     torch.testing.assert_close(dl.direction("a", [0, 0, 5.0, 0])(acts), dl.channel("a", 2)(acts))
-    torch.testing.assert_close(dl.direction("a", [1.0, 1.0, 0, 0])(acts),
-                               (acts["a"][:, 0] + acts["a"][:, 1]).flatten(1).mean(1) / math.sqrt(2))
+    torch.testing.assert_close(
+        dl.direction("a", [1.0, 1.0, 0, 0])(acts), (acts["a"][:, 0] + acts["a"][:, 1]).flatten(1).mean(1) / math.sqrt(2)
+    )
     with pytest.raises(dl.DreamError, match="has 3 numbers but a has 4 channels"):
         dl.direction("a", [1.0, 0, 0])(acts)
     with pytest.raises(dl.DreamError, match="non-zero"):

@@ -9,13 +9,16 @@ from tests.helpers import edge_energy
 
 # --- transforms ------------------------------------------------------------------------------------------------
 
+
 def test_transforms_change_sizes_as_documented():
     g = torch.Generator().manual_seed(0)
     x = torch.rand(2, 3, 32, 32)
     assert T.pad(4)(x, g).shape == (2, 3, 40, 40) and T.pad(4)(x, g)[..., 0, 0].eq(0.5).all()
     shifted = T.jitter(6)(x, g)
     assert shifted.shape == (2, 3, 26, 26)
-    offsets = [(dy, dx) for dy in range(7) for dx in range(7) if torch.equal(x[..., dy:dy + 26, dx:dx + 26], shifted)]
+    offsets = [
+        (dy, dx) for dy in range(7) for dx in range(7) if torch.equal(x[..., dy : dy + 26, dx : dx + 26], shifted)
+    ]
     assert len(offsets) == 1  # a crop of the input, somewhere
     assert T.random_scale([0.5])(x, g).shape == (2, 3, 16, 16)
     assert torch.allclose(T.random_rotate([0])(x, g), x, atol=1e-5)
