@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import os
 import platform
 import statistics
@@ -33,6 +34,7 @@ from baseline import TutorialDreamer  # noqa: E402
 import dreamlib as dl  # noqa: E402
 import dreamlib.octaves  # noqa: E402
 from dreamlib.fast import FastModel, autocast, fast_model  # noqa: E402
+from dreamlib.fast.fold import conv_bn_pairs, fold_pairs  # noqa: E402
 from dreamlib.fast.precision import cpu_info  # noqa: E402
 from dreamlib.models import DreamModel  # noqa: E402
 
@@ -143,11 +145,18 @@ AVX2_ENV = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_EN
 
 
 class RowMajor(FastModel):
-    """The fast twin without its channels-last images (to measure what they buy)."""
+    """The fast twin without channels-last images (to measure what they buy)."""
 
     def forward(self, images):
         with autocast(self.precision, self.device):
             return DreamModel.forward(self, images)
+
+
+def folded_row_major(model, layer: str, trial) -> RowMajor:
+    """BatchNorm folded as the fast twin folds it, but every tensor kept in the row-major (NCHW) layout."""
+    shared = {id(t): t for t in (*model.net.parameters(), *model.net.buffers())}
+    net = fold_pairs(copy.deepcopy(model.net, shared), conv_bn_pairs(model, trial, [layer]), channels_last=False)
+    return RowMajor(model, net, "fp32")
 
 
 @contextlib.contextmanager
@@ -238,7 +247,7 @@ def main() -> None:
             "dreamlib, fast=False (the network as built, fp32)": (model, False),
             "dreamlib, fast=True, fp32": (fast, True),
             "fast, fp32, without BatchNorm folding": (FastModel(model, model.net, "fp32"), True),
-            "fast, fp32, without channels-last images": (RowMajor(model, fast.net, "fp32"), True),
+            "fast, fp32, without channels-last": (folded_row_major(model, layer, trial), True),
             "dreamlib, fast=True, bf16": (fast_model(model, [layer], trial, "bf16"), True),
         }
         dream_variants = {

@@ -5,7 +5,7 @@
    ImageNet weights are already in the cache, in which case the lessons use them.
 2. The README becomes the home page (links into the repository point at GitHub, lesson links at the
    lesson pages, Colab badges become plain links: the site loads nothing from other servers).
-3. ``docs/*.md`` (the instructors' page) and ``docs/images`` are copied; ``api.md`` is generated: one
+3. ``docs/*.md`` (the instructors' page, what ``fast`` does) and ``docs/images`` are copied; ``api.md`` is generated: one
    section per lesson, each linking the lesson and listing the public functions whose docstring names it.
 4. ``mkdocs build --strict`` (MkDocs Material + mkdocs-jupyter + mkdocstrings) writes the site; any warning,
    broken link or missing anchor fails the build.
@@ -79,7 +79,10 @@ def home_page(lesson_names: set[str]) -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     text = BADGE.sub(r"[Colab](\1)", text)
     text = re.sub(r"(!?\[[^\]]*\])\(([^)\s]+)\)", lambda m: f"{m.group(1)}({_link(m.group(2), lesson_names)})", text)
-    return text + "\n\nMore: the [API reference](api.md) and the [instructors' page](instructors.md).\n"
+    return (
+        text + "\n\nMore: the [API reference](api.md), [what `fast` does](speed.md) and the "
+        "[instructors' page](instructors.md).\n"
+    )
 
 
 def lesson_table(lesson_names: set[str]) -> str:
@@ -183,6 +186,7 @@ def _build(tmp: Path, site: Path, selected: list[str], timeout: int, docs: Path)
             {"Home": "index.md"},
             {"Lessons": [f"lessons/{p.name}" for p in paths]},
             {"API reference": "api.md"},
+            {"What fast does": "speed.md"},
             {"Instructors": "instructors.md"},
         ],
     )
