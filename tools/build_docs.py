@@ -5,8 +5,9 @@
    ImageNet weights are already in the cache, in which case the lessons use them.
 2. The README becomes the home page (links into the repository point at GitHub, lesson links at the
    lesson pages, Colab badges become plain links: the site loads nothing from other servers).
-3. ``docs/*.md`` (the instructors' page, what ``fast`` does) and ``docs/images`` are copied; ``api.md`` is generated: one
-   section per lesson, each linking the lesson and listing the public functions whose docstring names it.
+3. ``docs/*.md`` (the instructors' page, what ``fast`` does) and ``docs/images`` are copied; ``api.md`` is
+   generated: one section per lesson, each linking the lesson and listing the public functions whose docstring
+   names it.
 4. ``mkdocs build --strict`` (MkDocs Material + mkdocs-jupyter + mkdocstrings) writes the site; any warning,
    broken link or missing anchor fails the build.
 
