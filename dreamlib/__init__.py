@@ -21,16 +21,19 @@ downloads, weights, settings records, folders), ``cli`` (the ``dreamlib`` progra
 
 import sys as _sys
 
-if _sys.argv[:1] == ["-m"]:  # ``python -m dreamlib`` is starting: a Ctrl-C now is one line (dreamlib.cli.signals)
+if _sys.argv[:1] == ["-m"]:  # ``python -m dreamlib`` is starting: a signal now ends it with one line (cli/signals.py)
     import os as _os
     import signal as _signal
 
-    def _interrupted(signum, frame):
-        _os.write(2, b"error: interrupted\n")
-        _os._exit(130)
+    def _stopped(signum, frame):
+        name = "interrupted" if signum == _signal.SIGINT else f"stopped by {_signal.Signals(signum).name}"
+        _os.write(2, f"error: {name}\n".encode())
+        _os._exit(128 + signum)
 
     try:
-        _signal.signal(_signal.SIGINT, _interrupted)
+        for _name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if hasattr(_signal, _name):
+                _signal.signal(getattr(_signal, _name), _stopped)
     except ValueError:  # not the main thread
         pass
 
@@ -82,13 +85,31 @@ _EXPORTS = {
     "vis.param": ["Param", "high_frequency_energy"],
     "vis.render": ["render"],
 }
+_MODULES = [
+    "animate",
+    "ascent",
+    "classes",
+    "compare",
+    "config",
+    "device",
+    "errors",
+    "hooks",
+    "images",
+    "models",
+    "objectives",
+    "octaves",
+    "receptive",
+    "recipe",
+    "tiles",
+    "cli",
+    "exercises",
+    "fast",
+    "io",
+    "shapes",
+    "vis",
+]
 _SUBMODULES = {
-    "cli": "cli",
-    "exercises": "exercises",
-    "fast": "fast",
-    "io": "io",
-    "shapes": "shapes",
-    "vis": "vis",
+    **{name: name for name in _MODULES},
     "param": "vis.param",
     "regularisers": "vis.regularisers",
     "transforms": "vis.transforms",

@@ -218,7 +218,8 @@ def dream(
     steps on a faster twin of the network (channels-last images, BatchNorm folded
     into the convolutions, bfloat16 where ``precision="auto"`` measures it faster:
     :mod:`dreamlib.fast`), the same function up to float rounding; ``fast=False`` runs
-    your network exactly as you built it, hooks and all, in float32. ``callback``
+    your network exactly as you built it, hooks and all, in its own dtype, never bf16 (a
+    tiled dream keeps its full-size gradient in bfloat16 either way, to halve its memory). ``callback``
     gets a :class:`StepInfo` after every step. Returns a float32 tensor in [0, 1] of
     the input's size, on the input's device. Taught in notebook 04 (octaves); the
     step itself in notebook 03.
@@ -235,7 +236,7 @@ def dream(
         decorrelate=decorrelate,
     )
     dm = as_dream_model(model)
-    if tile is not None and tile < dm.min_size:
+    if tile is not None and tile < max(dm.min_size, 8):
         raise DreamError(f"tile must be a whole number of pixels >= {max(dm.min_size, 8)} for {dm.name}, got {tile!r}")
     if not fast:
         plain_precision(precision)  # bf16 is a fast-path option: refused before any work

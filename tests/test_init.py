@@ -21,14 +21,18 @@ def _lesson_names() -> set[str]:
     return names
 
 
-def test_every_name_the_lessons_use_is_there():
-    names = _lesson_names()
-    assert {"dream", "ascent_step", "render", "shapes", "param", "transforms", "stopwatch"} <= names
-    for name in names:
-        assert hasattr(dl, name), name
+def test_every_name_the_lessons_use_is_there_in_a_fresh_process():
+    names = sorted(_lesson_names())
+    assert {"dream", "ascent_step", "render", "shapes", "param", "transforms", "stopwatch", "models"} <= set(names)
+    code = f"import dreamlib as dl; missing = [n for n in {names!r} if not hasattr(dl, n)]; print(missing)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
     for name in dl.__all__:
         assert getattr(dl, name) is not None, name
-    assert dl.param.colour_matrix and dl.transforms.standard and dl.shapes.make_batch and dl.models.MODELS
+    modules = {p.stem for p in (ROOT / "dreamlib").glob("*.py")} | {
+        p.parent.name for p in (ROOT / "dreamlib").glob("*/__init__.py")
+    }
+    assert modules - {"__init__", "__main__"} <= set(dl.__all__)  # dl.<module> works for every module
 
 
 def test_import_is_light_and_changes_nothing_global():

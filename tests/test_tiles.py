@@ -57,6 +57,11 @@ def test_tiled_dream_leaves_no_seams():
     assert (at_borders / profile.mean()).max() < 1.3 and (at_borders / profile.mean()).min() > 0.7
 
 
+def test_a_tile_of_a_few_pixels_is_refused_even_for_a_model_without_a_minimum(tiny, image):
+    with pytest.raises(dreamlib.DreamError, match="tile must be a whole number of pixels >= 8 for custom, got 7"):
+        dream(tiny, image, "2", tile=7, progress=False)
+
+
 def test_tile_must_fit_the_model(inception_random):
     with pytest.raises(dreamlib.DreamError, match="tile must be a whole number of pixels >= 75 for inception_v3"):
         dream(inception_random, torch.rand(1, 3, 100, 100), "Mixed_5b", tile=50, progress=False)

@@ -14,11 +14,13 @@ from pathlib import Path
 from ..errors import DreamError
 from ..recipe import DEFAULT
 from .options import (
+    PRECISIONS,
     SAVE_FORMATS,
     add_model_options,
     add_objective_options,
     add_recipe_options,
     check_output,
+    check_run_options,
     check_size,
     load_for,
     number,
@@ -64,7 +66,12 @@ def _shared(p: argparse.ArgumentParser, recipe, fields) -> None:
     add_model_options(p)
     add_objective_options(p, guide=True)
     p.add_argument("--size", type=int, default=512, help="longest side of the working image")
-    p.add_argument("--precision", default="auto", help="auto | fp32 | bf16")
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=PRECISIONS,
+        help="auto: bf16 where this machine computes it faster (measured once), else fp32",
+    )
     add_recipe_options(p, recipe, fields)
 
 
@@ -109,6 +116,7 @@ def cmd_dream(args: argparse.Namespace) -> int:
     from ..octaves import dream
 
     _check_input(args.input)
+    check_run_options(args)
     recipe = recipe_of(args, args.fields)
     check_size(args.size)
     if Path(args.input).expanduser().is_dir():
@@ -169,6 +177,7 @@ def cmd_zoom(args: argparse.Namespace) -> int:
     from ..images import load_image
 
     _check_input(args.input)
+    check_run_options(args)
     check_zoom(args.frames, args.zoom)
     if args.fps < 1:
         raise DreamError(f"fps must be a whole number >= 1, got {args.fps}")

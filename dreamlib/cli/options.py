@@ -15,6 +15,7 @@ from ..errors import DreamError
 from ..recipe import PARAMS, Recipe, help_text
 
 SAVE_FORMATS = (".png", ".jpg", ".jpeg")
+PRECISIONS = ("auto", "fp32", "bf16")  # dreamlib.fast.precision.PRECISIONS, named here without importing torch
 MODELS_PLACEHOLDER = "{models}"  # filled in when help is shown: listing the models imports torch
 
 
@@ -121,6 +122,14 @@ def check_output(output: str, input_: str, formats: tuple) -> Path:
     return out
 
 
+def check_run_options(args: argparse.Namespace) -> None:
+    """Options that cannot go together, refused before any work, in the command line's words."""
+    if not getattr(args, "fast", True) and getattr(args, "precision", "auto") == "bf16":
+        raise DreamError("--precision bf16 runs on the fast path: drop --no-fast, or use --precision fp32")
+    if getattr(args, "class_index", None) is not None and args.layer is not None:
+        raise DreamError("--class dreams toward a class logit, the network's output: --layer does not apply to it")
+
+
 def check_device(device: str) -> None:
     """A device this machine lacks (or ``meta``, which holds no data) -> a one-line error before any work."""
     from ..device import resolve_device
@@ -132,6 +141,7 @@ def load_for(args: argparse.Namespace):
     """The model and the layer to use, after the cheap checks: ``(model, layer)``."""
     from ..models import load_model, model_layers
 
+    check_run_options(args)
     check_device(args.device)
     layers, default = model_layers(args.model)
     if args.fallback is not None:

@@ -63,7 +63,7 @@ def channels_last(images: torch.Tensor) -> torch.Tensor:
 
 
 def plain_precision(precision: str) -> str:
-    """The precision a ``fast=False`` run uses: float32, the network as built (``"auto"`` means that too)."""
+    """The precision a ``fast=False`` run uses: the network's own dtype, no autocast (``"auto"`` means that too)."""
     from ..errors import DreamError
 
     resolve_precision(precision, torch.device("meta"))  # an unknown name -> the usual error
@@ -87,28 +87,46 @@ def fast_model(model: nn.Module, layers: Sequence[str], trial: torch.Tensor, pre
     The twin runs on your network itself, unfolded, when folding cannot be exact or
     could surprise: a BatchNorm in training mode, hooks of yours attached (they would not
     see a copy), or nothing to fold. It is made again whenever the model changes
-    (weights trained or loaded, moved, cast, train/eval).
+    (weights trained, loaded or edited, even through ``.data``; moved, cast, train/eval).
     """
     dm = as_dream_model(model)
     precision = resolve_precision(precision, dm.device)
     layers = [layers] if isinstance(layers, str) else list(layers)
     as_built = _hooked(dm) or _training(dm)  # checked at every call: hooks come and go
-    net_key = (_fingerprint(dm.net), tuple(layers))
-    key = (net_key, as_built, precision, tuple((id(t), t._version) for t in dm._buffers.values() if t is not None))
-    cached = _twins.get(dm)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    cached = _nets.get(dm.net)
-    if as_built:
-        net = None
-    elif cached is not None and cached[0] == net_key:
+    net, net_key = None, (_fingerprint(dm.net), tuple(layers))
+    if not as_built:
+        cached = _nets.get(dm.net)
+        # the folded tensors are copies: edits that bypass the version counter (``.data``) show in their content
+        if cached is None or cached[0] != net_key or cached[3] != _content(cached[2]):
+            folded, sources = folded_copy(dm, trial, layers)
+            cached = (net_key, folded, sources, _content(sources))  # the sources are kept: their ids stay theirs
+            _nets[dm.net] = cached
         net = cached[1]
-    else:
-        net = folded_copy(dm, trial, layers)
-        _nets[dm.net] = (net_key, net)
-    twin = FastModel(dm, dm.net if net is None else net, precision)
-    _twins[dm] = (key, twin)
-    return twin
+    key = (
+        id(net),
+        as_built,
+        precision,
+        net_key,
+        tuple((id(t), t._version) for t in dm._buffers.values() if t is not None),
+    )
+    twin = _twins.get(dm)
+    if twin is None or twin[0] != key:
+        twin = (key, FastModel(dm, dm.net if net is None else net, precision))
+        _twins[dm] = twin
+    return twin[1]
+
+
+def _content(tensors: list[torch.Tensor]) -> tuple:
+    """Two numbers per tensor that change when its values do (a sum, and a sum weighted by position)."""
+    out = []
+    for t in tensors:
+        if t.device.type == "meta":  # no values to compare (tests stand in for a GPU with it)
+            out.append(None)
+            continue
+        flat = t.detach().flatten().double()
+        weights = torch.arange(1, flat.numel() + 1, device=flat.device, dtype=torch.float64).remainder_(7.0).add_(1.0)
+        out.append((float(flat.sum()), float((flat * weights).sum())))
+    return tuple(out)
 
 
 def _hooked(net: nn.Module) -> bool:

@@ -7,8 +7,9 @@ step, so removing the BatchNorm passes saves memory traffic both ways (``benchma
 
 Which convolution feeds which BatchNorm is not written in a network's modules (only its ``forward`` knows), so
 :func:`conv_bn_pairs` watches a trial forward pass: a BatchNorm whose input *is* a convolution's output (the same
-tensor, unchanged), and an output nothing else uses (counted in the autograd graph), can be folded. Nothing
-depends on the class or attribute names of a particular network. The folded BatchNorm is replaced by
+tensor, unchanged), an output nothing else uses (counted in the autograd graph), each module run once, can be
+folded; anything less certain runs as it is. Nothing depends on the class or attribute names of a particular
+network. The folded BatchNorm is replaced by
 ``nn.Identity``, so layer names, and the activations under them, stay the same.
 """
 
@@ -20,15 +21,21 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ..hooks import OUTPUT, forward_until
 from ..models import DreamModel
 
 
+def _plain(module: nn.Module, kind: type) -> bool:
+    """Exactly a ``kind`` (not a subclass with a forward of its own) whose weights are not reparametrised."""
+    return type(module) is kind and not parametrize.is_parametrized(module)
+
+
 def _foldable(bn: nn.Module) -> bool:
     return (
-        isinstance(bn, nn.BatchNorm2d)
+        _plain(bn, nn.BatchNorm2d)
         and not bn.training
         and bn.track_running_stats
         and bn.affine
@@ -39,23 +46,28 @@ def _foldable(bn: nn.Module) -> bool:
 def conv_bn_pairs(model: DreamModel, trial: torch.Tensor, layers: Sequence[str]) -> list[tuple[str, str]]:
     """(convolution, BatchNorm) names whose pair can be folded exactly, seen in a forward pass on ``trial``.
 
-    The pass runs as far as ``layers`` (a pair that does not run is not folded); a convolution whose own output
-    an objective reads (one of ``layers``) is left alone, since folding changes that output. Returns ``[]`` when
-    the trial pass fails (the real pass will raise, or not, with its own message).
+    A pair folds when the BatchNorm's input *is* the convolution's output (the same tensor, unchanged), nothing
+    else uses that output (counted in the autograd graph, an objective reading it included), and each of the two
+    ran exactly once (a module used twice would change its other use too). The pass runs as far as ``layers`` (a
+    pair that does not run is not folded). Returns ``[]`` when the trial pass fails (the real pass will raise, or
+    not, with its own message).
     """
     names = {m: n for n, m in model.net.named_modules()}
     produced: dict[int, tuple[nn.Module, torch.Tensor, int]] = {}  # id(output) -> (conv, output, its version)
     found: list[tuple[nn.Module, nn.Module, torch.Tensor]] = []
+    calls: Counter = Counter()
 
     def after_conv(conv, _inputs, output):
+        calls[conv] += 1
         produced[id(output)] = (conv, output, output._version)
 
     def before_bn(bn, inputs):
+        calls[bn] += 1
         hit = produced.get(id(inputs[0]))
         if hit is not None and hit[1] is inputs[0] and hit[2] == inputs[0]._version and _foldable(bn):
             found.append((hit[0], bn, inputs[0]))
 
-    handles = [m.register_forward_hook(after_conv) for m in names if isinstance(m, nn.Conv2d)]
+    handles = [m.register_forward_hook(after_conv) for m in names if _plain(m, nn.Conv2d)]
     handles += [m.register_forward_pre_hook(before_bn) for m in names if isinstance(m, nn.BatchNorm2d)]
     try:
         with torch.enable_grad():
@@ -65,12 +77,14 @@ def conv_bn_pairs(model: DreamModel, trial: torch.Tensor, layers: Sequence[str])
     finally:
         for h in handles:
             h.remove()
-    users = _users([a for a in acts.values() if isinstance(a, torch.Tensor) and a.grad_fn is not None])
-    targets = set(layers) - {OUTPUT}
+    read = [a for a in acts.values() if isinstance(a, torch.Tensor) and a.grad_fn is not None]
+    users = _users(read)
+    for a in read:  # what an objective reads is a use too: folding must not change it
+        users[a.grad_fn] += 1
     return [
         (names[conv], names[bn])
         for conv, bn, out in found
-        if out.grad_fn is not None and users[out.grad_fn] == 1 and names[conv] not in targets
+        if out.grad_fn is not None and users[out.grad_fn] == 1 and calls[conv] == calls[bn] == 1
     ]
 
 
@@ -103,18 +117,26 @@ def fold_pairs(net: nn.Module, pairs: list[tuple[str, str]], channels_last: bool
     return net
 
 
-def folded_copy(model: DreamModel, trial: torch.Tensor, layers: Sequence[str]) -> nn.Module | None:
+def folded_copy(model: DreamModel, trial: torch.Tensor, layers: Sequence[str]) -> tuple[nn.Module | None, list]:
     """A copy of ``model.net`` sharing every tensor except the folded convolutions', with what runs before
-    ``layers`` folded; None when there is nothing to fold or the network cannot be copied."""
+    ``layers`` folded, and the folded pairs' own tensors (what the copy no longer shares); ``(None, [])`` when there
+    is nothing to fold or the network cannot be copied or folded."""
     pairs = conv_bn_pairs(model, trial, layers)
     if not pairs:
-        return None
+        return None, []
     shared = {id(t): t for t in (*model.net.parameters(), *model.net.buffers())}
     try:
-        net = copy.deepcopy(model.net, shared)
-    except Exception:  # noqa: BLE001 - a network holding something that cannot be copied runs as it is
-        return None
-    return fold_pairs(net, pairs, channels_last=True)
+        net = fold_pairs(copy.deepcopy(model.net, shared), pairs, channels_last=True)
+    except Exception:  # noqa: BLE001 - a network that cannot be copied or folded runs as it is
+        return None, []
+    sources = [
+        t
+        for conv, bn in pairs
+        for name in (conv, bn)
+        for t in model.net.get_submodule(name).state_dict(keep_vars=True).values()
+        if isinstance(t, torch.Tensor) and t.is_floating_point()
+    ]
+    return net, sources
 
 
 def fold_batchnorm(model: nn.Module, trial: torch.Tensor | None = None) -> DreamModel:

@@ -38,7 +38,8 @@ def atomic_path(path: Path) -> Iterator[str]:
 
     The temporary name is short (``.dreamlib-XXXXXXXX.tmp<suffix>``), so any name that is legal for
     ``path`` works. It is removed on every exception, ``KeyboardInterrupt`` and ``SystemExit``
-    included (the CLI turns SIGTERM into ``SystemExit``); signals are held back while it is created.
+    included (the CLI turns SIGTERM into an exception of its own, ``Terminated``); signals are held back while
+    it is created.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -35,13 +35,24 @@ FIELDS = (
     "objective",
     *OBJECTIVE_OPTIONS,
     *names(),
+    "decay",
     "size",
     "precision",
     "device",
     "fast",
     "version",
 )
-NOT_OPTIONS = {"input", "input_sha256", "weights_file", "weights_sha256", "objective", "decorrelate", "fast", "version"}
+NOT_OPTIONS = {
+    "input",
+    "input_sha256",
+    "weights_file",
+    "weights_sha256",
+    "objective",
+    "decorrelate",
+    "decay",
+    "fast",
+    "version",
+}
 
 
 def option(field: str) -> str:
@@ -87,7 +98,20 @@ def _input(source) -> dict[str, str]:
 def _text(value) -> str:
     if isinstance(value, float):
         return repr(value)  # floats round-trip exactly, so a re-run gets the very same numbers
-    return str(getattr(value, "kind", value))  # a dl.Param is recorded by its kind
+    return str(value)
+
+
+def _recipe_fields(recipe: Recipe) -> dict:
+    """The recipe's fields to record; a ``dl.Param`` becomes its kind, plus what the kind alone does not say."""
+    fields = recipe.settings()
+    param = fields["param"]
+    if not isinstance(param, str):
+        fields["param"] = param.kind
+        if fields["decorrelate"] is None and param.decorrelate != (param.kind == "fft"):
+            fields["decorrelate"] = param.decorrelate
+        if param.decay != 1.0:
+            fields["decay"] = float(param.decay)
+    return fields
 
 
 def dream_record(
@@ -125,7 +149,7 @@ def dream_record(
         record["objective"] = getattr(objective, "name", repr(objective))
         if layer is not None:
             record["layer"] = layer
-    values = {**(extra or {}), **recipe.settings(), "size": size}
+    values = {**(extra or {}), **_recipe_fields(recipe), "size": size}
     record.update({k: _text(v) for k, v in values.items() if v is not None})
     record["precision"] = resolve_precision(precision, dm.device) if fast else plain_precision(precision)
     record["device"] = dm.device.type
@@ -167,12 +191,24 @@ def rerun_command(record: dict[str, str], output: str = "again.png", program: st
         raise DreamError("the picture was dreamed without a seed (random jitter), so it cannot be re-made exactly")
     if "objective" in record and not set(OBJECTIVE_OPTIONS) & set(record):
         raise DreamError(f"objective {record['objective']} was set in Python; the command line cannot re-make it")
-    if "decorrelate" in record:
-        raise DreamError("decorrelate was set in Python; the command line cannot re-make it")
-    words = ["dream", record["input"], "-o", output]
+    for field in ("decorrelate", "decay"):
+        if field in record:
+            raise DreamError(f"{field} was set in Python; the command line cannot re-make it")
+    from ..models import available_models
+
+    if record.get("model") not in available_models() or record.get("weights") == "custom":
+        raise DreamError(f"the model ({record.get('model')}) was built in Python; the command line cannot re-make it")
+    if "size" not in record:
+        raise DreamError("the input was dreamed at its full size, not loaded at a size the command line can ask for")
+    options = []
     for field in FIELDS:
         if field in record and field not in NOT_OPTIONS and not (field == "device" and record[field] == "meta"):
-            words += [option(field), record[field]]
+            options += [option(field), record[field]]
     if record.get("fast") == "False":
-        words.append("--no-fast")
+        options.append("--no-fast")
+    source = record["input"]
+    if source.startswith("-"):  # a file named like an option: after "--", it is the input
+        words = ["dream", "-o", output, *options, "--", source]
+    else:
+        words = ["dream", source, "-o", output, *options]
     return f"{program} {shlex.join(words)}"

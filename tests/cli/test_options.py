@@ -43,3 +43,24 @@ def test_help_lists_the_models_and_every_default(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "one of googlenet, inception_v3, resnet50, shapes, vgg16" in out
     assert "(default: 1.4)" in out and "--no-fast" in out
+
+
+@pytest.mark.parametrize(
+    "extra, says",
+    [
+        (["--no-fast", "--precision", "bf16"], "--precision bf16 runs on the fast path: drop --no-fast"),
+        (["--class", "2", "--layer", "conv3"], "--class dreams toward a class logit"),
+        (["--precision", "fp8"], "invalid choice: 'fp8' (choose from 'auto', 'fp32', 'bf16')"),
+    ],
+)
+def test_options_that_cannot_go_together_are_refused_before_any_work(capsys, photo, tmp_path, extra, says):
+    out = tmp_path / "o.png"
+    code, _, err = run_cli(capsys, "dream", photo, "-o", out, "--model", "shapes", "--steps", "1", *extra)
+    assert code == 2 and says in err and err.count("\n") == 1 and not out.exists()
+
+
+def test_the_precisions_are_the_fast_paths():
+    from dreamlib.cli.options import PRECISIONS
+    from dreamlib.fast import PRECISIONS as FAST
+
+    assert PRECISIONS == FAST

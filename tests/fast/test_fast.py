@@ -69,6 +69,19 @@ def test_the_twin_is_cached_and_made_again_when_the_model_changes():
     torch.testing.assert_close(a1["conv3"], a0["conv3"], rtol=1e-4, atol=1e-4)
 
 
+def test_the_twin_is_made_again_after_edits_that_bypass_the_version_counter():
+    model = shapes()
+    x = torch.rand(1, 3, 64, 64)
+    twin = fast_model(model, ["conv3"], TRIAL, "fp32")
+    model.net.conv1[0].weight.data.mul_(3)  # .data: no version bump, the folded copy would go stale
+    model.net.conv2[1].running_var.data.fill_(4.0)
+    fresh = fast_model(model, ["conv3"], TRIAL, "fp32")
+    assert fresh is not twin
+    with torch.no_grad(), capture_activations(model, "conv3") as a0, capture_activations(fresh, "conv3") as a1:
+        model(x), fresh(x)
+    torch.testing.assert_close(a1["conv3"], a0["conv3"], rtol=1e-4, atol=1e-4)
+
+
 def test_the_twin_runs_your_own_network_when_folding_could_surprise():
     model = shapes()
     handle = model.net.conv1.register_forward_hook(lambda m, i, o: None)

@@ -92,14 +92,23 @@ def test_a_targeted_or_unused_convolution_is_not_folded():
     x = torch.zeros(1, 3, 48, 48)
     assert conv_bn_pairs(model, x, ["conv2"]) == [("conv1.0", "conv1.1"), ("conv2.0", "conv2.1")]  # conv3-5 never run
     assert ("conv2.0", "conv2.1") not in conv_bn_pairs(model, x, ["conv2.0", "conv3"])  # its own output is read
-    assert conv_bn_pairs(model, torch.zeros(1, 3, 2, 2), ["nonsense"]) == []  # a failing trial pass folds nothing
+    unpadded = dreamlib.as_dream_model(nn.Sequential(nn.Conv2d(3, 4, 5), nn.BatchNorm2d(4)).eval())
+    assert conv_bn_pairs(unpadded, torch.zeros(1, 3, 8, 8), ["1"]) == [("0", "1")]
+    assert conv_bn_pairs(unpadded, torch.zeros(1, 3, 2, 2), ["1"]) == []  # a failing trial pass folds nothing
 
 
 def test_the_copy_shares_every_tensor_but_the_folded_convolutions():
     model = dreamlib.load_model("shapes")
     random_bn_stats(model)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    net = folded_copy(model, torch.zeros(1, 3, 48, 48), ["conv5"])
+    net, sources = folded_copy(model, torch.zeros(1, 3, 48, 48), ["conv5"])
+    assert {t.data_ptr() for t in sources} == {
+        t.data_ptr()
+        for i in range(1, 6)
+        for m in (0, 1)
+        for t in model.net.get_submodule(f"conv{i}.{m}").state_dict().values()
+        if t.is_floating_point()
+    }
     assert count_bn(model) == 5 and count_bn(net) == 0
     after = model.state_dict()
     assert after.keys() == before.keys() and all(torch.equal(after[k], before[k]) for k in before)
@@ -109,6 +118,43 @@ def test_the_copy_shares_every_tensor_but_the_folded_convolutions():
     assert all(
         net.get_submodule(f"conv{i}.0").weight.is_contiguous(memory_format=torch.channels_last) for i in range(1, 6)
     )
-    assert (
-        folded_copy(dreamlib.as_dream_model(nn.Sequential(nn.Conv2d(3, 4, 3))), torch.zeros(1, 3, 8, 8), ["0"]) is None
-    )
+    plain = dreamlib.as_dream_model(nn.Sequential(nn.Conv2d(3, 4, 3)))
+    assert folded_copy(plain, torch.zeros(1, 3, 8, 8), ["0"]) == (None, [])  # nothing to fold
+
+
+class Shared(nn.Module):
+    """Modules used twice, and a layer that is a convolution's output under another name: none of it folds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pre, self.conv, self.bn = nn.Conv2d(3, 4, 1), nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4)
+        self.block, self.block_bn = nn.Sequential(nn.Conv2d(4, 4, 1)), nn.BatchNorm2d(4)
+        self.out = nn.Identity()
+
+    def forward(self, x):
+        y = self.bn(self.conv(self.pre(x)))  # conv runs again below, bn after a pool: each used twice
+        y = self.conv(torch.relu(y)) + self.bn(nn.functional.avg_pool2d(y, 1))
+        return self.out(self.block_bn(self.block(y)))  # "block" is read by an objective: its output must stay
+
+
+class Standardised(nn.Conv2d):
+    """A convolution with a forward of its own (weight standardisation): folding its weights would be wrong."""
+
+    def forward(self, x):
+        w = (self.weight - self.weight.mean((1, 2, 3), keepdim=True)) / (
+            self.weight.std((1, 2, 3), keepdim=True) + 1e-5
+        )
+        return self._conv_forward(x, w, self.bias)
+
+
+def test_modules_used_twice_read_by_an_objective_or_with_a_forward_of_their_own_are_left_alone():
+    net = Shared().eval()
+    random_bn_stats(net)
+    model, x = dreamlib.as_dream_model(net), torch.rand(1, 3, 12, 12)
+    assert conv_bn_pairs(model, x, ["block", "out"]) == []
+    assert conv_bn_pairs(model, x, ["out"]) == [("block.0", "block_bn")]  # unread, used once: this one folds
+    odd = nn.Sequential(Standardised(3, 4, 3), nn.BatchNorm2d(4), nn.Conv2d(4, 4, 3), nn.BatchNorm2d(4)).eval()
+    random_bn_stats(odd)
+    assert conv_bn_pairs(dreamlib.as_dream_model(odd), x, ["output"]) == [("2", "3")]
+    spectral = nn.Sequential(nn.utils.parametrizations.spectral_norm(nn.Conv2d(3, 4, 3)), nn.BatchNorm2d(4)).eval()
+    assert conv_bn_pairs(dreamlib.as_dream_model(spectral), x, ["output"]) == []

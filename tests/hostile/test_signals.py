@@ -138,8 +138,8 @@ POINTS = [
 @pytest.mark.parametrize(
     "how, where, sig",
     [("-m", p, signal.SIGINT) for p in POINTS]
-    + [("-m", p, signal.SIGTERM) for p in (POINTS[1], POINTS[5], POINTS[7])]
-    + [("script", p, signal.SIGINT) for p in (POINTS[1], POINTS[7])],
+    + [("-m", p, signal.SIGTERM) for p in (POINTS[0], POINTS[1], POINTS[5], POINTS[7])]
+    + [("script", p, signal.SIGINT) for p in (POINTS[0], POINTS[1], POINTS[7])],
 )
 def test_a_signal_at_any_point_is_one_line_and_leaves_no_file(photo, tmp_path, how, where, sig):
     out = tmp_path / "out.png"

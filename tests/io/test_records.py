@@ -6,6 +6,7 @@ import shlex
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import dreamlib
@@ -76,3 +77,36 @@ def test_the_python_api_records_too_and_refuses_to_promise_what_it_cannot(photos
         rerun_command(dream_record(model, source="sample:chelsea", seed=None))
     with pytest.raises(dreamlib.DreamError, match="set in Python"):
         rerun_command(dream_record(model, source="sample:chelsea", seed=1, objective=dreamlib.layer_l2("conv2")))
+
+
+@pytest.mark.parametrize(
+    "settings, says",
+    [
+        (dict(param=dreamlib.Param("fft", False)), "decorrelate was set in Python"),
+        (dict(param=dreamlib.Param("fft", True, decay=2.0)), "decay was set in Python"),
+        (dict(size=None), "dreamed at its full size"),
+    ],
+)
+def test_a_record_the_command_line_cannot_re_make_says_so(settings, says):
+    from dreamlib.io.records import dream_record, rerun_command
+
+    model = dreamlib.load_model("shapes")
+    record = dream_record(model, **{"source": "sample:chelsea", "seed": 1, "size": 64, **settings})
+    with pytest.raises(dreamlib.DreamError, match=says):
+        rerun_command(record)
+    custom = dreamlib.as_dream_model(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3)))
+    with pytest.raises(dreamlib.DreamError, match="built in Python"):
+        rerun_command(dream_record(custom, source="sample:chelsea", seed=1, size=64, layer="0"))
+
+
+def test_an_input_named_like_an_option_comes_after_a_double_dash(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Image.new("RGB", (40, 30), (200, 90, 40)).save(tmp_path / "-odd.png")
+    code, _, err = run_cli(capsys, "dream", "-o", "first.png", *SMALL, "--", "-odd.png")
+    assert code == 0, err
+    command = run_cli(capsys, "info", "first.png")[1].strip().splitlines()[-1]
+    words = shlex.split(command)
+    assert words[-2:] == ["--", "-odd.png"]
+    code, _, err = run_cli(capsys, *words[3:])
+    assert code == 0, err
+    assert np.array_equal(np.asarray(Image.open("first.png")), np.asarray(Image.open("again.png")))
