@@ -13,10 +13,11 @@
 - 09 feature visualisation: ``render``, ``Param``, ``diversity``, ``direction``, ``vis`` (``param``,
                        ``transforms``, ``regularisers``)
 - 10 neuron catalogue: ``catalogue``, ``write_catalogue``
+- 13 dreaming in time: ``dream_video``, ``video`` (``optical_flow``, ``warp``, ``occlusion_mask``, ``flicker``)
 
-Families live in subpackages: ``vis`` (feature visualisation), ``shapes`` (the network we train), ``io`` (files,
-downloads, weights, settings records, folders), ``cli`` (the ``dreamlib`` program), ``fast`` (what
-``dream(fast=True)`` does), ``exercises`` (the lessons' checkers).
+Families live in subpackages: ``vis`` (feature visualisation), ``shapes`` (the network we train), ``video`` (dreams
+carried along the optical flow), ``io`` (files, downloads, weights, settings records, folders), ``cli`` (the
+``dreamlib`` program), ``fast`` (what ``dream(fast=True)`` does), ``exercises`` (the lessons' checkers).
 """
 
 import sys as _sys
@@ -81,6 +82,7 @@ _EXPORTS = {
     "receptive": ["receptive_field", "receptive_field_size"],
     "recipe": ["Recipe"],
     "tiles": ["tile_spans", "tiled_gradient"],
+    "video.dream": ["dream_video"],
     "vis.catalogue": ["catalogue", "write_catalogue"],
     "vis.param": ["Param", "high_frequency_energy"],
     "vis.render": ["render"],

@@ -23,10 +23,7 @@ from .images import resize, tensor_to_pil
 from .io.files import atomic_path
 from .models import as_dream_model
 from .octaves import as_batch, dream
-from .recipe import DEFAULT
-
-# A zoom dreams every frame a little, at one scale, from a fixed seed (the command line's defaults too)
-ZOOM_RECIPE = DEFAULT.replace(steps=5, octaves=1, seed=0)
+from .recipe import ZOOM_RECIPE
 
 
 def zoom_in(image: torch.Tensor, factor: float) -> torch.Tensor:

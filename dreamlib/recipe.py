@@ -111,6 +111,16 @@ def help_text(name: str) -> str:
 
 DEFAULT = Recipe()  # the defaults, one source: dream's keywords, the command line and the records read them here
 
+# A zoom (notebook 08) dreams every frame a little, at one scale, from a fixed seed.
+ZOOM_RECIPE = DEFAULT.replace(steps=5, octaves=1, seed=0)
+
+# A video (notebook 13): each frame at two scales from a fixed seed; the first frame gets more steps than the others,
+# which start from the dream carried over from the frame before, of which they keep a share (at 1 the dream would
+# grow frame after frame; at 0.7 it stays about as strong as the first frame's).
+VIDEO_RECIPE = DEFAULT.replace(steps=4, octaves=2, seed=0)
+VIDEO_FIRST_STEPS = 12
+VIDEO_BLEND = 0.7
+
 
 class RenderDefaults(NamedTuple):
     """The defaults of :func:`dreamlib.render` (and of :func:`dreamlib.catalogue`'s renders): image side,

@@ -50,7 +50,7 @@ def test_dream_zoom_and_the_command_line_take_their_defaults_from_the_recipe():
     signature = inspect.signature(dl.dream).parameters
     assert {name: signature[name].default for name in names()} == DEFAULT.settings()
     zoom = inspect.signature(dl.zoom).parameters
-    from dreamlib.animate import ZOOM_RECIPE
+    from dreamlib.recipe import ZOOM_RECIPE
 
     assert (
         (zoom["steps"].default, zoom["octaves"].default, zoom["seed"].default)

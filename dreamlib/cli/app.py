@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 from ..errors import DreamError
-from . import dream, info, render
+from . import dream, info, render, video
 from .options import Help, Parser
 from .signals import Terminated, handled_signals, message, ready, silence_stdout, stdout_failed, warn_one_line
 
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     dream.add_parsers(sub)
     info.add_parsers(sub)
     render.add_parsers(sub)
+    video.add_parsers(sub)
     return p
 
 
@@ -59,7 +60,11 @@ def _run(argv: list[str] | None, program: bool) -> int:
             return 2
         args = parser.parse_args(argv)
         if program:
-            ready(HEAVY + (MODELS if args.command in ("dream", "zoom", "render", "catalogue", "weights") else ()))
+            ready(
+                HEAVY
+                + (MODELS if args.command in ("dream", "zoom", "render", "catalogue", "weights", "video") else ())
+                + (("cv2", "dreamlib.video") if args.command == "video" else ())
+            )
         code = args.run(args)
         sys.stdout.flush()  # a closed or full stdout fails here, inside our handlers, not at exit
         return code

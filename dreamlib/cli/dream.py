@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..errors import DreamError
-from ..recipe import DEFAULT
+from ..recipe import DEFAULT, ZOOM_RECIPE
 from .options import (
     PRECISIONS,
     SAVE_FORMATS,
@@ -38,8 +38,6 @@ INPUT_HELP = (
 
 
 def add_parsers(sub) -> None:
-    from ..animate import ZOOM_RECIPE
-
     d = sub.add_parser("dream", help="dream on an image (or a folder of images) and write the result")
     d.add_argument("input", help=INPUT_HELP)
     d.add_argument(

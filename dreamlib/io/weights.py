@@ -86,8 +86,14 @@ def cache_status(url: str) -> str:
     return "cached"
 
 
-def fetch_imagenet_weights(name: str, url: str) -> dict:
-    """The state dict at ``url`` from the torch-hub cache, downloading it first if it is not there."""
+def fetch_imagenet_weights(
+    name: str, url: str, what: str = "ImageNet weights", other_options: str | None = None
+) -> dict:
+    """The state dict at ``url`` from the torch-hub cache, downloading it first if it is not there.
+
+    ``what`` names the weights in the error a failed download raises, ``other_options`` says what else the user can
+    do (default: their own file, or random weights).
+    """
     path = weights_cache_path(url)
     if path.is_file():
         # Already cached (downloaded earlier or placed by an instructor): no network, but check it first.
@@ -108,11 +114,12 @@ def fetch_imagenet_weights(name: str, url: str) -> dict:
         return torch.hub.load_state_dict_from_url(url, map_location="cpu", progress=True, check_hash=True)
     except Exception as exc:  # no network, URLError, HTTPError, timeouts, hash mismatch...
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        others = other_options or (
+            f"pass weights='path/to/file.pth', or use weights='random' / {WEIGHTS_ENV}=random (dreams will be noise)"
+        )
         raise WeightsUnavailableError(
-            f"could not download ImageNet weights for {name} from {url} ({reason}). "
-            f"Offline options: place that file at {path} (set TORCH_HOME to use another cache), "
-            f"pass weights='path/to/file.pth', or use weights='random' / {WEIGHTS_ENV}=random "
-            f"(dreams will be noise)"
+            f"could not download {what} for {name} from {url} ({reason}). "
+            f"Offline options: place that file at {path} (set TORCH_HOME to use another cache), {others}"
         ) from None
     finally:
         socket.setdefaulttimeout(previous)

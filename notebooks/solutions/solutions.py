@@ -1,4 +1,4 @@
-"""Instructors' solutions to the notebook exercises (checked in CI by tests/test_exercises.py).
+"""Instructors' solutions to the notebook exercises (checked in CI by tests/exercises/test_checkers.py).
 
 Paste a function into its exercise cell, or run ``from solutions import *`` from this folder.
 """
@@ -125,3 +125,13 @@ def total_variation(images):
 # 10 · The neuron catalogue
 def top_examples(scores, channel, k):
     return scores[:, channel].argsort(descending=True)[:k]
+
+
+# 13 · Dreaming in time
+def warp(image, flow):
+    n, _, h, w = image.shape
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=image.dtype), torch.arange(w, dtype=image.dtype), indexing="ij")
+    x = 2 * (xs + flow[:, 0]) / (w - 1) - 1
+    y = 2 * (ys + flow[:, 1]) / (h - 1) - 1
+    grid = torch.stack([x, y], dim=-1)
+    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)

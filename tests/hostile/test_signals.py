@@ -34,14 +34,17 @@ sys.exit(main(sys.argv[1:]))
 
 # Runs the program as `python -m dreamlib` ("-m") or as the `dreamlib` console script ("script") does, and sends
 # itself a signal at WHERE: "module" as the program starts to import it, or "module:function" when it first calls
-# that function (watched from the moment the program opens its input photo, in.png: profiling every call from the
-# start would make the run ten times slower).
+# that function ("module:function@N": its N-th call), watched from the moment the program opens its input (a file
+# named ARM, default in.png: profiling every call from the start would make the run ten times slower).
 AT_POINT = """
 import os, sys
 how, where, signum = sys.argv[1], sys.argv[2], int(sys.argv[3])
+arm = os.environ.get("ARM", "in.png")
 del sys.argv[1:4]
 module, _, function = where.partition(":")
+function, _, nth = function.partition("@")
 path = module.replace(".", "/") + ".py"
+state = {"calls": 0, "armed": False}
 
 def signal_here():
     print("at " + where, file=sys.stderr, flush=True)
@@ -50,13 +53,16 @@ def signal_here():
 def profile(frame, event, arg):
     filename = "/" + frame.f_code.co_filename.replace(os.sep, "/")
     if event == "call" and frame.f_code.co_name == function and filename.endswith("/" + path):
-        sys.setprofile(None)
-        signal_here()
+        state["calls"] += 1
+        if state["calls"] == int(nth or 1):
+            sys.setprofile(None)
+            signal_here()
 
 def audit(event, args):
     if event == "import" and not function and args[0] == module:
         signal_here()
-    elif event == "open" and function and str(args[0]).endswith("in.png") and sys.getprofile() is None:
+    elif event == "open" and function and str(args[0]).endswith(arm) and not state["armed"]:
+        state["armed"] = True
         sys.setprofile(profile)
 
 sys.addaudithook(audit)
@@ -187,3 +193,43 @@ def test_a_full_stdout_is_one_line():
         )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert proc.stderr.startswith("error: No space left on device")
+
+
+def test_a_video_stopped_halfway_finishes_the_same_on_a_second_run(capsys, tmp_path):
+    from dreamlib.video.dream import work_folder
+    from dreamlib.video.frames import sample_clip
+    from tests.helpers import run_cli
+
+    clip = sample_clip(tmp_path / "clip.mp4", frames=10, fps=10, size=(64, 48))
+    args = ["--model", "shapes", "--steps", "1", "--first-steps", "2", "--keep-frames", "-q"]
+    whole, out = tmp_path / "whole.mp4", tmp_path / "out.mp4"
+    assert run_cli(capsys, "video", clip, "-o", whole, *args)[0] == 0
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            AT_POINT,
+            "-m",
+            "dreamlib.video.dream:_as_pixels@6",
+            str(int(signal.SIGINT)),
+            "video",
+            str(clip),
+            "-o",
+            str(out),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env={**_env(), "ARM": "clip.mp4"},
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proc.stderr.strip().splitlines() == ["at dreamlib.video.dream:_as_pixels@6", "error: interrupted"]
+    assert proc.returncode == 130 and not out.exists()
+    kept = sorted(p.name for p in work_folder(out).iterdir())
+    assert kept == [f"{t:06d}.png" for t in range(5)] + ["settings.json"]  # five whole frames, no partial one
+    code, _, err = run_cli(capsys, "video", clip, "-o", out, *args)
+    assert code == 0 and "10 frames, 5 picked up from an earlier run" in err
+    for t in range(10):
+        name = f"{t:06d}.png"
+        assert (work_folder(out) / name).read_bytes() == (work_folder(whole) / name).read_bytes(), name

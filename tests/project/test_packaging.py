@@ -206,12 +206,15 @@ def test_sdist_contains_every_tracked_file_the_tests_need(tmp_path):
 
 
 def _requirements(items) -> dict[str, str]:
-    """'name>=1.2' strings -> {canonical name: '>=1.2'} (conda's pytorch is pip's torch)."""
+    """'name>=1.2' strings -> {canonical name: '>=1.2'} (conda's pytorch is pip's torch, py-opencv is pip's
+    opencv-python-headless)."""
     out = {}
     for item in items:
         match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*(.*?)\s*", item)
         name = match.group(1).lower().replace("_", "-")
-        out[{"pytorch": "torch"}.get(name, name)] = match.group(2).replace(" ", "")
+        out[{"pytorch": "torch", "py-opencv": "opencv-python-headless"}.get(name, name)] = match.group(2).replace(
+            " ", ""
+        )
     return out
 
 

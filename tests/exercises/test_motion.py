@@ -1,0 +1,23 @@
+"""The checker of lesson 13 (dreamlib/exercises/motion.py) names typical mistakes."""
+
+import pytest
+
+from dreamlib import exercises
+from dreamlib.exercises.motion import _grid_sample
+
+
+@pytest.mark.parametrize(
+    "wrong, says",
+    [
+        (lambda image, flow: _grid_sample(image, flow, sign=-1.0), "moved the wrong way"),
+        (lambda image, flow: _grid_sample(image, flow, swap=True), "wants (x, y) in its last dimension"),
+        (lambda image, flow: _grid_sample(image, flow, by_width=True), "divide by (W - 1), not W"),
+        (lambda image, flow: image, "values differ from the reference"),
+        (lambda image, flow: image[0], "returned shape (3, 12, 16)"),
+        (lambda image, flow: 3, "returned a int"),
+    ],
+)
+def test_mistakes_get_their_hint(wrong, says, capsys):
+    assert exercises.check_warp(wrong) is False
+    out = capsys.readouterr().out
+    assert "❌" in out and says in out, out
