@@ -109,6 +109,7 @@ _MODULES = [
     "io",
     "shapes",
     "vis",
+    "video",
 ]
 _SUBMODULES = {
     **{name: name for name in _MODULES},

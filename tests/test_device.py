@@ -91,6 +91,16 @@ def _receptive_field(model, image):
     return receptive_field(model, "2")
 
 
+def _dream_video(model, image):
+    import tempfile
+
+    from dreamlib.video import dream_video, sample_clip
+
+    with tempfile.TemporaryDirectory() as folder:
+        clip = sample_clip(f"{folder}/clip.mp4", frames=2, fps=5, size=(48, 40), tone=False)
+        return dream_video(model, clip, f"{folder}/out.mp4", "2", steps=1, first_steps=1, octaves=1, progress=False)
+
+
 def _class_probabilities(model, image):
     return dreamlib.class_probabilities(dreamlib.as_dream_model(model), image)
 
@@ -118,6 +128,7 @@ CALLS = {
         m, x, ["0", "2"], batched=False, octaves=1, steps=1, progress=False
     ),
     "zoom": lambda m, x: zoom(m, x, frames=2, layer="2", steps=1, progress=False),
+    "dream_video": _dream_video,
     "receptive_field": _receptive_field,
     "class_probabilities": _class_probabilities,
     "dream_fft": lambda m, x: dream(m, x, "2", octaves=2, steps=1, param="fft", progress=False),

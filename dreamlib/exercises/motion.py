@@ -25,8 +25,8 @@ def check_warp(fn: Callable) -> bool:
     """Notebook 13: ``fn(image, flow)`` -> ``image`` (N, C, H, W) looked up at each pixel's position plus ``flow``
     (N, 2, H, W; channel 0 is dx, channel 1 is dy), bilinearly, borders repeated.
 
-    Checked against :func:`dreamlib.video.warp` on a random image with a random smooth flow, with no flow (the
-    image itself) and with a whole-pixel shift (a roll).
+    Checked against :func:`dreamlib.video.warp` on a random image with a random smooth flow, and with no flow (the
+    image itself).
     """
     name = "warp"
     g = torch.Generator().manual_seed(0)

@@ -1,10 +1,12 @@
 """Dreaming a video whose dreams stay put: each frame starts from the one before's dream, carried along the flow.
 
-Dream every frame on its own and the video flickers: each frame grows its own patterns. The recipe of the 2015
-animations (DeepDreamAnim) carries the dream forward instead: take the previous frame's *hallucination* (its dream
-minus its undreamed frame), move it along the optical flow onto the current frame (:func:`dreamlib.video.warp`),
-add it there (times ``blend``), and dream only a few more steps. Pixels the flow cannot follow (hidden or newly
-uncovered: :func:`dreamlib.video.occlusion_mask`) start undreamed.
+Dream every frame on its own and the video flickers: each frame grows its own patterns. The 2015 animation scripts
+(DeepDreamAnim's optical-flow mode) carry the dream forward instead: take the previous frame's *hallucination* (its
+dream minus its undreamed frame), move it along the optical flow onto the current frame (:func:`dreamlib.video.warp`),
+add it there, and dream again. dreamlib adds a share (``blend``, as later forks of those scripts did), estimates the
+backward flow instead of negating the forward one, carries nothing onto pixels the flow cannot follow (hidden or
+newly uncovered, found with the test that video style transfer uses, Ruder, Dosovitskiy and Brox, 2016:
+:func:`dreamlib.video.occlusion_mask`), and dreams the carried frames with fewer steps than the first.
 
 :func:`dream_video` keeps every finished frame in a work folder beside the output (``OUT.frames/``, with the run's
 settings), so a stopped run picks up at the first missing frame and makes exactly the video an uninterrupted run
@@ -179,6 +181,7 @@ def dream_video(
     folder = work_folder(out)
     resumed = _start(folder, run)
     method = flow or "farneback"  # frame by frame, the flow is still what flicker is measured along
+    flow_device = dm.device if dm.device.type in ("cuda", "mps", "xpu") else "cpu"  # RAFT beside the model
     seconds = {"dream": 0.0, "flow": 0.0}
     totals = {"dreams": 0.0, "sources": 0.0, "pixels": 0.0}
     previous = None  # (undreamed frame, dreamed frame), as uint8 pixels
@@ -189,8 +192,8 @@ def dream_video(
             raw = _as_tensor(frame)
             if t:
                 began = time.perf_counter()
-                back = optical_flow(frame, previous[0], method)
-                mask = occlusion_mask(back, optical_flow(previous[0], frame, method))
+                back = optical_flow(frame, previous[0], method, flow_device)
+                mask = occlusion_mask(back, optical_flow(previous[0], frame, method, flow_device))
                 seconds["flow"] += time.perf_counter() - began
             path = folder / f"{t:06d}.png"
             if t < resumed:

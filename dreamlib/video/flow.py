@@ -77,11 +77,11 @@ def raft(first: np.ndarray, second: np.ndarray, device: str = "cpu") -> torch.Te
     return flow[..., :h, :w].float().cpu()
 
 
-def optical_flow(first: np.ndarray, second: np.ndarray, method: str = "farneback") -> torch.Tensor:
-    """The flow from ``first`` to ``second``, (1, 2, H, W) pixel offsets (dx, dy), by ``method`` (``"farneback"``
-    or ``"raft"``). Taught in notebook 13."""
+def optical_flow(first: np.ndarray, second: np.ndarray, method: str = "farneback", device="cpu") -> torch.Tensor:
+    """The flow from ``first`` to ``second``, (1, 2, H, W) pixel offsets (dx, dy) on the CPU, by ``method``
+    (``"farneback"``, on the CPU, or ``"raft"``, on ``device``). Taught in notebook 13."""
     if method == "farneback":
         return farneback(first, second)
     if method == "raft":
-        return raft(first, second)
+        return raft(first, second, device)
     raise DreamError(f"unknown flow method {method!r}; use one of {', '.join(METHODS)}")

@@ -41,16 +41,21 @@ def occlusion_mask(backward: torch.Tensor, forward: torch.Tensor) -> torch.Tenso
 
     ``backward``: this frame's flow to the one before; ``forward``: the one before's flow to this one. Following a
     pixel back and then forward again should bring it home; where it does not (the test of Sundaram, Brox and Keutzer,
-    "Dense point trajectories by GPU-accelerated large displacement optical flow", 2010: a miss larger than 1% of the
-    two flows' squared lengths plus half a pixel), or where its flow leads out of the frame, it was hidden or
-    uncovered. Taught in notebook 13.
+    "Dense point trajectories by GPU-accelerated large displacement optical flow", 2010: a squared miss larger than 1%
+    of the two flows' squared lengths plus 0.5 px²), or where its flow leads out of the frame (by more than half a
+    pixel), it was hidden or uncovered. Taught in notebook 13.
     """
     there = warp(forward, backward)  # the forward flow, read where each pixel came from
     miss = (backward + there).pow(2).sum(1, keepdim=True)
     allowed = 0.01 * (backward.pow(2).sum(1, keepdim=True) + there.pow(2).sum(1, keepdim=True)) + 0.5
-    n, _, h, w = backward.shape
-    grid = _grid(backward)
-    inside = (grid.abs() <= 1).all(-1).unsqueeze(1)
+    _, _, h, w = backward.shape
+    ys, xs = torch.meshgrid(
+        torch.arange(h, device=backward.device, dtype=backward.dtype),
+        torch.arange(w, device=backward.device, dtype=backward.dtype),
+        indexing="ij",
+    )
+    x, y = xs + backward[:, 0:1], ys + backward[:, 1:2]  # where each pixel was; half a pixel past the edge still counts
+    inside = (x >= -0.5) & (x <= w - 0.5) & (y >= -0.5) & (y <= h - 0.5)
     return ((miss <= allowed) & inside).to(backward.dtype)
 
 

@@ -130,7 +130,11 @@ def top_examples(scores, channel, k):
 # 13 · Dreaming in time
 def warp(image, flow):
     n, _, h, w = image.shape
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=image.dtype), torch.arange(w, dtype=image.dtype), indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(h, dtype=image.dtype, device=image.device),
+        torch.arange(w, dtype=image.dtype, device=image.device),
+        indexing="ij",
+    )
     x = 2 * (xs + flow[:, 0]) / (w - 1) - 1
     y = 2 * (ys + flow[:, 1]) / (h - 1) - 1
     grid = torch.stack([x, y], dim=-1)

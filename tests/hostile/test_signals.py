@@ -195,7 +195,11 @@ def test_a_full_stdout_is_one_line():
     assert proc.stderr.startswith("error: No space left on device")
 
 
-def test_a_video_stopped_halfway_finishes_the_same_on_a_second_run(capsys, tmp_path):
+@pytest.mark.parametrize(
+    "sig, status, message",
+    [(signal.SIGINT, 130, "error: interrupted"), (signal.SIGTERM, 143, "error: stopped by SIGTERM")],
+)
+def test_a_video_stopped_halfway_finishes_the_same_on_a_second_run(capsys, tmp_path, sig, status, message):
     from dreamlib.video.dream import work_folder
     from dreamlib.video.frames import sample_clip
     from tests.helpers import run_cli
@@ -211,7 +215,7 @@ def test_a_video_stopped_halfway_finishes_the_same_on_a_second_run(capsys, tmp_p
             AT_POINT,
             "-m",
             "dreamlib.video.dream:_as_pixels@6",
-            str(int(signal.SIGINT)),
+            str(int(sig)),
             "video",
             str(clip),
             "-o",
@@ -224,8 +228,8 @@ def test_a_video_stopped_halfway_finishes_the_same_on_a_second_run(capsys, tmp_p
         cwd=tmp_path,
         timeout=300,
     )
-    assert proc.stderr.strip().splitlines() == ["at dreamlib.video.dream:_as_pixels@6", "error: interrupted"]
-    assert proc.returncode == 130 and not out.exists()
+    assert proc.stderr.strip().splitlines() == ["at dreamlib.video.dream:_as_pixels@6", message]
+    assert proc.returncode == status and not out.exists()
     kept = sorted(p.name for p in work_folder(out).iterdir())
     assert kept == [f"{t:06d}.png" for t in range(5)] + ["settings.json"]  # five whole frames, no partial one
     code, _, err = run_cli(capsys, "video", clip, "-o", out, *args)

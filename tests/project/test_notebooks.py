@@ -23,7 +23,13 @@ LESSONS = [
     "05_layer_comparison",
     "06_why_dogs",
 ]
-BEYOND = ["07_train_your_own_dreamer", "08_beyond", "09_feature_visualisation", "10_neuron_catalogue"]
+BEYOND = [
+    "07_train_your_own_dreamer",
+    "08_beyond",
+    "09_feature_visualisation",
+    "10_neuron_catalogue",
+    "13_dreaming_in_time",
+]
 ALL = LESSONS + BEYOND
 
 

@@ -117,6 +117,9 @@ def test_every_readme_command_runs_from_the_installed_wheel_in_another_folder(tm
     work = tmp_path / "elsewhere"
     (work / "photos").mkdir(parents=True)  # the folder the README's folder command dreams
     shutil.copy(ROOT / "images" / "coffee.png", work / "photos" / "coffee.png")
+    from dreamlib.video.frames import sample_clip
+
+    sample_clip(work / "clip.mp4", frames=4, fps=4, size=(64, 48))  # the clip the README's video command dreams
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DREAMLIB_OFFLINE")}
     env["DREAMLIB_WEIGHTS"] = "random"
     where = subprocess.run(
@@ -133,6 +136,7 @@ def test_every_readme_command_runs_from_the_installed_wheel_in_another_folder(tm
         "zoom": ["--size", "120", "--steps", "1", "--frames", "2", "-q"],
         "render": ["--size", "32", "--steps", "2", "-q"],
         "catalogue": ["--size", "32", "--steps", "2", "--channels", "2", "--top", "2", "-q"],
+        "video": ["--size", "48", "--max-frames", "3", "--steps", "1", "--first-steps", "1", "--octaves", "1", "-q"],
     }
     ran = 0
     for command in readme_commands():
