@@ -83,7 +83,9 @@ _EXPORTS = {
     "recipe": ["Recipe"],
     "tiles": ["tile_spans", "tiled_gradient"],
     "video.dream": ["dream_video"],
+    "vis.accentuate": ["Accentuation", "accentuate"],
     "vis.catalogue": ["catalogue", "write_catalogue"],
+    "vis.maco": ["magnitude_spectrum"],
     "vis.param": ["Param", "high_frequency_energy"],
     "vis.render": ["render"],
 }
@@ -113,6 +115,7 @@ _MODULES = [
 ]
 _SUBMODULES = {
     **{name: name for name in _MODULES},
+    "maco": "vis.maco",
     "param": "vis.param",
     "regularisers": "vis.regularisers",
     "transforms": "vis.transforms",

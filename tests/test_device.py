@@ -133,6 +133,8 @@ CALLS = {
     "class_probabilities": _class_probabilities,
     "dream_fft": lambda m, x: dream(m, x, "2", octaves=2, steps=1, param="fft", progress=False),
     "render": lambda m, x: dreamlib.render(m, "2", size=24, steps=2, progress=False),
+    "accentuate": lambda m, x: dreamlib.accentuate(m, x, "2", steps=2, progress=False),
+    "render_maco": lambda m, x: dreamlib.render(m, "2", size=24, steps=2, param="maco", progress=False),
     "render_pixel_batch": lambda m, x: dreamlib.render(
         m, "2", size=24, steps=2, param="pixel", batch=2, progress=False
     ),

@@ -62,8 +62,13 @@ def _run(argv: list[str] | None, program: bool) -> int:
         if program:
             ready(
                 HEAVY
-                + (MODELS if args.command in ("dream", "zoom", "render", "catalogue", "weights", "video") else ())
+                + (
+                    MODELS
+                    if args.command in ("dream", "zoom", "render", "catalogue", "weights", "video", "accentuate")
+                    else ()
+                )
                 + (("cv2", "dreamlib.video") if args.command == "video" else ())
+                + (("dreamlib.vis.accentuate",) if args.command == "accentuate" else ())
             )
         code = args.run(args)
         sys.stdout.flush()  # a closed or full stdout fails here, inside our handlers, not at exit

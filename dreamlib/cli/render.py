@@ -1,4 +1,4 @@
-"""The ``render`` and ``catalogue`` commands (notebooks 09 and 10); their work is in :mod:`dreamlib.vis`.
+"""The ``render``, ``accentuate`` and ``catalogue`` commands (notebooks 09, 10); the work is in :mod:`dreamlib.vis`.
 
 Part of :mod:`dreamlib.cli`; heavy imports happen inside the commands.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import DreamError
-from ..recipe import CATALOGUE, PARAMS, RENDER, check_positive
+from ..recipe import CATALOGUE, RENDER, RENDER_PARAMS, check_positive
 from .options import SAVE_FORMATS, add_model_options, add_objective_options, check_output, check_size, load_for, number
 
 
@@ -23,12 +23,31 @@ def add_parsers(sub) -> None:
     add_model_options(r)
     add_objective_options(r)
     _render_options(r, RENDER)
-    r.add_argument("--lr", type=number, default=RENDER.lr, help="Adam learning rate")
-    r.add_argument("--param", default="fft", choices=PARAMS, help="parameterisation")
+    r.add_argument("--lr", type=number, help=f"Adam learning rate (default {RENDER.lr}; 1.0 with --param maco)")
+    r.add_argument(
+        "--param", default="fft", choices=RENDER_PARAMS, help="parameterisation (maco: phase only, MACO, 2023)"
+    )
     r.add_argument("--no-decorrelate", action="store_true", help="plain RGB instead of decorrelated colour")
-    r.add_argument("--no-transforms", action="store_true", help="no random pad/jitter/scale/rotate")
+    r.add_argument(
+        "--no-transforms", action="store_true", help="no random transforms (pad/jitter/scale/rotate, or MACO's crops)"
+    )
+    r.add_argument("--attribution", metavar="FILE", help="also save where the gradient fell (a grey .png)")
     r.add_argument("-o", "--output", required=True, help="output .png / .jpg")
     r.set_defaults(run=cmd_render)
+
+    a = sub.add_parser("accentuate", help="bring out what a channel or class responds to in a photo, near the photo")
+    a.add_argument("input", help="a photo: file, URL or sample:NAME")
+    add_model_options(a)
+    add_objective_options(a)
+    a.add_argument("--reg-layer", help="where the image must stay close to the photo (default: --layer)")
+    a.add_argument("--alpha", type=number, default=1.0, help="how close: 0 = free, larger = closer")
+    a.add_argument("--steps", type=int, default=64, help="optimisation steps")
+    a.add_argument("--lr", type=number, default=RENDER.lr, help="Adam learning rate")
+    a.add_argument("--size", type=int, help="longest side to work at (default: the photo's, at most 512)")
+    a.add_argument("--seed", type=int, default=0, help="repeatable transforms")
+    a.add_argument("--attribution", metavar="FILE", help="also save where the gradient fell (a grey .png)")
+    a.add_argument("-o", "--output", required=True, help="output .png / .jpg")
+    a.set_defaults(run=cmd_accentuate)
 
     c = sub.add_parser("catalogue", help="a web page of every channel's visualisation and top dataset examples")
     add_model_options(c)
@@ -47,7 +66,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .options import objective_of
 
     out = check_output(args.output, "", SAVE_FORMATS)
-    check_positive("lr", args.lr)
+    where = check_output(args.attribution, "", SAVE_FORMATS) if args.attribution else None
+    if where is not None and where.resolve() == out.resolve():
+        raise DreamError("--attribution must name another file than -o")
+    if args.lr is not None:
+        check_positive("lr", args.lr)
     check_size(args.size)
     check_size(args.steps, "steps")
     model, layer = load_for(args)
@@ -58,14 +81,55 @@ def cmd_render(args: argparse.Namespace) -> int:
         size=args.size,
         param=args.param,
         decorrelate=not args.no_decorrelate,
-        transforms=None if args.no_transforms else "standard",
+        transforms=None if args.no_transforms else "auto",
         steps=args.steps,
         lr=args.lr,
         seed=args.seed,
         progress=not args.quiet,
         fast=args.fast,
+        attribution=where is not None,
     )
+    if where is not None:
+        image, maps = image
+        print(save_image(maps.expand(-1, 3, -1, -1), where))
     print(save_image(image, out))
+    return 0
+
+
+def cmd_accentuate(args: argparse.Namespace) -> int:
+    from ..images import save_image
+    from ..objectives import layer_mean
+    from ..vis.accentuate import accentuate
+    from .options import objective_of
+
+    out = check_output(args.output, args.input, SAVE_FORMATS)
+    where = check_output(args.attribution, args.input, SAVE_FORMATS) if args.attribution else None
+    if where is not None and where.resolve() == out.resolve():
+        raise DreamError("--attribution must name another file than -o")
+    check_positive("lr", args.lr)
+    check_size(args.steps, "steps")
+    if args.size is not None:
+        check_size(args.size)
+    if not args.alpha >= 0:
+        raise DreamError(f"alpha must be a number >= 0, got {args.alpha}")
+    model, layer = load_for(args)
+    objective = objective_of(args, model, layer) or layer_mean(layer)
+    result = accentuate(
+        model,
+        args.input,
+        objective,
+        reg_layer=args.reg_layer or layer,
+        alpha=args.alpha,
+        steps=args.steps,
+        lr=args.lr,
+        seed=args.seed,
+        size=args.size,
+        progress=not args.quiet,
+        fast=args.fast,
+    )
+    if where is not None:
+        print(save_image(result.attribution.expand(-1, 3, -1, -1), where))
+    print(save_image(result.image, out))
     return 0
 
 

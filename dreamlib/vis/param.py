@@ -25,7 +25,7 @@ Taught in notebook 09 (feature visualisation).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import torch
@@ -36,39 +36,51 @@ from ..errors import DreamError
 # The square root of ImageNet's RGB colour covariance (columns: decorrelated channels), as published in Lucid
 # (lucid/optvis/param/color.py, "color_correlation_svd_sqrt") and reused by lucent.
 IMAGENET_COLOUR_SQRT = ((0.26, 0.09, 0.02), (0.27, 0.00, -0.05), (0.27, -0.09, 0.03))
-KINDS = ("fft", "pixel")
+KINDS = ("fft", "pixel", "maco")
 
 
 @dataclass(frozen=True)
 class Param:
     """Settings shared by :func:`dreamlib.render` and :func:`dreamlib.dream`: which basis the steps are taken in.
 
-    ``kind``: ``"fft"`` (1/f-scaled Fourier coefficients) or ``"pixel"``;
+    ``kind``: ``"fft"`` (1/f-scaled Fourier coefficients), ``"pixel"``, or
+    ``"maco"`` (only the phases of the Fourier coefficients, their magnitudes
+    fixed to ``spectrum``: :mod:`dreamlib.vis.maco`; render only);
     ``decorrelate``: use decorrelated colour; ``decay``: the exponent of the
-    1/f scaling (1 as in Lucid). Taught in notebook 09.
+    1/f scaling (1 as in Lucid); ``spectrum``: MACO's magnitude template
+    (:func:`dreamlib.magnitude_spectrum`; None: the shipped one for the model).
+    Taught in notebook 09.
     """
 
     kind: str = "fft"
     decorrelate: bool = True
     decay: float = 1.0
+    spectrum: torch.Tensor | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise DreamError(f"param must be one of {', '.join(repr(k) for k in KINDS)}, got {self.kind!r}")
         if isinstance(self.decay, bool) or not isinstance(self.decay, (int, float)) or self.decay < 0:
             raise DreamError(f"decay must be a number >= 0, got {self.decay!r}")
+        if self.spectrum is not None:
+            if self.kind != "maco":
+                raise DreamError(f"spectrum= is MACO's magnitude template: use it with kind='maco', not {self.kind!r}")
+            if not isinstance(self.spectrum, torch.Tensor) or self.spectrum.dim() != 3 or self.spectrum.shape[0] != 3:
+                raise DreamError("spectrum must be a (3, H, W // 2 + 1) tensor from dl.magnitude_spectrum")
+            if not torch.isfinite(self.spectrum).all() or (self.spectrum < 0).any():
+                raise DreamError("spectrum must hold finite magnitudes >= 0")
 
 
 def as_param(param: str | Param, decorrelate: bool | None = None) -> Param:
     """A :class:`Param` from a name (``"fft"``/``"pixel"``) or a Param; ``decorrelate`` overrides its colour setting.
 
-    With ``decorrelate=None`` a name means: ``"fft"`` decorrelated, ``"pixel"`` plain RGB.
+    With ``decorrelate=None`` a name means: ``"fft"`` and ``"maco"`` decorrelated, ``"pixel"`` plain RGB.
     """
     if isinstance(param, Param):
-        return param if decorrelate is None else Param(param.kind, bool(decorrelate), param.decay)
+        return param if decorrelate is None else Param(param.kind, bool(decorrelate), param.decay, param.spectrum)
     if not isinstance(param, str):
         raise DreamError(f"param must be one of {', '.join(repr(k) for k in KINDS)} or a dl.Param, got {param!r}")
-    return Param(param, param == "fft" if decorrelate is None else bool(decorrelate))
+    return Param(param, param in ("fft", "maco") if decorrelate is None else bool(decorrelate))
 
 
 def frequencies(height: int, width: int) -> torch.Tensor:
@@ -144,6 +156,9 @@ class ImageParam(nn.Module):
     transform, so all frequency bands start with 1/f energy and a step of the
     same size moves low frequencies more. With ``matrix`` (from
     :func:`colour_matrix`) the three channels are decorrelated colour.
+    ``kind="maco"``: they are the phases of the coefficients, whose magnitudes
+    stay ``magnitude`` (a template, resized to the image: :mod:`dreamlib.vis.maco`);
+    the start is a random phase (standard deviation 1), whatever ``sd`` says.
     ``valid="sigmoid"`` squashes into [0, 1] (gradients never vanish at the
     border); ``"clamp"`` clips (and starts from 0.5 plus the noise).
     Start: Gaussian noise of standard deviation ``sd`` from ``generator``.
@@ -161,6 +176,7 @@ class ImageParam(nn.Module):
         valid: str = "sigmoid",
         sd: float = 0.01,
         generator: torch.Generator | None = None,
+        magnitude: torch.Tensor | None = None,
     ) -> None:
         super().__init__()
         width = height if width is None else width
@@ -171,6 +187,13 @@ class ImageParam(nn.Module):
         if self.settings.kind == "fft":
             shape = (batch, 3, height, width // 2 + 1, 2)
             self.register_buffer("scale", spectrum_scale(height, width, self.settings.decay)[..., None])
+        elif self.settings.kind == "maco":
+            from .maco import resize_spectrum
+
+            if magnitude is None:
+                raise DreamError("param='maco' needs a magnitude template (dl.magnitude_spectrum)")
+            shape, sd = (batch, 3, height, width // 2 + 1), 1.0
+            self.register_buffer("magnitude", resize_spectrum(magnitude, height, width))
         else:
             shape = (batch, 3, height, width)
         self.register_buffer("matrix", None if matrix is None else matrix.float())
@@ -181,6 +204,10 @@ class ImageParam(nn.Module):
         if self.settings.kind == "fft":
             spectrum = torch.view_as_complex((self.raw * self.scale).contiguous())
             raw = torch.fft.irfft2(spectrum, s=(h, w), norm="ortho") / 4.0  # Lucid's "magic" 4: start near grey
+        elif self.settings.kind == "maco":
+            from .maco import phase_image
+
+            raw = phase_image(self.raw, self.magnitude, (h, w))
         else:
             raw = self.raw
         rgb = to_rgb(raw, self.matrix)
@@ -201,6 +228,8 @@ def precondition(grad: torch.Tensor, param: str | Param, matrix: torch.Tensor | 
     ``"pixel"`` without colour returns ``grad`` unchanged. Taught in notebook 09.
     """
     settings = as_param(param)
+    if settings.kind == "maco":
+        raise DreamError("param='maco' optimises the phases of a rendered image: use it with dl.render, not dream")
     work = grad.float()
     if settings.decorrelate and matrix is not None:
         m = matrix.to(work)

@@ -26,7 +26,7 @@ from ..hooks import OUTPUT, forward_until
 from ..models import as_dream_model
 from ..objectives import Objective, as_objective
 from ..octaves import StepInfo
-from ..recipe import RENDER, check_positive, check_whole
+from ..recipe import MACO_LR, RENDER, check_positive, check_whole
 from .param import ImageParam, Param, as_param, colour_matrix
 from .regularisers import Regulariser
 from .transforms import Transform, as_transform
@@ -39,9 +39,9 @@ def render(
     size: int = RENDER.size,
     param: str | Param = "fft",
     decorrelate: bool = True,
-    transforms: str | Transform | Sequence[Transform] | None = "standard",
+    transforms: str | Transform | Sequence[Transform] | None = "auto",
     steps: int = RENDER.steps,
-    lr: float = RENDER.lr,
+    lr: float | None = None,
     seed: int | None = None,
     progress: bool = True,
     batch: int = 1,
@@ -50,29 +50,41 @@ def render(
     valid: str = "sigmoid",
     device: str | None = None,
     fast: bool = True,
-) -> torch.Tensor:
+    attribution: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Optimise ``batch`` images from noise to maximise ``objective``; returns (batch, 3, size, size) in [0, 1].
 
     ``objective``: a layer name (its mean), any :class:`Objective` (channel,
     class_logit, diversity, direction, sums, ``-obj``...) or ``None`` for the
     model's default layer. ``param``: ``"fft"`` (decorrelated Fourier basis,
-    the default) or ``"pixel"`` (the plain basis, for comparison), or a
-    :class:`dreamlib.Param`; ``decorrelate=False`` keeps RGB channels.
-    ``transforms``: ``"standard"`` (pad, jitter, scale, rotate), ``None``, or
-    your own list from :mod:`dreamlib.vis.transforms`. ``regularisers``: penalties
+    the default), ``"pixel"`` (the plain basis, for comparison), ``"maco"``
+    (only the phases, magnitudes fixed to a natural-image template:
+    :mod:`dreamlib.vis.maco`; ``dl.Param("maco", spectrum=...)`` brings your own
+    template), or a :class:`dreamlib.Param`; ``decorrelate=False`` keeps RGB channels.
+    ``transforms``: ``"auto"`` (``"maco"`` for ``param="maco"``, else
+    ``"standard"``), ``"standard"`` (pad, jitter, scale, rotate), ``"maco"``
+    (MACO's shrinking random crops plus noise: :class:`dreamlib.vis.transforms.MacoCrops`),
+    ``None``, or your own list from :mod:`dreamlib.vis.transforms`. ``lr``: Adam's learning rate (None: 0.05, or
+    1.0 for ``"maco"``, as in its authors' code). ``regularisers``: penalties
     from :mod:`dreamlib.vis.regularisers`, subtracted from the objective.
     ``seed`` fixes the starting noise and every random transform, so a run
     repeats exactly on one machine. Works on any ``nn.Module`` taking [0, 1]
     RGB, on the model's device (``device=`` moves the model first). The result
     is on the CPU, as float32. ``fast`` (default True) steps on the faster twin of
     the network that :func:`dreamlib.dream` uses (:mod:`dreamlib.fast`, float32);
-    ``fast=False`` runs the network exactly as you built it. Taught in notebook 09.
+    ``fast=False`` runs the network exactly as you built it. With
+    ``attribution=True`` it returns ``(images, maps)``: ``maps`` (batch, 1, size,
+    size) in [0, 1] is where the objective's gradient fell over the whole run
+    (MACO's "transparency" map: the accumulated absolute input gradient, summed
+    over colours, each map divided by its maximum). Taught in notebook 09.
     """
     check_whole("steps", steps)
+    settings = as_param(param, decorrelate)
+    if lr is None:
+        lr = MACO_LR if settings.kind == "maco" else RENDER.lr
     check_positive("lr", lr)
     check_whole("size", size)
     check_whole("batch", batch)
-    settings = as_param(param, decorrelate)
     dm = as_dream_model(model)
     if size < dm.min_size:
         raise DreamError(f"size must be at least {dm.min_size} px for {dm.name}, got {size}")
@@ -84,17 +96,27 @@ def render(
             dm.module(name)  # unknown layer -> clear error before any work
     trial = torch.zeros(1, 3, size, size, device=dm.device)
     net = fast_model(dm, objective.layers, trial, precision="fp32") if fast else dm
-    shake = as_transform(transforms)
+    if transforms == "auto":
+        transforms = "maco" if settings.kind == "maco" else "standard"
+    shake = as_transform(transforms, steps)
     generator = torch.Generator()
     if seed is None:
         generator.seed()
     else:
         generator.manual_seed(seed)
     matrix = colour_matrix(dm) if settings.decorrelate else None
-    image = ImageParam(batch, size, param=settings, matrix=matrix, valid=valid, generator=generator)
+    magnitude = None
+    if settings.kind == "maco":
+        from .maco import spectrum_for
+
+        magnitude = settings.spectrum if settings.spectrum is not None else spectrum_for(dm)
+    image = ImageParam(
+        batch, size, param=settings, matrix=matrix, valid=valid, generator=generator, magnitude=magnitude
+    )
     image = image.to(dm.device)
     opt = torch.optim.Adam(image.parameters(), lr=lr)
     bar = tqdm(range(steps), desc="rendering", disable=not progress, leave=False)
+    where = torch.zeros(batch, 1, size, size, device=dm.device) if attribution else None
     try:
         for step in bar:
             pictures = image()
@@ -104,7 +126,11 @@ def render(
             for penalty in regularisers:
                 loss = loss + penalty(pictures).sum()
             opt.zero_grad(set_to_none=True)
-            (grad,) = torch.autograd.grad(loss, [image.raw])  # the model's weights get no gradient
+            if where is None:
+                (grad,) = torch.autograd.grad(loss, [image.raw])  # the model's weights get no gradient
+            else:
+                grad, seen = torch.autograd.grad(loss, [image.raw, pictures])
+                where += seen.detach().abs().sum(1, keepdim=True)
             image.raw.grad = grad
             opt.step()
             if callback is not None:
@@ -112,4 +138,8 @@ def render(
     finally:
         bar.close()
     with torch.no_grad():
-        return image().detach().cpu().float()
+        final = image().detach().cpu().float()
+    if where is None:
+        return final
+    peak = where.amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-30)
+    return final, (where / peak).cpu().float()

@@ -103,14 +103,86 @@ def standard() -> Transform:
     )
 
 
-def as_transform(transforms: str | Transform | Sequence[Transform] | None) -> Transform:
-    """``"standard"``, ``None``/``"none"`` (no transforms), one transform, or a list of them, as one transform."""
+class MacoCrops:
+    """MACO's transform (Fel et al., NeurIPS 2023): ``crops`` random square crops of every image per call, each
+    resized to ``output`` pixels, plus a little Gaussian and uniform noise (``noise``).
+
+    A crop's side is a share of the image's shorter side drawn uniformly from ``[box[0], upper]``, where ``upper``
+    shrinks linearly from ``box[1]`` at the first call to ``box[0]`` at call ``steps``: early steps see most of the
+    image, late ones its details. Every side stays in the range asked for (``sides`` records them, in pixels, for
+    the last call). Centres scatter around the image's centre (standard deviation 0.15 of its side), always with the
+    whole crop inside. ``output`` None: the mean of ``box`` times the image's side (about the image's own scale).
+    One call per optimisation step: :func:`dreamlib.render` makes a fresh one per render. Builds on notebook 09.
+    """
+
+    def __init__(
+        self,
+        steps: int,
+        box: tuple[float, float] = (0.3, 0.7),
+        crops: int = 4,
+        noise: float = 0.05,
+        output: int | None = None,
+    ) -> None:
+        lo, hi = (float(v) for v in box)
+        if not 0 < lo <= hi <= 1:
+            raise DreamError(f"box must be two shares 0 < low <= high <= 1 of the image's side, got {box!r}")
+        if isinstance(crops, bool) or not isinstance(crops, int) or crops < 1:
+            raise DreamError(f"crops must be a whole number >= 1, got {crops!r}")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise DreamError(f"steps must be a whole number >= 1, got {steps!r}")
+        if not 0 <= noise < 1:
+            raise DreamError(f"noise must be in [0, 1), got {noise!r}")
+        self.steps, self.box, self.crops, self.noise, self.output = steps, (lo, hi), crops, noise, output
+        self.calls = 0
+        self.sides = torch.empty(0)
+
+    def bounds(self, call: int) -> tuple[float, float]:
+        """The range crop sides are drawn from at ``call`` (0-based), as shares of the image's shorter side."""
+        lo, hi = self.box
+        done = min(call, self.steps - 1) / max(self.steps - 1, 1)
+        return lo, hi - (hi - lo) * done
+
+    def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        lo, hi = self.bounds(self.calls)
+        self.calls += 1
+        b, c, h, w = images.shape
+        n, short = b * self.crops, min(h, w)
+        share = lo + (hi - lo) * torch.rand(n, generator=generator)
+        sx, sy = share * short / w, share * short / h  # the crop's half-extent in grid_sample's [-1, 1] units
+        cx = (0.15 * 2 * torch.randn(n, generator=generator)).clamp(-1, 1) * (1 - sx)
+        cy = (0.15 * 2 * torch.randn(n, generator=generator)).clamp(-1, 1) * (1 - sy)
+        zero = torch.zeros(n)
+        theta = torch.stack([torch.stack([sx, zero, cx], 1), torch.stack([zero, sy, cy], 1)], 1)
+        side = self.output or max(1, round(short * (self.box[0] + self.box[1]) / 2))
+        grid = F.affine_grid(theta.to(images), [n, c, side, side], align_corners=False)
+        out = F.grid_sample(images.repeat_interleave(self.crops, 0), grid, mode="bilinear", align_corners=False)
+        self.sides = share * short
+        if self.noise:
+            gauss = torch.randn(out.shape, generator=generator) * self.noise
+            uniform = (torch.rand(out.shape, generator=generator) - 0.5) * self.noise
+            out = out + (gauss + uniform).to(out)
+        return out
+
+
+def maco_crops(steps: int, **settings) -> MacoCrops:
+    """:class:`MacoCrops` for a run of ``steps`` steps (``box``, ``crops``, ``noise``, ``output``). Builds on
+    notebook 09."""
+    return MacoCrops(steps, **settings)
+
+
+def as_transform(transforms: str | Transform | Sequence[Transform] | None, steps: int | None = None) -> Transform:
+    """``"standard"``, ``"maco"`` (:class:`MacoCrops` over ``steps``), ``None``/``"none"`` (no transforms), one
+    transform, or a list of them, as one transform."""
     if transforms is None or transforms == "none":
         return compose([])
     if transforms == "standard":
         return standard()
+    if transforms == "maco":
+        return MacoCrops(steps or 1)
     if isinstance(transforms, str):
-        raise DreamError(f"transforms must be 'standard', 'none', a transform or a list of them, got {transforms!r}")
+        raise DreamError(
+            f"transforms must be 'standard', 'maco', 'none', a transform or a list of them, got {transforms!r}"
+        )
     if callable(transforms):
         return transforms
     items = list(transforms)

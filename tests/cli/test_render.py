@@ -52,8 +52,16 @@ def test_catalogue_command_page_opens_in_a_browser_with_every_image(capsys, tmp_
         (["render", "--model", "shapes", "--steps", "0"], "steps must be a whole number >= 1"),
         (
             ["render", "--model", "shapes", "--param", "wavelet"],
-            "invalid choice: 'wavelet' (choose from 'fft', 'pixel')",
+            "invalid choice: 'wavelet' (choose from 'fft', 'pixel', 'maco')",
         ),
+        (
+            ["render", "--model", "shapes", "--param", "maco", "--attribution", "{out}"],
+            "--attribution must name another file than -o",
+        ),
+        (["render", "--model", "shapes", "--attribution", "map.txt"], "output 'map.txt' must end in"),
+        (["accentuate", "sample:coffee", "--model", "shapes", "--reg-layer", "conv9"], "unknown layer 'conv9'"),
+        (["accentuate", "sample:coffee", "--model", "shapes", "--alpha", "-1"], "alpha must be a number >= 0"),
+        (["accentuate", "no_such.png", "--model", "shapes"], "no_such.png"),
         (
             ["render", "--model", "shapes", "--layer", "conv2", "--channel", "99"],
             "channel 99 is out of range for conv2",
@@ -63,6 +71,7 @@ def test_catalogue_command_page_opens_in_a_browser_with_every_image(capsys, tmp_
 def test_command_errors_are_one_line_and_write_nothing(capsys, tmp_path, argv, message):
     out = tmp_path / ("out" if argv[0] == "catalogue" else "out.png")
     steps = [] if "--steps" in argv else ["--steps", "1"]
+    argv = [str(out) if a == "{out}" else a for a in argv]
     code, _, err = run_cli(capsys, *argv, *steps, "-q", "-o", out)
     assert code == 2 and message in err and err.startswith("error: ")
     assert len(err.strip().splitlines()) == 1 and not out.exists()
@@ -79,3 +88,30 @@ def test_render_command_writes_a_class_picture_the_model_recognises(capsys, tmp_
     model = dl.load_model("shapes")
     with torch.no_grad():
         assert torch.softmax(model(image), 1)[0, 0] > 0.9
+
+
+def test_render_maco_writes_the_picture_and_its_attribution_map(capsys, tmp_path):
+    out, where = tmp_path / "dots.png", tmp_path / "dots_map.png"
+    argv = ["render", "--model", "shapes", "--class", "2", "--param", "maco", "--size", "96", "--steps", "48"]
+    code, stdout, err = run_cli(capsys, *argv, "--attribution", where, "-q", "-o", out)
+    assert code == 0, err
+    assert stdout.split() == [str(where), str(out)]
+    image, grey = dl.load_image(out, max_size=None), dl.load_image(where, max_size=None)
+    assert image.shape == grey.shape == (1, 3, 96, 96)
+    assert torch.equal(grey[:, 0], grey[:, 1]) and grey.max() == 1.0  # one map, scaled to its peak
+    with torch.no_grad():
+        assert torch.softmax(dl.load_model("shapes")(image), 1)[0].argmax() == 2  # dots
+
+
+def test_accentuate_writes_the_photo_with_the_channel_brought_out_and_its_map(capsys, tmp_path):
+    out, where = tmp_path / "coffee.png", tmp_path / "coffee_map.png"
+    argv = ["accentuate", "sample:coffee", "--model", "shapes", "--layer", "conv4", "--channel", "3"]
+    code, stdout, err = run_cli(capsys, *argv, "--size", "64", "--steps", "24", "--attribution", where, "-q", "-o", out)
+    assert code == 0, err
+    assert stdout.split() == [str(where), str(out)]
+    image, photo = dl.load_image(out, max_size=None), dl.sample_image("coffee", max_size=64)
+    assert image.shape == photo.shape and 0.003 < (image - photo).abs().mean() < 0.2  # changed, still the photo
+    model = dl.load_model("shapes")
+    with torch.no_grad():
+        acts = [dl.forward_until(model, x, ["conv4"])["conv4"][:, 3].mean() for x in (photo, image)]
+    assert acts[1] > acts[0]  # the channel responds more

@@ -136,6 +136,7 @@ def test_every_readme_command_runs_from_the_installed_wheel_in_another_folder(tm
         "zoom": ["--size", "120", "--steps", "1", "--frames", "2", "-q"],
         "render": ["--size", "32", "--steps", "2", "-q"],
         "catalogue": ["--size", "32", "--steps", "2", "--channels", "2", "--top", "2", "-q"],
+        "accentuate": ["--size", "32", "--steps", "2", "-q"],
         "video": ["--size", "48", "--max-frames", "3", "--steps", "1", "--first-steps", "1", "--octaves", "1", "-q"],
     }
     ran = 0
