@@ -84,6 +84,10 @@ class Recipe:
                 raise DreamError(f"param must be one of {', '.join(map(repr, PARAMS))}, got {self.param!r}")
         elif type(self.param).__name__ != "Param":
             raise DreamError(f"param must be one of {', '.join(map(repr, PARAMS))} or a dl.Param, got {self.param!r}")
+        elif self.param.kind not in PARAMS:
+            raise DreamError(
+                f"param {self.param.kind!r} is for dl.render; dream takes {' or '.join(map(repr, PARAMS))}"
+            )
         if self.decorrelate is not None and not isinstance(self.decorrelate, bool):
             raise DreamError(f"decorrelate must be True, False or None, got {self.decorrelate!r}")
 

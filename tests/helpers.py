@@ -105,6 +105,8 @@ def run_cli(capsys, *argv):
 def local_server(handler):
     """Serve ``handler`` on 127.0.0.1 (a free port) in a thread; yields ``http://127.0.0.1:PORT``."""
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = False  # server_close() waits for requests still being answered: nothing prints later,
+    httpd.block_on_close = True  # into another test's captured output
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

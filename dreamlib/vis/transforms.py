@@ -171,17 +171,18 @@ def maco_crops(steps: int, **settings) -> MacoCrops:
 
 
 def as_transform(transforms: str | Transform | Sequence[Transform] | None, steps: int | None = None) -> Transform:
-    """``"standard"``, ``"maco"`` (:class:`MacoCrops` over ``steps``), ``None``/``"none"`` (no transforms), one
-    transform, or a list of them, as one transform."""
+    """``"standard"`` (or ``"auto"``: :func:`dreamlib.render` makes it ``"maco"`` for MACO renders), ``"maco"``
+    (:class:`MacoCrops` over ``steps``), ``None``/``"none"`` (no transforms), one transform, or a list of them, as
+    one transform."""
     if transforms is None or transforms == "none":
         return compose([])
-    if transforms == "standard":
+    if transforms in ("standard", "auto"):
         return standard()
     if transforms == "maco":
         return MacoCrops(steps or 1)
     if isinstance(transforms, str):
         raise DreamError(
-            f"transforms must be 'standard', 'maco', 'none', a transform or a list of them, got {transforms!r}"
+            f"transforms must be 'auto', 'standard', 'maco', 'none', a transform or a list of them, got {transforms!r}"
         )
     if callable(transforms):
         return transforms

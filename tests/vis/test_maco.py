@@ -134,6 +134,8 @@ def test_maco_works_on_any_module_and_returns_an_attribution_map_on_request():
 def test_maco_is_for_render_only_and_a_template_only_for_maco():
     with pytest.raises(dl.DreamError, match="param must be one of 'fft', 'pixel'"):
         dl.dream(tiny_net(), torch.rand(1, 3, 32, 32), "2", param="maco", progress=False)
+    with pytest.raises(dl.DreamError, match="param 'maco' is for dl.render; dream takes 'fft' or 'pixel'"):
+        dl.dream(tiny_net(), torch.rand(1, 3, 32, 32), "2", param=dl.Param("maco"), progress=False)
     with pytest.raises(dl.DreamError, match="use it with kind='maco', not 'fft'"):
         dl.Param("fft", spectrum=torch.ones(3, 8, 5))
     with pytest.raises(dl.DreamError, match=r"a \(3, H, W // 2 \+ 1\) tensor"):

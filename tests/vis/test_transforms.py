@@ -24,7 +24,7 @@ def test_transforms_change_sizes_as_documented():
     assert torch.allclose(T.random_rotate([0])(x, g), x, atol=1e-5)
     assert T.standard()(x, g).shape[-1] in range(39, 50)  # (32 + 24 - 8) scaled by 0.9-1.1, - 4
     assert torch.equal(T.as_transform(None)(x, g), x)
-    with pytest.raises(dl.DreamError, match="transforms must be 'standard', 'none'"):
+    with pytest.raises(dl.DreamError, match="transforms must be 'auto', 'standard', 'maco', 'none'"):
         T.as_transform("shake")
 
 
