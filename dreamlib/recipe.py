@@ -126,6 +126,20 @@ VIDEO_FIRST_STEPS = 12
 VIDEO_BLEND = 0.7
 
 
+def check_video_settings(first_steps, blend, fps, max_frames, size) -> None:
+    """The settings :func:`dreamlib.dream_video` adds to a recipe (the command line checks them before the model
+    loads); None means "as the video is" for ``fps``, ``max_frames`` and ``size``. Notebook 13."""
+    check_whole("first steps", first_steps)
+    if not _is_number(blend) or not 0 <= blend <= 1:
+        raise DreamError(f"blend must be a number in [0, 1], got {blend!r}")
+    if fps is not None:
+        check_positive("fps", fps)
+    if max_frames is not None:
+        check_whole("max frames", max_frames)
+    if size is not None:
+        check_whole("size", size, 2)
+
+
 class RenderDefaults(NamedTuple):
     """The defaults of :func:`dreamlib.render` (and of :func:`dreamlib.catalogue`'s renders): image side,
     Adam steps and learning rate. The command line shows the same. Notebooks 09-10."""

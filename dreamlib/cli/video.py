@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import DreamError
-from ..recipe import VIDEO_BLEND, VIDEO_FIRST_STEPS, VIDEO_RECIPE, check_positive, check_whole
+from ..recipe import VIDEO_BLEND, VIDEO_FIRST_STEPS, VIDEO_RECIPE, check_video_settings, check_whole
 from .options import (
     PRECISIONS,
     add_model_options,
@@ -18,7 +18,6 @@ from .options import (
     add_recipe_options,
     check_output,
     check_run_options,
-    check_size,
     load_for,
     number,
     objective_of,
@@ -65,13 +64,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     check_run_options(args)
     recipe = recipe_of(args, FIELDS)
     check_whole("steps", args.steps)
-    check_whole("first steps", args.first_steps)
-    if not 0 <= args.blend <= 1:
-        raise DreamError(f"blend must be a number in [0, 1], got {args.blend}")
-    if args.fps is not None:
-        check_positive("fps", args.fps)
-    check_size(args.max_frames, "max frames")
-    check_size(args.size)
+    check_video_settings(args.first_steps, args.blend, args.fps, args.max_frames, args.size)
     out = check_output(args.output, args.input, VIDEO_FORMATS)
     info = video_info(source)  # not a video, no frames: one line, before the model loads
     check_video(info, source, args.size, args.max_frames)

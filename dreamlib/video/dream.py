@@ -33,7 +33,7 @@ from ..io.records import file_sha256
 from ..models import as_dream_model
 from ..objectives import as_objective
 from ..octaves import dream
-from ..recipe import VIDEO_BLEND, VIDEO_FIRST_STEPS, VIDEO_RECIPE, check_positive, check_whole
+from ..recipe import VIDEO_BLEND, VIDEO_FIRST_STEPS, VIDEO_RECIPE, check_video_settings
 from .flow import METHODS, optical_flow
 from .frames import VIDEO_FORMATS, check_video, read_frames, video_info, working_size, write_video
 from .warp import occlusion_mask, warp
@@ -135,17 +135,9 @@ def dream_video(
     from ..io.records import dream_record
 
     recipe = VIDEO_RECIPE.replace(octaves=octaves, seed=seed, steps=steps, **settings)
-    check_whole("first steps", first_steps)
-    if isinstance(blend, bool) or not isinstance(blend, (int, float)) or not 0 <= blend <= 1:
-        raise DreamError(f"blend must be a number in [0, 1], got {blend!r}")
+    check_video_settings(first_steps, blend, fps, max_frames, size)
     if flow is not None and flow not in METHODS:
         raise DreamError(f"unknown flow {flow!r}; use one of {', '.join(METHODS)}, or None to dream frame by frame")
-    if fps is not None:
-        check_positive("fps", fps)
-    if max_frames is not None:
-        check_whole("max frames", max_frames)
-    if size is not None:
-        check_whole("size", size, 2)
     source, out = Path(source).expanduser(), Path(out).expanduser()
     if out.suffix.lower() not in VIDEO_FORMATS:
         raise DreamError(f"cannot write a video as {out.name!r}: use a .mp4 or .gif file name")
