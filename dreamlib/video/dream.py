@@ -36,7 +36,7 @@ from ..octaves import dream
 from ..recipe import VIDEO_BLEND, VIDEO_FIRST_STEPS, VIDEO_RECIPE, check_video_settings
 from .flow import METHODS, optical_flow
 from .frames import VIDEO_FORMATS, check_video, read_frames, video_info, working_size, write_video
-from .warp import occlusion_mask, warp
+from .warp import flicker_sums, occlusion_mask, warp
 
 SETTINGS_FILE = "settings.json"
 
@@ -214,9 +214,9 @@ def dream_video(
                 bar.update(1)
             if t:  # flicker: how far this frame is from the one before carried along the flow, dreamed and not
                 for key, now, before in (("dreams", pixels, previous[1]), ("sources", frame, previous[0])):
-                    moved = warp(_as_tensor(before), back)
-                    totals[key] += float(((_as_tensor(now) - moved).abs().mean(1, keepdim=True) * mask).sum())
-                totals["pixels"] += float(mask.sum())
+                    total, followed = flicker_sums(_as_tensor(now), _as_tensor(before), back, mask)
+                    totals[key] += total
+                totals["pixels"] += followed
             previous = (frame, pixels)
             frames_done += 1
     finally:

@@ -59,6 +59,13 @@ def occlusion_mask(backward: torch.Tensor, forward: torch.Tensor) -> torch.Tenso
     return ((miss <= allowed) & inside).to(backward.dtype)
 
 
+def flicker_sums(now: torch.Tensor, before: torch.Tensor, backward: torch.Tensor, mask: torch.Tensor):
+    """One frame's share of :func:`flicker`: (summed mean-over-colours |now - before carried along the flow| over
+    the followed pixels, how many pixels were followed). :func:`dreamlib.dream_video` adds these up as it goes."""
+    carried = warp(before, backward)
+    return float(((now - carried).abs().mean(1, keepdim=True) * mask).sum()), float(mask.sum())
+
+
 def flicker(dreams: list[torch.Tensor], backward_flows: list[torch.Tensor], masks: list[torch.Tensor]) -> float:
     """Mean absolute difference between each frame and the frame before carried along the flow, over the pixels
     that can be followed (0: no flicker at all; lower is steadier).
@@ -68,8 +75,6 @@ def flicker(dreams: list[torch.Tensor], backward_flows: list[torch.Tensor], mask
     """
     total = weight = 0.0
     for t in range(1, len(dreams)):
-        carried = warp(dreams[t - 1], backward_flows[t - 1])
-        mask = masks[t - 1]
-        total += float(((dreams[t] - carried).abs().mean(1, keepdim=True) * mask).sum())
-        weight += float(mask.sum())
+        frame_total, frame_weight = flicker_sums(dreams[t], dreams[t - 1], backward_flows[t - 1], masks[t - 1])
+        total, weight = total + frame_total, weight + frame_weight
     return total / weight if weight else 0.0
