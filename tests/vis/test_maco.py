@@ -19,7 +19,9 @@ def _free_columns(x: torch.Tensor) -> torch.Tensor:
 
 def test_the_optimised_image_keeps_the_templates_magnitude_before_colours_are_mixed():
     template = maco.spectrum_for(None)
-    image = ImageParam(1, 48, param="maco", matrix=colour_matrix(None), magnitude=template)
+    image = ImageParam(
+        1, 48, param="maco", matrix=colour_matrix(None), magnitude=template, generator=torch.Generator().manual_seed(0)
+    )
     opt = torch.optim.Adam(image.parameters(), lr=1.0)
     net = two_edge_model()
     for _ in range(5):  # the phases move...
@@ -31,10 +33,10 @@ def test_the_optimised_image_keeps_the_templates_magnitude_before_colours_are_mi
     ratio = _free_columns(before)[0] / image.magnitude.double()[..., 1:-1]
     assert torch.allclose(ratio, ratio.mean().expand_as(ratio), rtol=1e-4)  # one scale: the standardisation
     unmixed = torch.einsum(
-        "ij,bjhw->bihw", torch.linalg.inv(image.matrix.double()), torch.logit(image().detach().double())
+        "ij,bjhw->bihw", torch.linalg.inv(image.matrix.double()), torch.logit(image.double()().detach())
     )
     ratio = _free_columns(unmixed)[0] / image.magnitude.double()[..., 1:-1]  # from the rendered image itself
-    assert torch.allclose(ratio, ratio.mean().expand_as(ratio), rtol=5e-3)  # float32 image
+    assert torch.allclose(ratio, ratio.mean().expand_as(ratio), rtol=5e-3)  # rendered in float64: logit exact
 
 
 def test_templates_are_estimated_from_any_images_and_resized_by_frequency(tmp_path):
