@@ -59,6 +59,22 @@ def add_parsers(sub) -> None:
     c.set_defaults(run=cmd_catalogue, layer_required=True)
 
 
+def _attribution_file(args: argparse.Namespace, out, input_: str = ""):
+    """Where ``--attribution`` goes (None if not asked for): an image file, not the input and not ``-o``."""
+    if not args.attribution:
+        return None
+    where = check_output(args.attribution, input_, SAVE_FORMATS)
+    if where.resolve() == out.resolve():
+        raise DreamError("--attribution must name another file than -o")
+    return where
+
+
+def _save_map(maps, where) -> None:
+    from ..images import save_image
+
+    print(save_image(maps.expand(-1, 3, -1, -1), where))
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from ..images import save_image
     from ..objectives import layer_mean
@@ -66,9 +82,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .options import objective_of
 
     out = check_output(args.output, "", SAVE_FORMATS)
-    where = check_output(args.attribution, "", SAVE_FORMATS) if args.attribution else None
-    if where is not None and where.resolve() == out.resolve():
-        raise DreamError("--attribution must name another file than -o")
+    where = _attribution_file(args, out)
     if args.lr is not None:
         check_positive("lr", args.lr)
     check_size(args.size)
@@ -91,7 +105,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     )
     if where is not None:
         image, maps = image
-        print(save_image(maps.expand(-1, 3, -1, -1), where))
+        _save_map(maps, where)
     print(save_image(image, out))
     return 0
 
@@ -103,9 +117,7 @@ def cmd_accentuate(args: argparse.Namespace) -> int:
     from .options import objective_of
 
     out = check_output(args.output, args.input, SAVE_FORMATS)
-    where = check_output(args.attribution, args.input, SAVE_FORMATS) if args.attribution else None
-    if where is not None and where.resolve() == out.resolve():
-        raise DreamError("--attribution must name another file than -o")
+    where = _attribution_file(args, out, args.input)
     check_positive("lr", args.lr)
     check_size(args.steps, "steps")
     if args.size is not None:
@@ -128,7 +140,7 @@ def cmd_accentuate(args: argparse.Namespace) -> int:
         fast=args.fast,
     )
     if where is not None:
-        print(save_image(result.attribution.expand(-1, 3, -1, -1), where))
+        _save_map(result.attribution, where)
     print(save_image(result.image, out))
     return 0
 

@@ -120,7 +120,7 @@ def accentuate(
     where = torch.zeros(1, 1, h, w, device=dm.device)
     balance = None
 
-    def scores(pictures, transformed):
+    def scores(transformed):
         both = forward_until(net, transformed, layers)
         mine = {k: v[:1] for k, v in both.items()}
         theirs = both[reg_layer][1:]
@@ -130,7 +130,7 @@ def accentuate(
     try:
         for step in bar:
             pictures = param()
-            score, distance = scores(pictures, shake(torch.cat([pictures, target]), generator))
+            score, distance = scores(shake(torch.cat([pictures, target]), generator))
             if balance is None and step >= 1 and alpha > 0:
                 (g_obj,) = torch.autograd.grad(score, [param.raw], retain_graph=True)
                 (g_reg,) = torch.autograd.grad(distance, [param.raw], retain_graph=True)
@@ -150,8 +150,8 @@ def accentuate(
         bar.close()
     with torch.no_grad():
         final = param()
-        before, _ = scores(target, torch.cat([target, target]))
-        after, distance = scores(final, torch.cat([final, target]))
+        before, _ = scores(torch.cat([target, target]))
+        after, distance = scores(torch.cat([final, target]))
     peak = where.amax().clamp(min=1e-30)
     return Accentuation(
         image=final.cpu().float(),

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import DreamError
+from ..recipe import check_whole
 
 SPECTRUM_SIZE = 256  # the side of the shipped templates: (3, 256, 129) rfft2 magnitudes
 SPECTRA = Path(__file__).with_name("spectra")
@@ -106,8 +107,7 @@ def magnitude_spectrum(
     """
     from .param import colour_matrix
 
-    if isinstance(size, bool) or not isinstance(size, int) or size < 8:
-        raise DreamError(f"size must be a whole number >= 8, got {size!r}")
+    check_whole("size", size, 8)
     matrix = colour_matrix(None) if matrix is None else matrix.float()
     unmix = torch.linalg.inv(matrix.double()).float()
     generator = torch.Generator().manual_seed(seed)

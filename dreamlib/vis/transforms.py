@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import DreamError
+from ..recipe import check_whole
 
 Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -126,10 +127,8 @@ class MacoCrops:
         lo, hi = (float(v) for v in box)
         if not 0 < lo <= hi <= 1:
             raise DreamError(f"box must be two shares 0 < low <= high <= 1 of the image's side, got {box!r}")
-        if isinstance(crops, bool) or not isinstance(crops, int) or crops < 1:
-            raise DreamError(f"crops must be a whole number >= 1, got {crops!r}")
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise DreamError(f"steps must be a whole number >= 1, got {steps!r}")
+        check_whole("crops", crops)
+        check_whole("steps", steps)
         if not 0 <= noise < 1:
             raise DreamError(f"noise must be in [0, 1), got {noise!r}")
         self.steps, self.box, self.crops, self.noise, self.output = steps, (lo, hi), crops, noise, output
