@@ -13,6 +13,8 @@
 - 09 feature visualisation: ``render``, ``Param``, ``diversity``, ``direction``, ``vis`` (``param``,
                        ``transforms``, ``regularisers``)
 - 10 neuron catalogue: ``catalogue``, ``write_catalogue``
+- 11 modern feature visualisation: ``render(param="maco", attribution=True)``, ``magnitude_spectrum``,
+                       ``accentuate``, ``Accentuation``, ``maco``, ``shapes.judge``
 - 13 dreaming in time: ``dream_video``, ``video`` (``optical_flow``, ``warp``, ``occlusion_mask``, ``flicker``)
 
 Families live in subpackages: ``vis`` (feature visualisation), ``shapes`` (the network we train), ``video`` (dreams

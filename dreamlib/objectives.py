@@ -122,11 +122,27 @@ def neuron(layer: str, index: int, y: int | None = None, x: int | None = None) -
     return Objective(fn, [layer], f"neuron({layer}, {index})")
 
 
-def class_logit(index: int) -> Objective:
+def class_logit(index: int | Sequence[int]) -> Objective:
     """One class logit of a classifier's output (e.g. ImageNet class 207, golden retriever).
 
-    Taught in notebook 06.
+    A list of classes renders many at once: image ``i`` of the batch maximises class ``index[i]`` (the batch must
+    have one image per class; MACO's crops are handled by :func:`dreamlib.render`). Taught in notebook 06; the list
+    form in notebook 11.
     """
+    if isinstance(index, Sequence) and not isinstance(index, str):
+        picks = [int(i) for i in index]
+
+        def many(a: Activations) -> torch.Tensor:
+            out = activation(a, OUTPUT)
+            for i in picks:
+                _check_index("class", i, out.shape[1], "the classifier output")
+            if out.shape[0] != len(picks):
+                raise DreamError(
+                    f"class_logit of {len(picks)} classes needs a batch of {len(picks)}, got {out.shape[0]}"
+                )
+            return out[torch.arange(len(picks), device=out.device), torch.as_tensor(picks, device=out.device)]
+
+        return Objective(many, [OUTPUT], f"classes({', '.join(map(str, picks))})")
 
     def fn(a: Activations) -> torch.Tensor:
         out = activation(a, OUTPUT)

@@ -86,3 +86,13 @@ def test_guided_dream_moves_toward_the_guide_features():
 def test_layer_and_objective_together_is_an_error(tiny, image):
     with pytest.raises(dreamlib.DreamError, match="either layer= or objective="):
         dream(tiny, image, "2", objective=layer_mean("2"), progress=False)
+
+
+def test_class_logit_of_a_list_gives_each_image_its_class():
+    logits = torch.randn(3, 5)
+    got = class_logit([4, 0, 2])({"output": logits})
+    assert torch.equal(got, logits[[0, 1, 2], [4, 0, 2]])
+    with pytest.raises(dreamlib.DreamError, match="needs a batch of 3"):
+        class_logit([4, 0, 2])({"output": torch.randn(2, 5)})
+    with pytest.raises(dreamlib.DreamError, match="out of range"):
+        class_logit([9])({"output": torch.randn(1, 5)})

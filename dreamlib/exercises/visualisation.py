@@ -1,4 +1,4 @@
-"""Checkers for notebooks 09 (feature visualisation) and 10 (the neuron catalogue)."""
+"""Checkers for notebooks 09 (feature visualisation), 10 (the neuron catalogue) and 11 (after Lucid)."""
 
 from __future__ import annotations
 
@@ -92,3 +92,36 @@ def check_top_examples(fn: Callable) -> bool:
         f"expected images {expected.tolist()}, got {got.tolist()}: "
         "the indices of the k largest values of `scores[:, channel]`",
     )
+
+
+def check_image_from(fn: Callable) -> bool:
+    """Notebook 11: ``fn(magnitude, phase)`` -> the real image (N, C, H, W) whose ``rfft2`` has these magnitudes and
+    phases (both (N, C, H, W // 2 + 1)): ``irfft2(magnitude * exp(i * phase), s=(H, W))``, with W even.
+
+    Checked on random magnitudes and phases against :func:`torch.fft.irfft2` of :func:`torch.polar`, and by a round
+    trip: the image's own ``rfft2`` magnitudes and phases must give the image back.
+    """
+    name = "image_from"
+    g = torch.Generator().manual_seed(0)
+    image = torch.rand(2, 3, 8, 10, generator=g)
+    spectrum = torch.fft.rfft2(image)
+    got, problem = _call(name, fn, spectrum.abs(), spectrum.angle())
+    if problem:
+        return _report(name, problem)
+    if not isinstance(got, torch.Tensor):
+        return _report(name, f"returned a {type(got).__name__}, expected the image (a tensor)")
+    if got.is_complex():
+        return _report(name, "returned complex numbers: use irfft2 (the inverse of rfft2), which gives a real image")
+    if got.shape != image.shape:
+        hint = " (give irfft2 the size: s=(H, W); the width cannot be told from W // 2 + 1 alone)"
+        return _report(name, f"returned shape {tuple(got.shape)}, expected {tuple(image.shape)}{hint}")
+    if not _close(got, image, atol=1e-4):
+        if _close(got, image * image.shape[-1] * image.shape[-2], atol=1e-3):
+            return _report(name, "the image came back scaled: irfft2 and rfft2 must use the same norm (the default)")
+        return _report(name, "the round trip does not give the image back: magnitude * exp(1j * phase), then irfft2")
+    magnitude, phase = torch.rand(1, 3, 6, 5, generator=g), torch.rand(1, 3, 6, 5, generator=g) * 6.28 - 3.14
+    got, problem = _call(name, fn, magnitude, phase)
+    expected = torch.fft.irfft2(torch.polar(magnitude, phase), s=(6, 8))
+    if problem or not isinstance(got, torch.Tensor) or not _close(got, expected, atol=1e-4):
+        return _report(name, problem or "values differ from irfft2(polar(magnitude, phase), s=(H, W)) on random input")
+    return _report(name, None)

@@ -8,7 +8,8 @@ fields grow from 3 px (conv1) to 65 px (conv6, the whole image). Its weights shi
 only of the patterns it was trained on. A twin trained on the same recipe but
 with 45% of its images showing eyes (:data:`SKEWED_CLASS_WEIGHTS`, like
 ImageNet's 118 dog classes of 1000) ships as ``load_model("shapes",
-weights="skewed")``: lesson 06 dreams the same photos with both and counts eyes.
+weights="skewed")``: lesson 06 dreams the same photos with both and counts eyes. :func:`judge` is
+an independent judge of their pictures: another architecture trained from another seed (notebook 11).
 
 ``python scripts/train_shapes.py`` remakes both weight files (bit for bit on one machine); its docstring
 and the README give their accuracy and lesson 06's measurements.
@@ -17,6 +18,7 @@ Taught in notebooks 06 (the skewed twin) and 07 (training).
 """
 
 from .data import CLASSES, IMAGE_SIZE, class_shares, make_batch
+from .judge import JudgeNet, judge, verdicts
 from .net import (
     MEAN,
     SKEWED_CLASS_WEIGHTS,
@@ -35,12 +37,15 @@ __all__ = [
     "MEAN",
     "STD",
     "SKEWED_CLASS_WEIGHTS",
+    "JudgeNet",
     "ShapesNet",
     "accuracy",
     "class_accuracy",
     "class_share",
     "class_shares",
+    "judge",
     "make_batch",
     "shipped_weights",
     "train",
+    "verdicts",
 ]

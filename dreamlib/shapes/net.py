@@ -69,6 +69,7 @@ def train(
     progress: bool = True,
     callback: Callable[[int, float, float], None] | None = None,
     class_weights: Sequence[float] | None = None,
+    architecture: Callable[[], nn.Module] = ShapesNet,
 ) -> nn.Module:
     """Train a fresh :class:`ShapesNet` on freshly generated batches; returns it in eval mode.
 
@@ -76,7 +77,8 @@ def train(
     how often each class is shown: ``None`` is balanced, a 0 leaves a class out,
     :data:`SKEWED_CLASS_WEIGHTS` makes the eye-obsessed twin.
     ``callback(step, loss, batch_accuracy)`` is called after every step (the
-    notebook plots it). Deterministic for a given seed on one machine.
+    notebook plots it). ``architecture`` builds the network to train (the judge of
+    notebook 11 is a :class:`dreamlib.shapes.judge.JudgeNet`). Deterministic for a given seed on one machine.
     Taught in notebook 07.
     """
     from tqdm.auto import tqdm
@@ -84,7 +86,7 @@ def train(
     class_shares(class_weights)  # a bad value fails here, before any work
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    net = ShapesNet()
+    net = architecture()
     mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)

@@ -14,8 +14,7 @@ still works on deep networks where Lucid-style renders (notebook 09) turn into n
   mixed; :class:`dreamlib.vis.param.ImageParam` with ``param="maco"`` builds on it, and
   :func:`dreamlib.vis.transforms.maco_crops` is MACO's transform.
 
-Builds on notebook 09 (feature visualisation); lesson 11 (modern feature visualisation, planned) will
-teach it.
+Builds on notebook 09 (feature visualisation). Taught in notebook 11 (modern feature visualisation).
 """
 
 from __future__ import annotations
@@ -103,7 +102,7 @@ def magnitude_spectrum(
     bundled photos) or a list of those; images that are not ``size`` x ``size`` contribute ``crops`` random square
     crops each (seeded by ``seed``). Colours are first decorrelated with ``matrix`` (the colour square root of
     :func:`dreamlib.vis.param.colour_matrix`; default ImageNet's), because MACO mixes colours after the inverse
-    transform; each image is standardised, so only the shape of its spectrum counts. Builds on notebook 09.
+    transform; each image is standardised, so only the shape of its spectrum counts. Taught in notebook 11.
     """
     from .param import colour_matrix
 
@@ -129,7 +128,7 @@ def resize_spectrum(spectrum: torch.Tensor, height: int, width: int) -> torch.Te
     Each coefficient of the new size takes the template's magnitude at the same frequency in cycles per pixel (read
     bilinearly; the rows of an ``rfft2`` wrap around, so they are centred first), so a pattern keeps its size in
     pixels. The constant term is set to 0: the image is standardised anyway, and a colour cast is not a
-    frequency. Builds on notebook 09.
+    frequency. Taught in notebook 11.
     """
     if spectrum.dim() != 3 or spectrum.shape[0] != 3:
         raise DreamError(f"a magnitude spectrum is (3, H, W // 2 + 1), got shape {tuple(spectrum.shape)}")
@@ -164,13 +163,13 @@ def spectrum_for(model=None) -> torch.Tensor:
     """The template ``model`` uses by default: the bundled photos' (3, 256, 129), shipped with the package, for every
     model, the shapes model included. (Its own generator's spectrum, measured on the shapes model: 47% of the power
     above 0.25 cycles per pixel against the photos' 3%; class renders with it were recognised 4 times in 10, with
-    the photos' 10 in 10, 128 px, 64 steps.) Builds on notebook 09."""
+    the photos' 10 in 10, 128 px, 64 steps.) Taught in notebook 11."""
     return _shipped("photos").clone()
 
 
 def phase_image(phase: torch.Tensor, magnitude: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """The image of ``phase`` (B, 3, H, W // 2 + 1) with the fixed ``magnitude`` (3, H, W // 2 + 1), before colour
     mixing: ``irfft2(magnitude * exp(i * phase))``, each image standardised. The phase is standardised first, as in
-    the authors' code, so a learning rate means the same at any size. Builds on notebook 09."""
+    the authors' code, so a learning rate means the same at any size. Taught in notebook 11."""
     spectrum = torch.polar(magnitude.to(phase).expand_as(phase), _standardise(phase))
     return _standardise(torch.fft.irfft2(spectrum, s=size, norm="ortho"))

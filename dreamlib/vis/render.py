@@ -32,6 +32,20 @@ from .regularisers import Regulariser
 from .transforms import Transform, as_transform
 
 
+def per_image(objective: Objective, acts: dict, batch: int) -> torch.Tensor:
+    """The objective of each of ``batch`` images when a transform handed the network several views of each.
+
+    MACO's crops (:class:`dreamlib.vis.transforms.MacoCrops`) turn ``batch`` images into ``views`` crops of each,
+    image by image; objectives that tell images apart by their place in the batch (``diversity``, one class or
+    channel per image) must see one view of every image at a time. Image ``i``'s score is the mean over its views.
+    """
+    views = next(iter(acts.values())).shape[0] // batch
+    if views <= 1:
+        return objective(acts)
+    scores = [objective({name: a[view::views] for name, a in acts.items()}) for view in range(views)]
+    return torch.stack(scores).mean(0)
+
+
 def render(
     model: torch.nn.Module,
     objective: Objective | str | None = None,
@@ -121,7 +135,7 @@ def render(
         for step in bar:
             pictures = image()
             acts = forward_until(net, shake(pictures, generator), objective.layers)
-            score = objective(acts)
+            score = per_image(objective, acts, batch)
             loss = -score.sum()
             for penalty in regularisers:
                 loss = loss + penalty(pictures).sum()

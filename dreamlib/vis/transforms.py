@@ -113,7 +113,7 @@ class MacoCrops:
     image, late ones its details. Every side stays in the range asked for (``sides`` records them, in pixels, for
     the last call). Centres scatter around the image's centre (standard deviation 0.15 of its side), always with the
     whole crop inside. ``output`` None: the mean of ``box`` times the image's side (about the image's own scale).
-    One call per optimisation step: :func:`dreamlib.render` makes a fresh one per render. Builds on notebook 09.
+    One call per optimisation step: :func:`dreamlib.render` makes a fresh one per render. Taught in notebook 11.
     """
 
     def __init__(
@@ -164,8 +164,8 @@ class MacoCrops:
 
 
 def maco_crops(steps: int, **settings) -> MacoCrops:
-    """:class:`MacoCrops` for a run of ``steps`` steps (``box``, ``crops``, ``noise``, ``output``). Builds on
-    notebook 09."""
+    """:class:`MacoCrops` for a run of ``steps`` steps (``box``, ``crops``, ``noise``, ``output``). Taught in
+    notebook 11."""
     return MacoCrops(steps, **settings)
 
 

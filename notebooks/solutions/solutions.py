@@ -127,6 +127,11 @@ def top_examples(scores, channel, k):
     return scores[:, channel].argsort(descending=True)[:k]
 
 
+# 11 · Modern feature visualisation
+def image_from(magnitude, phase):
+    return torch.fft.irfft2(magnitude * torch.exp(1j * phase), s=(magnitude.shape[-2], 2 * (magnitude.shape[-1] - 1)))
+
+
 # 13 · Dreaming in time
 def warp(image, flow):
     n, _, h, w = image.shape

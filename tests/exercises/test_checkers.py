@@ -36,6 +36,7 @@ CASES = [
     ("check_batch_without", "batch_without"),
     ("check_total_variation", "total_variation"),
     ("check_top_examples", "top_examples"),
+    ("check_image_from", "image_from"),
     ("check_warp", "warp"),
 ]
 

@@ -28,6 +28,7 @@ BEYOND = [
     "08_beyond",
     "09_feature_visualisation",
     "10_neuron_catalogue",
+    "11_modern_feature_visualisation",
     "13_dreaming_in_time",
 ]
 ALL = LESSONS + BEYOND

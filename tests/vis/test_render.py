@@ -143,3 +143,36 @@ def test_fft_class_render_is_recognised_and_smoother_than_pixels(shapes_renders,
     assert top == k
     assert p_fft >= (0.5 if dl.shapes.CLASSES[k] == "eyes" else 0.9)
     assert hf_fft < 2 / 3 * hf_pixel
+
+
+# --- per_image: several views of each image (MACO's crops) -----------------------------------------------------
+
+
+def test_maco_batch_keeps_each_image_to_its_own_objective():
+    # image i: channel i of layer "1", picked by its place in the batch (as class_logit([...]) and diversity do)
+    one_each = dl.Objective(lambda a: a["1"][[0, 1], [0, 1]].flatten(1).mean(1), ["1"], "one channel each")
+    # one image per channel of the two-edge model: image 0 must grow vertical edges and image 1 horizontal ones,
+    # though MACO's transform hands the network 4 crops of each image (a batch of 8)
+    out = dl.render(
+        two_edge_model(),
+        one_each,
+        param="maco",
+        batch=2,
+        size=48,
+        steps=48,
+        seed=0,
+        progress=False,
+    )
+    (v0, h0), (v1, h1) = edge_energy(out[:1]), edge_energy(out[1:])
+    assert v0 / h0 > v1 / h1
+
+
+def test_per_image_averages_the_views_of_each_image():
+    from dreamlib.vis.render import per_image
+
+    objective = dl.class_logit([0, 1, 2])
+    logits = torch.arange(6 * 4, dtype=torch.float32).view(6, 4)  # 3 images, 2 views each, image by image
+    got = per_image(objective, {"output": logits}, 3)
+    expected = torch.stack([logits[[0, 1], 0].mean(), logits[[2, 3], 1].mean(), logits[[4, 5], 2].mean()])
+    assert torch.equal(got, expected)
+    assert torch.equal(per_image(objective, {"output": logits[:3]}, 3), logits[torch.arange(3), torch.arange(3)])

@@ -1,0 +1,95 @@
+"""An independent judge of the shapes model's pictures: another architecture, another seed, the same data.
+
+A picture made by optimising a network (a dream, a render) can fool the network that made it: it may be a
+pattern of that network's own weaknesses rather than the class. Olah et al. ("Feature Visualization", Distill
+2017) and Fel et al. (MACO, NeurIPS 2023) therefore also ask whether *another* network sees the class: the
+render's "transferability". :func:`judge` is that other network for the shapes model: :class:`JudgeNet` has 5x5
+convolutions, max pooling and group norm where :class:`ShapesNet` has 3x3 strided convolutions and batch norm, and
+it was trained from another seed (``scripts/train_shapes.py`` makes its weights, ``judge.pth``). It looks at every
+picture at the size of its training images (48x48, resized with antialiasing), as a person looks at a whole
+picture. Taught in notebook 11 (modern feature visualisation); lesson 12 uses it too.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import CLASSES, IMAGE_SIZE
+
+JUDGE_SEED = 1  # the shapes model was trained from seed 0
+JUDGE_WIDTHS = (32, 64, 128, 128)
+
+
+class SeeWhole(nn.Module):
+    """Resize any picture to ``size`` x ``size`` (antialiased): the judge sees it whole, at its training size."""
+
+    def __init__(self, size: int = IMAGE_SIZE) -> None:
+        super().__init__()
+        self.size = size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-2:] == (self.size, self.size):
+            return x
+        return F.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
+
+
+class JudgeNet(nn.Sequential):
+    """Four conv blocks (5x5, 5x5, 3x3, 3x3; group norm; max pooling) and a linear classifier.
+
+    Another architecture than :class:`dreamlib.shapes.ShapesNet`, trained on the same generator. Taught in
+    notebook 11.
+    """
+
+    def __init__(self, classes: int = len(CLASSES)) -> None:
+        super().__init__()
+        self.add_module("see", SeeWhole())
+        widths = (3, *JUDGE_WIDTHS)
+        for i, kernel in enumerate((5, 5, 3, 3)):
+            layers = [
+                nn.Conv2d(widths[i], widths[i + 1], kernel, padding=kernel // 2, bias=False),
+                nn.GroupNorm(8, widths[i + 1]),
+                nn.ReLU(),
+            ]
+            if i < 3:
+                layers.append(nn.MaxPool2d(2))
+            self.add_module(f"block{i + 1}", nn.Sequential(*layers))
+        self.add_module("pool", nn.AdaptiveAvgPool2d(1))
+        self.add_module("flatten", nn.Flatten())
+        self.add_module("fc", nn.Linear(widths[-1], classes))
+
+
+def judge(device: str = "auto"):
+    """The shipped judge: a frozen :class:`JudgeNet` as a :class:`dreamlib.DreamModel` (call it on [0, 1] RGB
+    pictures of any size; ``categories`` names its classes). Taught in notebook 11."""
+    from ..device import resolve_device
+    from ..models import DreamModel
+    from .net import MEAN, STD
+
+    net = JudgeNet()
+    with resources.as_file(resources.files("dreamlib.shapes").joinpath("weights", "judge.pth")) as path:
+        net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    for p in net.parameters():
+        p.requires_grad_(False)
+    model = DreamModel(
+        net,
+        mean=MEAN,
+        std=STD,
+        layers=("block1", "block2", "block3", "block4"),
+        min_size=8,
+        name="shapes judge",
+        default_layer="block3",
+        categories=CLASSES,
+    )
+    return model.to(resolve_device(device)).eval()
+
+
+def verdicts(judge_model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """The judge's top-1 class of each picture (N,), on the CPU: no gradients, on the judge's device.
+    Taught in notebook 11."""
+    param = next(iter(judge_model.parameters()))
+    with torch.no_grad():
+        return judge_model(images.to(param.device, param.dtype)).argmax(1).cpu()
