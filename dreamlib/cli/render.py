@@ -8,13 +8,13 @@ from __future__ import annotations
 import argparse
 
 from ..errors import DreamError
-from ..recipe import CATALOGUE, RENDER, RENDER_PARAMS, check_positive
+from ..recipe import CATALOGUE, CATALOGUE_MACO_STEPS, RENDER, RENDER_PARAMS, check_positive
 from .options import SAVE_FORMATS, add_model_options, add_objective_options, check_output, check_size, load_for, number
 
 
-def _render_options(p: argparse.ArgumentParser, defaults) -> None:
+def _render_options(p: argparse.ArgumentParser, defaults, steps: str = "optimisation steps") -> None:
     p.add_argument("--size", type=int, default=defaults.size, help="side of each rendered image in pixels")
-    p.add_argument("--steps", type=int, default=defaults.steps, help="optimisation steps")
+    p.add_argument("--steps", type=int, default=defaults.steps, help=steps)
     p.add_argument("--seed", type=int, default=0, help="repeatable noise and transforms")
 
 
@@ -49,12 +49,24 @@ def add_parsers(sub) -> None:
     a.add_argument("-o", "--output", required=True, help="output .png / .jpg")
     a.set_defaults(run=cmd_accentuate)
 
-    c = sub.add_parser("catalogue", help="a web page of every channel's visualisation and top dataset examples")
+    c = sub.add_parser(
+        "catalogue", help="a web page of every channel's visualisations, top dataset examples and accentuation"
+    )
     add_model_options(c)
-    _render_options(c, CATALOGUE)
+    _render_options(c, CATALOGUE, f"optimisation steps of each FFT render (MACO renders take {CATALOGUE_MACO_STEPS})")
     c.add_argument("--images", metavar="FOLDER", help="dataset examples from these images (needed except for shapes)")
     c.add_argument("--top", type=int, default=6, help="dataset examples per channel")
     c.add_argument("--channels", type=int, help="only the first N channels")
+    c.add_argument(
+        "--no-maco",
+        action="store_true",
+        help="leave out each channel's MACO render (phase only, Fel et al. 2023) and its attribution map",
+    )
+    c.add_argument(
+        "--no-accentuate",
+        action="store_true",
+        help="leave out each channel's top example accentuated (Hamblin, Fel et al. 2024)",
+    )
     c.add_argument("-o", "--output", required=True, help="output folder (new, empty, or an earlier catalogue)")
     c.set_defaults(run=cmd_catalogue, layer_required=True)
 
@@ -170,6 +182,8 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         channels=None if args.channels is None else range(args.channels),
         fast=args.fast,
+        maco=not args.no_maco,
+        accentuate=not args.no_accentuate,
     )
     source = args.images or "its own training data (dreamlib.shapes.make_batch)"
     print(

@@ -12,7 +12,7 @@ both seen through the same transformation. Its weight is ``alpha`` times a balan
 from the sizes of the two gradients: the photo's own penalty gradient is zero, so the balance is measured after the
 first step (``balance = |objective gradient| / |penalty gradient|``, sums of absolute values over the parameters).
 ``ball``: also project the image, after every step, onto the L2 ball of that radius around the photo (in pixels).
-Builds on notebooks 04 and 09; lesson 11 (modern feature visualisation, planned) will teach it.
+Builds on notebooks 04 and 09. Taught in notebook 11 (modern feature visualisation).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ..fast import fast_model
 from ..hooks import OUTPUT, forward_until
 from ..models import as_dream_model
 from ..objectives import Objective, as_objective
-from ..recipe import RENDER, check_positive, check_whole
+from ..recipe import RENDER, check_non_negative, check_positive, check_whole
 from .param import ImageParam, colour_matrix, spectrum_scale, to_rgb
 from .transforms import as_transform
 
@@ -39,7 +39,7 @@ EDGE = 1e-3  # photo values are kept in [EDGE, 1 - EDGE] so the sigmoid can be i
 class Accentuation:
     """What :func:`accentuate` returns: the image (1, 3, H, W) in [0, 1] on the CPU, the objective and the
     activation distance at ``reg_layer`` for the photo and for the image (seen without transformations), the
-    balance it used and where the objective's gradient fell (1, 1, H, W) in [0, 1]. Builds on notebook 09."""
+    balance it used and where the objective's gradient fell (1, 1, H, W) in [0, 1]. Taught in notebook 11."""
 
     image: torch.Tensor
     objective_before: float
@@ -51,7 +51,7 @@ class Accentuation:
 
 def seed_fourier(param: ImageParam, photo: torch.Tensor) -> None:
     """Set an ``"fft"`` :class:`ImageParam`'s coefficients so that ``param()`` is ``photo`` (1, 3, H, W), up to
-    ``EDGE``: the inverse of its sigmoid, colour matrix, 1/f scale and inverse FFT. Builds on notebook 09."""
+    ``EDGE``: the inverse of its sigmoid, colour matrix, 1/f scale and inverse FFT. Taught in notebook 11."""
     if param.settings.kind != "fft":
         raise DreamError("only a Fourier parameterisation (param='fft') can be seeded with a photo")
     h, w = param.size
@@ -86,14 +86,13 @@ def accentuate(
     decorrelated Fourier coefficients; ``transforms`` as :func:`dreamlib.render`'s; ``ball``: the largest L2
     distance from the photo, in pixels (None: no limit); ``size``: the longest side to work at (default: the
     photo's, shrunk to at most 512 px). Works on any ``nn.Module`` on the model's device. Returns an
-    :class:`Accentuation`. Builds on notebook 09.
+    :class:`Accentuation`. Taught in notebook 11.
     """
     from ..images import load_image
 
     check_whole("steps", steps)
     check_positive("lr", lr)
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha < float("inf"):
-        raise DreamError(f"alpha must be a number >= 0, got {alpha!r}")
+    check_non_negative("alpha", alpha)
     if ball is not None:
         check_positive("ball", ball)
     dm = as_dream_model(model)

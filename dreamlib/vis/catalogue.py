@@ -6,7 +6,11 @@ to in real data. Olah et al. ("Feature Visualization", Distill 2017, section
 "Dataset Examples") show both side by side because each can mislead alone:
 examples mix a channel's feature with whatever co-occurs with it, and a
 visualisation can show a feature that never occurs in the data.
-:func:`catalogue` computes both and :func:`write_catalogue` writes a page,
+:func:`catalogue` computes both, and by default two newer views of each
+channel: a MACO render (:mod:`dreamlib.vis.maco`, Fel et al. 2023) with the
+map of where its gradient fell, and the channel accentuated in its top example
+(:mod:`dreamlib.vis.accentuate`, Hamblin, Fel et al. 2024).
+:func:`write_catalogue` (:mod:`dreamlib.vis.page`) writes a page,
 ``DIR/index.html``, with its pictures in ``DIR/images/``: no network, no
 scripts from elsewhere, sortable by channel or by activation, readable on a
 phone. For the shapes model the examples come from its own data generator
@@ -16,37 +20,43 @@ images. Taught in notebook 10 (the neuron catalogue).
 
 from __future__ import annotations
 
-import html
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
 from ..errors import DreamError
 from ..hooks import forward_until
-from ..images import load_image, resize, save_image
-from ..io.files import existing_parent
+from ..images import load_image, resize
 from ..models import as_dream_model
-from ..objectives import Activations, Objective, activation
-from ..recipe import CATALOGUE
+from ..objectives import Activations, Objective, activation, channel
+from ..recipe import CATALOGUE, CATALOGUE_ACCENT, CATALOGUE_MACO_STEPS, check_non_negative, check_whole
+from .accentuate import accentuate as accentuate_photo  # the keyword `accentuate` switches it on and off
+from .page import MARKER, check_output_dir, write_catalogue  # noqa: F401 (the page, re-exported: dl.write_catalogue)
 from .render import render
-
-MARKER = '<meta name="generator" content="dreamlib catalogue">'
+from .transforms import jitter, maco_crops
 
 
 @dataclass
 class ChannelEntry:
-    """One channel: its visualisation, its top examples and their activations (mean over positions)."""
+    """One channel: its visualisation, its top examples and their activations (mean over positions), and (unless
+    :func:`catalogue` was told not to make them) its MACO render, where that render's gradient fell, and its top
+    example accentuated. Taught in notebook 10."""
 
     index: int
     visualisation: torch.Tensor  # (3, H, W) in [0, 1]
     examples: list[torch.Tensor] = field(default_factory=list)  # each (3, h, w)
     activations: list[float] = field(default_factory=list)  # of each example, highest first
     rendered: float = 0.0  # the channel's mean activation on its own visualisation
+    maco: torch.Tensor | None = None  # (3, H, W) in [0, 1]: the channel rendered with MACO's phase-only param
+    attribution: torch.Tensor | None = None  # (1, H, W) in [0, 1], max 1: where the gradient fell over that render
+    maco_rendered: float | None = None  # the channel's mean activation on its MACO render
+    accentuated: torch.Tensor | None = None  # (3, h, w) in [0, 1]: the top example with the channel brought out
+    accent_before: float | None = None  # the channel's mean activation on the top example (as accentuate measures it)
+    accent_after: float | None = None  # ... and on the accentuated example
 
 
 def channels_objective(layer: str, channels: Sequence[int]) -> Objective:
@@ -101,6 +111,11 @@ def example_images(
     return make_batch(count, torch.Generator().manual_seed(seed))[0]
 
 
+def _check_switch(name: str, value) -> None:
+    if not isinstance(value, bool):
+        raise DreamError(f"{name} must be True or False, got {value!r}")
+
+
 def catalogue(
     model,
     layer: str,
@@ -114,17 +129,32 @@ def catalogue(
     progress: bool = True,
     chunk: int = 32,
     fast: bool = True,
+    maco: bool = True,
+    accentuate: bool = True,
+    maco_steps: int = CATALOGUE_MACO_STEPS,
+    accent_steps: int = CATALOGUE_ACCENT.steps,
+    alpha: float = CATALOGUE_ACCENT.alpha,
 ) -> list[ChannelEntry]:
     """Visualise each channel of ``layer`` and find its ``top`` examples among ``images`` (N, 3, H, W).
 
     ``channels`` defaults to all of them; ``images`` to the shapes model's
     own data (:func:`example_images`). Visualisations come from :func:`render`
     with the FFT parameterisation, ``chunk`` channels per batch (``fast`` as in
-    :func:`render`). Taught in notebook 10.
+    :func:`render`). ``maco`` (default True): also render each channel with
+    ``param="maco"`` (``maco_steps`` steps, same size, same batches) and keep
+    the render's attribution map. ``accentuate`` (default True): also
+    accentuate each channel in its top example (:func:`dreamlib.accentuate`,
+    ``accent_steps`` steps, ``alpha`` as there, a small jitter sized to the
+    example: ``dreamlib.recipe.CATALOGUE_ACCENT``). Taught in notebook 10.
     """
     dm = as_dream_model(model)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise DreamError(f"top must be a whole number >= 1, got {top!r}")
+    _check_switch("maco", maco)
+    _check_switch("accentuate", accentuate)
+    check_whole("maco_steps", maco_steps)
+    check_whole("accent_steps", accent_steps)
+    check_non_negative("alpha", alpha)
     images = example_images(dm) if images is None else images
     scores = dataset_examples(dm, images, layer)
     count = scores.shape[1]
@@ -137,139 +167,50 @@ def catalogue(
     entries = []
     for start in range(0, len(channels), chunk):
         group = channels[start : start + chunk]
-        pictures = render(
-            dm,
-            channels_objective(layer, group),
-            size=size,
-            steps=steps,
-            seed=seed + start,
-            batch=len(group),
-            progress=progress,
-            fast=fast,
-        )
+        settings = dict(size=size, seed=seed + start, batch=len(group), progress=progress, fast=fast)
+        pictures = render(dm, channels_objective(layer, group), steps=steps, **settings)
         rendered = dataset_examples(dm, pictures, layer)
+        if maco:
+            # MACO's crops are about half the image: at least the smallest input the network takes (InceptionV3: 75)
+            crops = "auto" if size // 2 >= dm.min_size else maco_crops(maco_steps, output=dm.min_size)
+            objective = channels_objective(layer, group)
+            phased, maps = render(
+                dm, objective, steps=maco_steps, param="maco", transforms=crops, attribution=True, **settings
+            )
+            phased_scores = dataset_examples(dm, phased, layer)
         for i, c in enumerate(group):
             best = scores[:, c].argsort(descending=True)[:top]
-            entries.append(
-                ChannelEntry(
-                    c,
-                    pictures[i],
-                    [images[j].cpu().float() for j in best],
-                    [float(scores[j, c]) for j in best],
-                    float(rendered[i, c]),
-                )
+            entry = ChannelEntry(
+                c,
+                pictures[i],
+                [images[j].cpu().float() for j in best],
+                [float(scores[j, c]) for j in best],
+                float(rendered[i, c]),
             )
+            if maco:
+                entry.maco, entry.attribution, entry.maco_rendered = phased[i], maps[i], float(phased_scores[i, c])
+            entries.append(entry)
+    if accentuate:
+        for entry in tqdm(entries, desc="accentuating", disable=not progress, leave=False):
+            _accentuate_top(dm, layer, entry, accent_steps, alpha, seed, fast)
     return entries
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-{marker}
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 0.5rem; background: #fafafa; color: #222; }}
-h1 {{ font-size: 1.2rem; }}
-#cards {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 22rem), 1fr)); gap: 0.6rem; }}
-.card {{ background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 0.5rem; }}
-.card h2 {{ font-size: 1rem; margin: 0 0 0.3rem; }}
-.row {{ display: flex; gap: 0.3rem; align-items: flex-start; }}
-.vis {{ width: 40%; }}
-.examples {{ display: grid; grid-template-columns: repeat(3, 1fr); gap: 2px; width: 60%; }}
-img {{ width: 100%; height: auto; image-rendering: pixelated; display: block; }}
-figure {{ margin: 0; }} figcaption {{ font-size: 0.7rem; color: #555; }}
-button {{ font-size: 1rem; margin: 0 0.3rem 0.5rem 0; }}
-</style></head><body>
-<h1>{title}</h1>
-<p>{intro}</p>
-<div>Sort by: <button data-key="index">channel</button><button data-key="top">top example's activation</button>
-<button data-key="rendered">visualisation's activation</button></div>
-<div id="cards">
-{cards}
-</div>
-<script>
-document.querySelectorAll("button[data-key]").forEach(function (b) {{
-  b.addEventListener("click", function () {{
-    var key = b.dataset.key, box = document.getElementById("cards");
-    var cards = Array.prototype.slice.call(box.children);
-    cards.sort(function (x, y) {{
-      var a = parseFloat(x.dataset[key]), c = parseFloat(y.dataset[key]);
-      return key === "index" ? a - c : c - a;
-    }});
-    cards.forEach(function (card) {{ box.appendChild(card); }});
-  }});
-}});
-</script>
-</body></html>
-"""
-
-
-def _card(entry: ChannelEntry, files: dict[str, str]) -> str:
-    examples = "".join(
-        f'<figure><img src="{files[f"e{entry.index}_{k}"]}" alt="example {k + 1} of channel {entry.index}">'
-        f"<figcaption>{a:.2f}</figcaption></figure>"
-        for k, a in enumerate(entry.activations)
+def _accentuate_top(dm, layer: str, entry: ChannelEntry, steps: int, alpha: float, seed: int, fast: bool) -> None:
+    """Fill ``entry``'s accentuation of its top example, with a small jitter sized to the example."""
+    example = entry.examples[0][None]
+    shift = max(1, round(CATALOGUE_ACCENT.jitter * min(example.shape[-2:])))
+    done = accentuate_photo(
+        dm,
+        example,
+        channel(layer, entry.index),
+        alpha=alpha,
+        steps=steps,
+        lr=CATALOGUE_ACCENT.lr,
+        transforms=[jitter(shift)],
+        seed=seed + entry.index,
+        progress=False,
+        fast=fast,
     )
-    top = entry.activations[0] if entry.activations else 0.0
-    return (
-        f'<div class="card" data-index="{entry.index}" data-top="{top:.6g}" data-rendered="{entry.rendered:.6g}">'
-        f'<h2>channel {entry.index}</h2><div class="row">'
-        f'<figure class="vis"><img src="{files[f"v{entry.index}"]}" alt="visualisation of channel {entry.index}">'
-        f"<figcaption>visualisation: {entry.rendered:.2f}</figcaption></figure>"
-        f'<div class="examples">{examples}</div></div></div>'
-    )
-
-
-def check_output_dir(out: str | os.PathLike) -> Path:
-    """``out`` as a Path if a catalogue may be written there: new, empty, or an earlier catalogue."""
-    out = Path(out).expanduser()
-    if out.exists():
-        if not out.is_dir():
-            raise DreamError(f"output {str(out)!r} is a file; give a folder for the catalogue")
-        index = out / "index.html"
-        ours = index.is_file() and MARKER in index.read_text(encoding="utf-8", errors="replace")[:2000]
-        if any(out.iterdir()) and not ours:
-            raise DreamError(f"output folder {str(out)!r} is not empty and holds no earlier catalogue; choose another")
-    parent = existing_parent(out)
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise DreamError(f"cannot write {str(out)!r}: the location is not writable")
-    return out
-
-
-def write_catalogue(
-    entries: Sequence[ChannelEntry], out: str | os.PathLike, title: str = "Neuron catalogue", intro: str = ""
-) -> Path:
-    """Write ``out/index.html`` and ``out/images/*.png``; returns the page's path.
-
-    Everything is written into a temporary folder beside ``out`` first and
-    moved into place at the end, so a failure never leaves half a catalogue.
-    Taught in notebook 10.
-    """
-    out = check_output_dir(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        (work / "images").mkdir()
-        files = {}
-        for e in entries:
-            name = f"images/channel{e.index:04d}.png"
-            save_image(e.visualisation, work / name)
-            files[f"v{e.index}"] = name
-            for k, example in enumerate(e.examples):
-                name = f"images/channel{e.index:04d}_example{k}.png"
-                save_image(example, work / name)
-                files[f"e{e.index}_{k}"] = name
-        page = PAGE.format(
-            marker=MARKER,
-            title=html.escape(title),
-            intro=html.escape(intro),
-            cards="\n".join(_card(e, files) for e in entries),
-        )
-        (work / "index.html").write_text(page, encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        work.rename(out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    return out / "index.html"
+    entry.accentuated = done.image[0]
+    entry.accent_before, entry.accent_after = done.objective_before, done.objective_after

@@ -34,9 +34,28 @@ def test_catalogue_command_page_opens_in_a_browser_with_every_image(capsys, tmp_
     assert stdout.strip() == str(page)
     text = page.read_text()
     assert text.count('class="card"') == 4 and "top 3 examples from its own training data" in text
+    for name in ("maco", "attribution", "accentuated"):  # the extras are on by default
+        assert len(list((out / "images").glob(f"channel*_{name}.png"))) == 4, name
     report = page_report(page)
-    assert report["images"] == 4 * (1 + 3)
+    assert report["images"] == 4 * (1 + 3 + 4)  # visualisation, examples; MACO, its map, top example, accentuated
     assert report["broken"] == [] and report["console_errors"] == []
+
+
+@pytest.mark.parametrize(
+    "flags, extras",
+    [
+        (["--no-maco", "--no-accentuate"], set()),
+        (["--no-maco"], {"accentuated"}),
+        (["--no-accentuate"], {"maco", "attribution"}),
+    ],
+)
+def test_catalogue_extras_can_be_left_out(capsys, tmp_path, flags, extras):
+    out = tmp_path / "cat"
+    argv = ["catalogue", "--model", "shapes", "--layer", "conv2", "--channels", "2", "--top", "2", "--size", "32"]
+    code, _, err = run_cli(capsys, *argv, "--steps", "2", *flags, "-q", "-o", out)
+    assert code == 0, err
+    kinds = {p.stem.split("_")[-1] for p in (out / "images").glob("channel*_*.png")}
+    assert kinds == {"example0", "example1"} | extras
 
 
 @pytest.mark.parametrize(

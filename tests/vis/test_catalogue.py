@@ -1,4 +1,5 @@
-"""The neuron catalogue: top examples, visualisations, the page (dreamlib/vis/catalogue.py, lesson 10)."""
+"""The neuron catalogue (dreamlib/vis/catalogue.py, lesson 10): top examples, visualisations, MACO renders and
+accentuations. The page: tests/vis/test_page.py."""
 
 import re
 
@@ -7,8 +8,10 @@ import torch
 from PIL import Image
 
 import dreamlib as dl
-from dreamlib.vis.catalogue import MARKER, catalogue, check_output_dir, example_images, write_catalogue
-from tests.helpers import two_edge_model
+from dreamlib.vis.catalogue import catalogue, dataset_examples, example_images
+from tests.helpers import edge_energy, two_edge_model
+
+PLAIN = dict(maco=False, accentuate=False)  # the visualisations and examples alone
 
 
 def stripes(vertical: bool, n: int = 24) -> torch.Tensor:
@@ -21,13 +24,13 @@ def test_top_examples_are_the_images_each_channel_responds_to():
     """Two Sobel channels (vertical, horizontal edges): their top examples are vertical and horizontal stripes."""
     net = two_edge_model()
     images = torch.cat([stripes(True), stripes(False), torch.full((1, 3, 24, 24), 0.5)])
-    entries = catalogue(net, "1", images=images, top=2, size=24, steps=2, progress=False)
+    entries = catalogue(net, "1", images=images, top=2, size=24, steps=2, progress=False, **PLAIN)
     assert [e.index for e in entries] == [0, 1]
     assert torch.equal(entries[0].examples[0], images[0]) and torch.equal(entries[1].examples[0], images[1])
     assert all(e.activations == sorted(e.activations, reverse=True) for e in entries)
     assert entries[0].visualisation.shape == (3, 24, 24)
     with pytest.raises(dl.DreamError, match=r"channel 5 is out of range for 1 \(valid: 0..1\)"):
-        catalogue(net, "1", images=images, channels=[5], progress=False)
+        catalogue(net, "1", images=images, channels=[5], progress=False, **PLAIN)
 
 
 def test_shapes_examples_come_from_its_own_data_and_others_need_a_folder(tmp_path):
@@ -41,21 +44,58 @@ def test_shapes_examples_come_from_its_own_data_and_others_need_a_folder(tmp_pat
     assert example_images(shapes, tmp_path, size=32).shape == (1, 3, 32, 32)
 
 
-def test_page_is_written_whole_and_only_over_an_earlier_catalogue(tmp_path):
+def faint(vertical: bool) -> torch.Tensor:
+    """Low-contrast stripes: room for an accentuation to strengthen their edges."""
+    return 0.4 + 0.2 * stripes(vertical)
+
+
+def test_each_channel_is_accentuated_in_its_top_example_and_rendered_with_maco():
+    """Known features: the vertical-edge channel, accentuated in its faint vertical stripes, sharpens their edges."""
     net = two_edge_model()
-    images = torch.cat([stripes(True), stripes(False)])
-    entries = catalogue(net, "1", images=images, top=2, size=24, steps=2, progress=False)
-    page = write_catalogue(entries, tmp_path / "cat")
-    text = page.read_text()
-    assert MARKER in text and 'name="viewport"' in text
-    sources = re.findall(r'<img src="([^"]+)"', text)
-    assert len(sources) == 2 * (1 + 2) and all((page.parent / s).is_file() for s in sources)
-    write_catalogue(entries, tmp_path / "cat")  # an earlier catalogue may be replaced
-    (tmp_path / "other").mkdir()
-    (tmp_path / "other" / "notes.txt").write_text("mine")
-    with pytest.raises(dl.DreamError, match="not empty and holds no earlier catalogue"):
-        write_catalogue(entries, tmp_path / "other")
-    assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
-    with pytest.raises(dl.DreamError, match="is a file"):
-        check_output_dir(tmp_path / "other" / "notes.txt")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cat", "other"]  # no temporary folder left behind
+    images = torch.cat([faint(True), faint(False), torch.full((1, 3, 24, 24), 0.5)])
+    entries = catalogue(net, "1", images=images, top=2, size=24, steps=2, maco_steps=8, accent_steps=16, progress=False)
+    for e, (own, other) in zip(entries, [(0, 1), (1, 0)]):
+        assert e.maco.shape == (3, 24, 24) and e.attribution.shape == (1, 24, 24)
+        assert e.attribution.min() >= 0 and e.attribution.max() == 1  # scaled to its peak
+        assert e.maco_rendered == pytest.approx(float(dataset_examples(net, e.maco[None], "1")[0, e.index]), rel=1e-4)
+        example = e.examples[0]
+        assert e.accentuated.shape == example.shape
+        assert e.accent_before == pytest.approx(e.activations[0], rel=0.02)  # the same channel, the same measure
+        assert e.accent_after > 1.15 * e.accent_before
+        assert 0.01 < (e.accentuated - example).abs().mean() < 0.2  # changed, still the example
+        before, after = edge_energy(example[None]), edge_energy(e.accentuated[None])
+        assert after[own] > 1.3 * before[own] and after[own] > 2 * after[other]  # its own edges, brought out
+
+
+def test_the_extras_can_be_left_out_and_bad_settings_fail_in_one_line():
+    net = two_edge_model()
+    images = torch.cat([faint(True), faint(False)])
+    (entry,) = catalogue(net, "1", images=images, channels=[0], top=1, size=24, steps=2, progress=False, **PLAIN)
+    assert entry.maco is entry.attribution is entry.maco_rendered is None
+    assert entry.accentuated is entry.accent_before is entry.accent_after is None
+    (entry,) = catalogue(net, "1", images=images, channels=[0], top=1, size=24, steps=2, maco=False, progress=False)
+    assert entry.maco is None and entry.accentuated is not None
+    for bad, message in [
+        (dict(maco="yes"), "maco must be True or False, got 'yes'"),
+        (dict(accentuate=1), "accentuate must be True or False, got 1"),
+        (dict(maco_steps=0), "maco steps must be a whole number >= 1, got 0"),
+        (dict(accent_steps=2.5), "accent steps must be a whole number >= 1, got 2.5"),
+        (dict(alpha=-1), "alpha must be a number >= 0, got -1"),
+    ]:
+        with pytest.raises(dl.DreamError, match=re.escape(message)):
+            catalogue(net, "1", images=images, size=24, steps=2, progress=False, **bad)
+
+
+def test_on_the_shapes_model_maco_renders_and_accentuations_excite_their_channel():
+    """A trained network: each channel's MACO render excites it more than the other channels' renders (on average) and
+    than the average dataset image do; its accentuated top example excites it more than the example itself."""
+    shapes = dl.load_model("shapes")
+    images = example_images(shapes, count=128)
+    channels = [0, 1, 2, 3]
+    entries = catalogue(shapes, "conv4", channels=channels, images=images, top=1, size=64, steps=2, progress=False)
+    mean = dataset_examples(shapes, images, "conv4").mean(0)
+    renders = dataset_examples(shapes, torch.stack([e.maco for e in entries]), "conv4")[:, channels]
+    for i, e in enumerate(entries):
+        others = torch.cat([renders[:i, i], renders[i + 1 :, i]])
+        assert e.maco_rendered > 1.2 * others.mean() and e.maco_rendered > 1.3 * mean[e.index], e.index
+        assert e.accent_after > 1.1 * e.accent_before, e.index
