@@ -15,6 +15,8 @@
 - 10 neuron catalogue: ``catalogue``, ``write_catalogue``
 - 11 modern feature visualisation: ``render(param="maco", attribution=True)``, ``magnitude_spectrum``,
                        ``accentuate``, ``Accentuation``, ``maco``, ``shapes.judge``
+- 12 don't trust your eyes: ``fooling`` (``circuit``, ``train_detector``, ``fool``), ``sanity``
+                       (``processing_similarity``), ``two_afc`` (``make_trials``, ``score``, ``observer``)
 - 13 dreaming in time: ``dream_video``, ``video`` (``optical_flow``, ``warp``, ``occlusion_mask``, ``flicker``)
 
 Families live in subpackages: ``vis`` (feature visualisation), ``shapes`` (the network we train), ``video`` (dreams
@@ -121,6 +123,9 @@ _SUBMODULES = {
     "param": "vis.param",
     "regularisers": "vis.regularisers",
     "transforms": "vis.transforms",
+    "fooling": "vis.fooling",
+    "sanity": "vis.sanity",
+    "two_afc": "vis.two_afc",
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted([*_WHERE, *_SUBMODULES])

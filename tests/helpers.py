@@ -130,3 +130,12 @@ def random_bn_stats(model: nn.Module) -> None:
 
 def count_bn(module: nn.Module) -> int:
     return sum(isinstance(x, nn.BatchNorm2d) for x in module.modules())
+
+
+def stripes(vertical: bool, n: int = 4, size: int = 24, seed: int = 0) -> torch.Tensor:
+    """``n`` grey stripe pictures (vertical or horizontal), random periods and brightness: known edge content."""
+    g = torch.Generator().manual_seed(seed)
+    period = 4 + torch.randint(4, (n, 1, 1), generator=g)
+    coord = torch.arange(size).view(1, 1, size) if vertical else torch.arange(size).view(1, size, 1)
+    wave = ((coord % period) < period // 2).float().expand(n, size, size)
+    return wave[:, None].expand(n, 3, size, size) * (0.5 + 0.5 * torch.rand(n, 1, 1, 1, generator=g))

@@ -8,7 +8,7 @@ reported, never raised. Instructors' solutions live in ``notebooks/solutions/``;
 CI checks them with these same functions.
 
 One module per group of lessons: :mod:`.pixels` (01-03), :mod:`.scales` (04-05),
-:mod:`.training` (06-07), :mod:`.beyond` (08), :mod:`.visualisation` (09-11), :mod:`.motion` (13); the helpers they
+:mod:`.training` (06-07), :mod:`.beyond` (08), :mod:`.visualisation` (09-12), :mod:`.motion` (13); the helpers they
 share are in
 :mod:`._shared`. Every checker is importable from here: ``dl.exercises.check_octave_dream``.
 """
@@ -18,7 +18,7 @@ from .motion import check_warp
 from .pixels import check_denormalize, check_mean_activation, check_normalize, check_normalize_gradient
 from .scales import check_activation_shapes, check_octave_dream, check_octave_sizes, check_receptive_field
 from .training import check_batch_without, check_top_k, check_train_step
-from .visualisation import check_image_from, check_top_examples, check_total_variation
+from .visualisation import check_fooling_circuit, check_image_from, check_top_examples, check_total_variation
 
 __all__ = [
     "check_mean_activation",  # 01
@@ -36,5 +36,6 @@ __all__ = [
     "check_total_variation",  # 09
     "check_top_examples",  # 10
     "check_image_from",  # 11
+    "check_fooling_circuit",  # 12
     "check_warp",  # 13
 ]

@@ -1,4 +1,4 @@
-"""Checkers for notebooks 09 (feature visualisation), 10 (the neuron catalogue) and 11 (after Lucid)."""
+"""Checkers for notebooks 09 (feature visualisation), 10 (the neuron catalogue), 11 (after Lucid) and 12 (trust)."""
 
 from __future__ import annotations
 
@@ -124,4 +124,31 @@ def check_image_from(fn: Callable) -> bool:
     expected = torch.fft.irfft2(torch.polar(magnitude, phase), s=(6, 8))
     if problem or not isinstance(got, torch.Tensor) or not _close(got, expected, atol=1e-4):
         return _report(name, problem or "values differ from irfft2(polar(magnitude, phase), s=(H, W)) on random input")
+    return _report(name, None)
+
+
+def check_fooling_circuit(fn: Callable) -> bool:
+    """Notebook 12: ``fn(f, d, e, k)`` -> Geirhos et al.'s fooling unit ``ReLU(f - k e) + ReLU(d - k (1 - e))``.
+
+    Checked on random activations: with e = 0 it must give f, with e = 1 it must give d (the two cases the circuit is
+    built for), and for e in between it must match the formula (where a large k cuts both paths off).
+    """
+    from ..vis.fooling import circuit as _reference
+
+    name = "fooling_circuit"
+    g = torch.Generator().manual_seed(0)
+    f, d = torch.rand(3, 4, 4, generator=g) * 2, torch.rand(3, 4, 4, generator=g) * 2
+    for e, want, what in (
+        (torch.zeros(3, 1, 1), f, "on natural input (e = 0) it must pass f on unchanged"),
+        (torch.ones(3, 1, 1), d, "on a visualisation (e = 1) it must give d"),
+    ):
+        got, problem = _call(name, fn, f, d, e, 50.0)
+        if problem:
+            return _report(name, problem)
+        if not isinstance(got, torch.Tensor) or not _close(got, want, atol=1e-5):
+            return _report(name, what)
+    e = torch.rand(3, 1, 1, generator=g)
+    got, problem = _call(name, fn, f, d, e, 3.0)
+    if problem or not isinstance(got, torch.Tensor) or not _close(got, _reference(f, d, e, 3.0), atol=1e-5):
+        return _report(name, problem or "for e between 0 and 1 it must be ReLU(f - k e) + ReLU(d - k (1 - e))")
     return _report(name, None)

@@ -132,6 +132,11 @@ def image_from(magnitude, phase):
     return torch.fft.irfft2(magnitude * torch.exp(1j * phase), s=(magnitude.shape[-2], 2 * (magnitude.shape[-1] - 1)))
 
 
+# 12 · Don't trust your eyes
+def fooling_circuit(f, d, e, k):
+    return torch.relu(f - k * e) + torch.relu(d - k * (1 - e))
+
+
 # 13 · Dreaming in time
 def warp(image, flow):
     n, _, h, w = image.shape

@@ -37,6 +37,7 @@ CASES = [
     ("check_total_variation", "total_variation"),
     ("check_top_examples", "top_examples"),
     ("check_image_from", "image_from"),
+    ("check_fooling_circuit", "fooling_circuit"),
     ("check_warp", "warp"),
 ]
 

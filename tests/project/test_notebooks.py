@@ -29,6 +29,7 @@ BEYOND = [
     "09_feature_visualisation",
     "10_neuron_catalogue",
     "11_modern_feature_visualisation",
+    "12_dont_trust_your_eyes",
     "13_dreaming_in_time",
 ]
 ALL = LESSONS + BEYOND
