@@ -93,6 +93,10 @@ def accentuate(
     check_whole("steps", steps)
     check_positive("lr", lr)
     check_non_negative("alpha", alpha)
+    if alpha > 0 and steps < 2:
+        raise DreamError("accentuate needs at least 2 steps when alpha > 0: the balance is measured after the first")
+    if transforms == "maco":
+        raise DreamError("accentuate takes 'standard', 'none' or your own transforms, not MACO's crops")
     if ball is not None:
         check_positive("ball", ball)
     dm = as_dream_model(model)
@@ -135,7 +139,8 @@ def accentuate(
                 (g_reg,) = torch.autograd.grad(distance, [param.raw], retain_graph=True)
                 balance = float(g_obj.abs().sum() / g_reg.abs().sum().clamp(min=1e-30))
             loss = -score + alpha * (balance or 0.0) * distance
-            grad, seen = torch.autograd.grad(loss, [param.raw, pictures])
+            (grad,) = torch.autograd.grad(loss, [param.raw], retain_graph=True)
+            (seen,) = torch.autograd.grad(score, [pictures])  # where the objective's own gradient fell
             where += seen.detach().abs().sum(1, keepdim=True)
             param.raw.grad = grad
             opt.step()

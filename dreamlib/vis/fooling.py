@@ -34,7 +34,7 @@ from ..recipe import check_whole
 
 MARGIN = 30.0  # after training, the detector's logits are scaled so the training data lie at least this far from 0
 K_FACTOR = 10.0  # k is this many times the largest activation of F or D seen on the data
-STEPS = (0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32)  # bin edges of the neighbouring-pixel steps
+STEP_EDGES = (0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32)  # bin edges of the neighbouring-pixel steps
 
 
 def circuit(f: torch.Tensor, d: torch.Tensor, e: torch.Tensor, k: float) -> torch.Tensor:
@@ -45,7 +45,7 @@ def circuit(f: torch.Tensor, d: torch.Tensor, e: torch.Tensor, k: float) -> torc
 
 def statistics(images: torch.Tensor) -> torch.Tensor:
     """The detector's view of (N, 3, H, W) pictures in [0, 1]: the share of neighbouring-pixel steps (largest over
-    the colours) in each bin of :data:`STEPS`, and each colour's mean and standard deviation, (N, 15). Taught in
+    the colours) in each bin of :data:`STEP_EDGES`, and each colour's mean and standard deviation, (N, 15). Taught in
     notebook 12."""
     x = images.detach().float()
     steps = torch.cat(
@@ -55,8 +55,8 @@ def statistics(images: torch.Tensor) -> torch.Tensor:
         ],
         1,
     )
-    bins = torch.bucketize(steps, torch.tensor(STEPS, device=x.device))
-    histogram = F.one_hot(bins, len(STEPS) + 1).float().mean(1)
+    bins = torch.bucketize(steps, torch.tensor(STEP_EDGES, device=x.device))
+    histogram = F.one_hot(bins, len(STEP_EDGES) + 1).float().mean(1)
     return torch.cat([histogram, x.flatten(2).mean(2), x.flatten(2).std(2)], 1)
 
 
@@ -66,7 +66,7 @@ class Detector(nn.Module):
 
     def __init__(self, hidden: int = 16) -> None:
         super().__init__()
-        features = len(STEPS) + 1 + 6
+        features = len(STEP_EDGES) + 1 + 6
         self.classify = nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, 1))
         self.register_buffer("centre", torch.zeros(features))
         self.register_buffer("scale", torch.ones(features))
@@ -165,7 +165,9 @@ def fool(model, layer: str, unit: int, decoy: int, detector: Detector, natural: 
     the two channels on ``natural`` (when given; else 1000). The copy's network hands every input picture to the
     circuit (a hook on the copy, never on your model). Taught in notebook 12."""
     dm = as_dream_model(model)
-    channels = activation(forward_until(dm, torch.zeros(1, 3, 64, 64, device=dm.device), layer), layer).shape[1]
+    channels = activation(
+        forward_until(dm, torch.zeros(1, 3, *(2 * [max(64, dm.min_size)]), device=dm.device), layer), layer
+    ).shape[1]
     for what, index in (("unit", unit), ("decoy", decoy)):
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < channels:
             raise DreamError(f"{what} {index!r} is out of range for {layer} (valid: 0..{channels - 1})")

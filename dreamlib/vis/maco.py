@@ -61,6 +61,7 @@ def _as_batches(images, size: int, crops: int, generator: torch.Generator):
             images = images[None]
         if images.dim() != 4 or images.shape[1] != 3:
             raise DreamError(f"magnitude_spectrum needs (N, 3, H, W) images, got shape {tuple(images.shape)}")
+        images = images.detach().cpu()  # the template is made on the CPU, from images on any device
         if not images.is_floating_point():
             images = images.float() / 255
         if images.shape[-2:] == (size, size):
@@ -162,8 +163,8 @@ def _shipped(name: str) -> torch.Tensor:
 def spectrum_for(model=None) -> torch.Tensor:
     """The template ``model`` uses by default: the bundled photos' (3, 256, 129), shipped with the package, for every
     model, the shapes model included. (Its own generator's spectrum, measured on the shapes model: 47% of the power
-    above 0.25 cycles per pixel against the photos' 3%; class renders with it were recognised 4 times in 10, with
-    the photos' 10 in 10, 128 px, 64 steps.) Taught in notebook 11."""
+    above 0.25 cycles per pixel against the photos' 3%; class renders with it were recognised by the model itself 4
+    times in 10, with the photos' 10 in 10, 128 px, 64 steps.) Taught in notebook 11."""
     return _shipped("photos").clone()
 
 

@@ -29,7 +29,7 @@ from ..octaves import StepInfo
 from ..recipe import MACO_LR, RENDER, check_positive, check_whole
 from .param import ImageParam, Param, as_param, colour_matrix
 from .regularisers import Regulariser
-from .transforms import Transform, as_transform
+from .transforms import MacoCrops, Transform, as_transform
 
 
 def per_image(objective: Objective, acts: dict, batch: int) -> torch.Tensor:
@@ -113,6 +113,8 @@ def render(
     if transforms == "auto":
         transforms = "maco" if settings.kind == "maco" else "standard"
     shake = as_transform(transforms, steps)
+    if isinstance(shake, MacoCrops) and shake.output is None and size * sum(shake.box) / 2 < dm.min_size:
+        shake.output = dm.min_size  # crops resized up to the smallest input the network takes (InceptionV3: 75 px)
     generator = torch.Generator()
     if seed is None:
         generator.seed()

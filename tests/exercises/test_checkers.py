@@ -78,3 +78,11 @@ def test_exercise_modules_import_no_package_above_them():
 def test_a_raising_answer_is_reported_not_raised(capsys):
     assert exercises.check_normalize(lambda *a: 1 / 0) is False
     assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_image_from_names_a_norm_mismatch(capsys):
+    import torch
+
+    ortho = lambda m, p: torch.fft.irfft2(m * torch.exp(1j * p), s=(m.shape[-2], 2 * (m.shape[-1] - 1)), norm="ortho")  # noqa: E731
+    assert exercises.check_image_from(ortho) is False
+    assert "norm" in capsys.readouterr().out

@@ -68,3 +68,22 @@ def test_any_module_any_layer_and_one_line_mistakes(photo):
         dl.accentuate(tiny_net(), photo, "2", reg_layer="9", progress=False)
     with pytest.raises(dl.DreamError, match=r"\(3, H, W\) or \(1, 3, H, W\), got \(2, 3, 16, 16\)"):
         dl.accentuate(tiny_net(), torch.rand(2, 3, 16, 16), "2", progress=False)
+
+
+def test_settings_accentuate_cannot_honour_fail_with_one_line():
+    model = two_edge_model()
+    photo = torch.rand(1, 3, 24, 24)
+    with pytest.raises(dl.DreamError, match="at least 2 steps"):
+        dl.accentuate(model, photo, dl.channel("1", 0), steps=1, alpha=1.0, progress=False)
+    with pytest.raises(dl.DreamError, match="not MACO's crops"):
+        dl.accentuate(model, photo, dl.channel("1", 0), transforms="maco", progress=False)
+    assert dl.accentuate(model, photo, dl.channel("1", 0), steps=1, alpha=0.0, progress=False).balance == 0.0
+
+
+def test_attribution_follows_the_objective_not_the_penalty():
+    # the objective looks only at the left half; the penalty (at the same layer) at the whole picture
+    left = dl.Objective(lambda a: a["1"][..., :12].mean((1, 2, 3)), ["1"], "left half")
+    photo = torch.rand(1, 3, 24, 24, generator=torch.Generator().manual_seed(0))
+    out = dl.accentuate(two_edge_model(), photo, left, alpha=8.0, steps=8, transforms=None, progress=False)
+    where = out.attribution[0, 0]
+    assert where[:, 14:].max() < 0.05 * where[:, :10].max()

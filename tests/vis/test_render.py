@@ -176,3 +176,19 @@ def test_per_image_averages_the_views_of_each_image():
     expected = torch.stack([logits[[0, 1], 0].mean(), logits[[2, 3], 1].mean(), logits[[4, 5], 2].mean()])
     assert torch.equal(got, expected)
     assert torch.equal(per_image(objective, {"output": logits[:3]}, 3), logits[torch.arange(3), torch.arange(3)])
+
+
+def test_maco_crops_grow_to_the_smallest_input_the_network_takes():
+    class Picky(torch.nn.Module):  # like InceptionV3, which fails below 75 px
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 2, 3)
+
+        def forward(self, x):
+            if min(x.shape[-2:]) < 40:
+                raise ValueError(f"input {tuple(x.shape[-2:])} is too small")
+            return self.conv(x)
+
+    model = dl.as_dream_model(Picky(), min_size=40)
+    out = dl.render(model, dl.channel("conv", 0), param="maco", size=48, steps=3, seed=0, progress=False)
+    assert out.shape == (1, 3, 48, 48)
