@@ -81,6 +81,7 @@ def test_catalogue_extras_can_be_left_out(capsys, tmp_path, flags, extras):
         (["accentuate", "sample:coffee", "--model", "shapes", "--reg-layer", "conv9"], "unknown layer 'conv9'"),
         (["accentuate", "sample:coffee", "--model", "shapes", "--alpha", "-1"], "alpha must be a number >= 0"),
         (["accentuate", "no_such.png", "--model", "shapes"], "no_such.png"),
+        (["accentuate", "sample:coffee", "--model", "shapes", "--steps", "1"], "at least 2 steps when alpha > 0"),
         (
             ["render", "--model", "shapes", "--layer", "conv2", "--channel", "99"],
             "channel 99 is out of range for conv2",
@@ -89,7 +90,7 @@ def test_catalogue_extras_can_be_left_out(capsys, tmp_path, flags, extras):
 )
 def test_command_errors_are_one_line_and_write_nothing(capsys, tmp_path, argv, message):
     out = tmp_path / ("out" if argv[0] == "catalogue" else "out.png")
-    steps = [] if "--steps" in argv else ["--steps", "1"]
+    steps = [] if "--steps" in argv else ["--steps", "2" if argv[0] == "accentuate" else "1"]  # accentuate needs 2
     argv = [str(out) if a == "{out}" else a for a in argv]
     code, _, err = run_cli(capsys, *argv, *steps, "-q", "-o", out)
     assert code == 2 and message in err and err.startswith("error: ")
