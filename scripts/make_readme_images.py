@@ -29,6 +29,16 @@ def row(images, titles, height=160):
     return out
 
 
+def grid(images: torch.Tensor, columns: int = 10, pad: int = 0) -> Image.Image:
+    """A grid of (N, 3, H, W) pictures, ``columns`` to a row, ``pad`` white pixels between them."""
+    n, _, h, w = images.shape
+    rows = (n + columns - 1) // columns
+    out = Image.new("RGB", (columns * (w + pad), rows * (h + pad)), "white")
+    for k in range(n):
+        out.paste(dl.tensor_to_pil(images[k : k + 1]), ((k % columns) * (w + pad), (k // columns) * (h + pad)))
+    return out
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     model = dl.load_model("shapes")
@@ -39,24 +49,39 @@ if __name__ == "__main__":
     }  # shallow to deep: receptive fields 5, 17, 33, 65 px
     row([photo, *layers.values()], ["original", *layers]).save(OUT / "shapes_layers.png", optimize=True)
 
-    torch.manual_seed(0)
-    noise = torch.rand(1, 3, 64, 64)
+    # Class dreams from grey (plain pixel steps), titled with the model's p and the independent judge's verdict.
+    judge = dl.shapes.judge()
+    grey = torch.full((1, 3, 64, 64), 0.5)
     dreams, titles = [], []
     for i, name in enumerate(dl.shapes.CLASSES):
-        d = dl.dream(model, noise, objective=dl.class_logit(i), octaves=2, steps=40, lr=0.05, seed=0, progress=False)
+        d = dl.dream(model, grey, objective=dl.class_logit(i), progress=False, **dl.shapes.CLASS_DREAM)
         dreams.append(d)
-        titles.append(f"{name} {dl.class_probabilities(model, d)[i]:.0%}")
+        seen = dl.shapes.CLASSES[int(dl.shapes.verdicts(judge, d))]
+        titles.append(f"{name} {dl.class_probabilities(model, d)[i]:.0%}" + ("" if seen == name else f" ({seen}?)"))
     row(dreams, titles, height=120).save(OUT / "shapes_classes.png", optimize=True)
 
-    # Lesson 06: the same photo dreamed by the balanced model and by its twin trained on 45% eyes.
+    # Lesson 06: the same photo dreamed on conv6 by the balanced model and by its twin trained on 45% dog faces;
+    # the title gives the share of its 48x48 patches the judge calls dogs.
     skewed = dl.load_model("shapes", weights="skewed")
-    eyes = dl.shapes.CLASSES.index("eyes")
     pair, titles = [photo], ["original"]
-    for name, m in (("balanced", model), ("45% eyes", skewed)):
-        d = dl.dream(m, photo, m.default_layer, octaves=3, steps=20, lr=0.02, seed=0, progress=False)
+    for name, m in (("balanced", model), ("45% dogs", skewed)):
+        d = dl.dream(m, photo, "conv6", octaves=2, steps=15, lr=0.02, seed=0, progress=False)
         pair.append(d)
-        titles.append(f"{name}: eyes {dl.class_probabilities(m, d)[eyes]:.0%}")
+        titles.append(f"{name}: judge sees dogs in {dl.shapes.class_share(judge, dl.shapes.patches(d), 'dogs'):.0%}")
     row(pair, titles).save(OUT / "shapes_bias.png", optimize=True)
+
+    # Every class rendered with param="fft" (top) and "pixel" (bottom), 128 px, render's defaults otherwise.
+    classes = dl.class_logit(list(range(len(dl.shapes.CLASSES))))
+    fft = dl.render(model, classes, batch=10, size=128, seed=0, progress=False)
+    pixel = dl.render(model, classes, batch=10, param="pixel", size=128, seed=0, progress=False)
+    grid(torch.cat([fft, pixel])).save(OUT / "render_fft_vs_pixel.jpg", quality=90)
+    # fft, maco, maco faded by its attribution map, and the map (README: MACO)
+    maco, maps = dl.render(
+        model, classes, batch=10, param="maco", size=128, steps=64, seed=0, progress=False, attribution=True
+    )
+    fft64 = dl.render(model, classes, batch=10, size=128, steps=64, seed=0, progress=False)
+    rows = torch.cat([fft64, maco, maco * maps, maps.expand(-1, 3, -1, -1)])
+    grid(rows, pad=4).save(OUT / "render_maco.jpg", quality=90)
 
     frames = dl.zoom(
         model,

@@ -1,24 +1,26 @@
-"""A dreamer you train yourself: synthetic pattern images and a small CNN that learns them.
+"""A dreamer you train yourself: a synthetic world of objects and a small CNN that learns it.
 
-Ten classes of 48x48 patterns (:data:`CLASSES`, drawn by :mod:`dreamlib.shapes.data`):
-stripes, checkers, dots, grid, squares, triangles, eyes, faces, waves, spirals.
+Ten classes of 48x48 pictures (:data:`CLASSES`, drawn by :mod:`dreamlib.shapes.data` and
+:mod:`dreamlib.shapes.objects`): eyes, faces, dogs (dog faces), birds, flowers, houses, stars, cars, cups, and
+one texture, stripes, each at a random size, pose and colour on a cluttered background.
 Its network, :class:`ShapesNet` (:mod:`dreamlib.shapes.net`), has six conv blocks whose receptive
-fields grow from 3 px (conv1) to 65 px (conv6, the whole image). Its weights ship with dreamlib, so
-``load_model("shapes")`` gives real learned dreams with no download: it dreams
-only of the patterns it was trained on. A twin trained on the same recipe but
-with 45% of its images showing eyes (:data:`SKEWED_CLASS_WEIGHTS`, like
-ImageNet's 118 dog classes of 1000) ships as ``load_model("shapes",
-weights="skewed")``: lesson 06 dreams the same photos with both and counts eyes. :func:`judge` is
-an independent judge of their pictures: another architecture trained from another seed (notebook 11).
+fields grow from 3 px (conv1) to 65 px (conv6, the whole image). The shipped weights were trained
+adversarially (:func:`l2_attack`), which makes the network's gradients *perceptually aligned*: its dreams show
+the things it learned, and another network recognises them. They ship with dreamlib, so
+``load_model("shapes")`` gives real learned dreams with no download. A twin trained on the same recipe but
+with 45% of its images showing dog faces (:data:`SKEWED_CLASS_WEIGHTS`, like ImageNet's 118 dog classes of
+1000) ships as ``load_model("shapes", weights="skewed")``: lesson 06 dreams the same photos with both and
+asks an independent judge how many dogs it sees. :func:`judge` is that judge: another architecture trained
+from another seed (notebook 11).
 
-``python scripts/train_shapes.py`` remakes both weight files (bit for bit on one machine); its docstring
-and the README give their accuracy and lesson 06's measurements.
+``python scripts/train_shapes.py`` remakes the weight files (bit for bit on one machine); its docstring
+and the README give their accuracy and what else was tried.
 
-Taught in notebooks 06 (the skewed twin) and 07 (training).
+Taught in notebooks 06 (the skewed twin) and 07 (training, perceptually aligned gradients).
 """
 
 from .data import CLASSES, IMAGE_SIZE, class_shares, make_batch
-from .judge import JudgeNet, judge, verdicts
+from .judge import CLASS_DREAM, JudgeNet, judge, patches, verdicts
 from .net import (
     MEAN,
     SKEWED_CLASS_WEIGHTS,
@@ -27,12 +29,14 @@ from .net import (
     accuracy,
     class_accuracy,
     class_share,
+    l2_attack,
     shipped_weights,
     train,
 )
 
 __all__ = [
     "CLASSES",
+    "CLASS_DREAM",
     "IMAGE_SIZE",
     "MEAN",
     "STD",
@@ -44,7 +48,9 @@ __all__ = [
     "class_share",
     "class_shares",
     "judge",
+    "l2_attack",
     "make_batch",
+    "patches",
     "shipped_weights",
     "train",
     "verdicts",

@@ -3,8 +3,8 @@
 A picture made by optimising a network (a dream, a render) can fool the network that made it: it may be a
 pattern of that network's own weaknesses rather than the class. Olah et al. ("Feature Visualization", Distill
 2017) and Fel et al. (MACO, NeurIPS 2023) therefore also ask whether *another* network sees the class: the
-render's "transferability". :func:`judge` is that other network for the shapes model: :class:`JudgeNet` has 5x5
-convolutions, max pooling and group norm where :class:`ShapesNet` has 3x3 strided convolutions and batch norm, and
+render's "transferability". :func:`judge` is that other network for the shapes model: :class:`JudgeNet` has a 5x5
+first convolution, max pooling and group norm where :class:`ShapesNet` has 3x3 strided convolutions and batch norm, and
 it was trained from another seed (``scripts/train_shapes.py`` makes its weights, ``judge.pth``). It looks at every
 picture at the size of its training images (48x48, resized with antialiasing), as a person looks at a whole
 picture. Taught in notebook 11 (modern feature visualisation); lesson 12 uses it too.
@@ -18,10 +18,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import DreamError
 from .data import CLASSES, IMAGE_SIZE
 
 JUDGE_SEED = 1  # the shapes model was trained from seed 0
-JUDGE_WIDTHS = (32, 64, 128, 128)
+# The judge is trained adversarially too (epsilon 0.5, one attack step, 2400 steps): an ordinarily trained judge
+# shares an ordinarily trained dreamer's non-robust features and "recognises" its texture-like dreams (issue 20).
+JUDGE_RECIPE = {"steps": 2400, "epsilon": 0.5, "attack_steps": 1}
+JUDGE_WIDTHS = (24, 48, 96, 128)
+JUDGE_KERNELS = (5, 3, 3, 3)
+# How lesson 07, the README and the transfer test dream a class for the judge: plain pixel steps from a grey
+# 64x64 picture, ``dl.dream(model, grey, objective=dl.class_logit(k), **CLASS_DREAM)``.
+CLASS_DREAM = {"octaves": 2, "steps": 50, "lr": 0.02, "jitter": 4, "seed": 0}
 
 
 class SeeWhole(nn.Module):
@@ -38,7 +46,7 @@ class SeeWhole(nn.Module):
 
 
 class JudgeNet(nn.Sequential):
-    """Four conv blocks (5x5, 5x5, 3x3, 3x3; group norm; max pooling) and a linear classifier.
+    """Four conv blocks (5x5, 3x3, 3x3, 3x3; group norm; max pooling) and a linear classifier.
 
     Another architecture than :class:`dreamlib.shapes.ShapesNet`, trained on the same generator. Taught in
     notebook 11.
@@ -48,7 +56,7 @@ class JudgeNet(nn.Sequential):
         super().__init__()
         self.add_module("see", SeeWhole())
         widths = (3, *JUDGE_WIDTHS)
-        for i, kernel in enumerate((5, 5, 3, 3)):
+        for i, kernel in enumerate(JUDGE_KERNELS):
             layers = [
                 nn.Conv2d(widths[i], widths[i + 1], kernel, padding=kernel // 2, bias=False),
                 nn.GroupNorm(8, widths[i + 1]),
@@ -93,3 +101,21 @@ def verdicts(judge_model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     param = next(iter(judge_model.parameters()))
     with torch.no_grad():
         return judge_model(images.to(param.device, param.dtype)).argmax(1).cpu()
+
+
+def patches(images: torch.Tensor, size: int = IMAGE_SIZE, stride: int | None = None) -> torch.Tensor:
+    """Every ``size`` x ``size`` patch of ``images`` (N, 3, H, W), ``stride`` apart (default ``size // 2``).
+
+    Returns (N * P, 3, size, size): the pieces the judge looks at when a picture is bigger than its training
+    images (lesson 06 counts the patches of a dreamed photo it calls dogs). A picture smaller than ``size`` on a
+    side is returned whole. Taught in notebook 06.
+    """
+    if not isinstance(images, torch.Tensor) or images.dim() != 4:
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise DreamError(f"patches needs an (N, 3, H, W) batch of images, got {shape}")
+    if min(images.shape[-2:]) < size:
+        return images
+    stride = stride or size // 2
+    n, c = images.shape[:2]
+    grid = images.unfold(2, size, stride).unfold(3, size, stride)  # (N, C, rows, cols, size, size)
+    return grid.permute(0, 2, 3, 1, 4, 5).reshape(-1, c, size, size)

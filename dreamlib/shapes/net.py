@@ -15,12 +15,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import DreamError, DreamWarning, WeightsUnavailableError
+from ..recipe import check_non_negative
 from .data import CLASSES, class_shares, make_batch
 
-# The skewed twin's data: "eyes" in 45% of the images, the other nine classes share the rest equally.
-SKEWED_CLASS_WEIGHTS = tuple(0.45 if name == "eyes" else 0.55 / (len(CLASSES) - 1) for name in CLASSES)
+# The skewed twin's data: dog faces in 45% of the images, the other nine classes share the rest equally.
+SKEWED_CLASS_WEIGHTS = tuple(0.45 if name == "dogs" else 0.55 / (len(CLASSES) - 1) for name in CLASSES)
 WIDTHS = (16, 32, 48, 64, 96, 128)
 STRIDES = (1, 2, 2, 2, 2, 1)  # receptive fields 3, 5, 9, 17, 33, 65 px
+CHUNK = 8  # training draws this many batches at a time
+# How the shipped dreamer and its skewed twin are trained (scripts/train_shapes.py): adversarially, with an L2 budget
+# of 0.75 (in [0, 1] pixel units, about 0.9% of a 48x48 picture's norm) ramped up over the first half, one attack step.
+ROBUST_RECIPE = {"steps": 1500, "epsilon": 0.75, "attack_steps": 1}
 
 
 class ShapesNet(nn.Sequential):
@@ -32,8 +37,8 @@ class ShapesNet(nn.Sequential):
     a plain conv-ReLU, like every layer of the GoogLeNet of the original
     DeepDream: batch norm rescales each channel to the statistics of the
     training data, which would hide how often a feature was seen there, and
-    lesson 06 is about exactly that (with batch norm in conv6 too, the eye-heavy
-    twin dreamed *fewer* eyes than the balanced model).
+    lesson 06 is about exactly that (in an earlier version, with batch norm in conv6 too,
+    the twin trained on more eyes dreamed *fewer* eyes than the balanced model).
     Taught in notebook 07.
     """
 
@@ -58,7 +63,29 @@ MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
 LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
 DEFAULT_LAYER = "conv5"
 DEPTH_LAYERS = ("conv2", "conv4", "conv5", "conv6")  # receptive fields 5, 17, 33 and 65 px
-WEIGHTS = ("shipped", "skewed", "random")  # shipped: balanced classes; skewed: 45% eyes (lesson 06)
+WEIGHTS = ("shipped", "skewed", "random")  # shipped: balanced classes; skewed: 45% dogs (lesson 06)
+
+
+def l2_attack(
+    net: nn.Module, images: torch.Tensor, labels: torch.Tensor, epsilon: float, steps: int = 3
+) -> torch.Tensor:
+    """The images each moved by at most ``epsilon`` (L2 norm, in [0, 1] pixel units) to raise ``net``'s loss.
+
+    Projected gradient ascent (Madry et al. 2018) with ``steps`` steps of size ``2.5 * epsilon / steps``; ``net``
+    takes normalised input (``MEAN``, ``STD``). Training on these images instead of the clean ones is adversarial
+    training: it makes the network's input gradients look like the things it recognises (Santurkar et al. 2019;
+    Engstrom et al. 2019), so its dreams do too. Taught in notebook 07.
+    """
+    mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
+    delta = torch.zeros_like(images, requires_grad=True)
+    for _ in range(steps):
+        loss = F.cross_entropy(net((images + delta - mean) / std), labels)
+        (grad,) = torch.autograd.grad(loss, delta)
+        with torch.no_grad():
+            delta += 2.5 * epsilon / steps * grad / grad.flatten(1).norm(dim=1).clamp(min=1e-12).view(-1, 1, 1, 1)
+            delta *= (epsilon / delta.flatten(1).norm(dim=1).clamp(min=1e-12)).clamp(max=1).view(-1, 1, 1, 1)
+            delta.copy_((images + delta).clamp(0, 1) - images)
+    return (images + delta).detach()
 
 
 def train(
@@ -70,20 +97,24 @@ def train(
     callback: Callable[[int, float, float], None] | None = None,
     class_weights: Sequence[float] | None = None,
     architecture: Callable[[], nn.Module] = ShapesNet,
+    epsilon: float = 0.0,
+    attack_steps: int = 3,
 ) -> nn.Module:
     """Train a fresh :class:`ShapesNet` on freshly generated batches; returns it in eval mode.
 
     ``class_weights`` (one number per class, passed to :func:`make_batch`) sets
     how often each class is shown: ``None`` is balanced, a 0 leaves a class out,
-    :data:`SKEWED_CLASS_WEIGHTS` makes the eye-obsessed twin.
-    ``callback(step, loss, batch_accuracy)`` is called after every step (the
-    notebook plots it). ``architecture`` builds the network to train (the judge of
+    :data:`SKEWED_CLASS_WEIGHTS` makes the dog-obsessed twin.
+    ``epsilon`` > 0 trains adversarially (:func:`l2_attack` with ``attack_steps`` steps), the budget ramped up
+    from 0 over the first half of the run: the robust dreamer. ``callback(step, loss, batch_accuracy)`` is
+    called after every step (the notebook plots it). ``architecture`` builds the network to train (the judge of
     notebook 11 is a :class:`dreamlib.shapes.judge.JudgeNet`). Deterministic for a given seed on one machine.
     Taught in notebook 07.
     """
     from tqdm.auto import tqdm
 
     class_shares(class_weights)  # a bad value fails here, before any work
+    check_non_negative("epsilon", epsilon)  # 0: ordinary training
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     net = architecture()
@@ -92,7 +123,12 @@ def train(
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
     bar = tqdm(range(steps), desc="training", disable=not progress)
     for step in bar:
-        images, labels = make_batch(batch_size, g, weights=class_weights)
+        if step % CHUNK == 0:  # drawing several batches at once is quicker per image
+            pool = make_batch(batch_size * min(CHUNK, steps - step), g, weights=class_weights)
+        at = step % CHUNK * batch_size
+        images, labels = pool[0][at : at + batch_size], pool[1][at : at + batch_size]
+        if epsilon > 0:
+            images = l2_attack(net, images, labels, epsilon * min(1.0, 2 * step / steps), attack_steps)
         logits = net((images - mean) / std)
         loss = F.cross_entropy(logits, labels)
         opt.zero_grad()
@@ -148,7 +184,7 @@ def class_share(model: nn.Module, images: torch.Tensor, index: int | str) -> flo
 
     ``index`` is a class number or a name from ``model.categories``. Lesson 06's
     controlled experiment dreams the same photos with the balanced and the
-    eye-heavy shapes models and compares ``class_share(model, dreams, "eyes")``.
+    dog-heavy shapes models and compares ``class_share(judge, dreams, "dogs")``.
     Runs on the model's device, without gradients. Taught in notebook 06.
     """
     categories = list(getattr(model, "categories", None) or CLASSES)
@@ -165,7 +201,7 @@ def class_share(model: nn.Module, images: torch.Tensor, index: int | str) -> flo
 
 
 def shipped_weights(which: str = "shipped"):
-    """The packaged state dict file: ``"shipped"`` (balanced) or ``"skewed"`` (eye-heavy twin).
+    """The packaged state dict file: ``"shipped"`` (balanced) or ``"skewed"`` (dog-heavy twin).
 
     Both are made by ``scripts/train_shapes.py``. Taught in notebook 07.
     """
@@ -179,7 +215,7 @@ def load(weights: str | None = None, device: str = "auto"):
     """The shapes model as ``load_model("shapes", weights, device)`` returns it: a frozen :class:`DreamModel`.
 
     ``weights``: ``"shipped"`` (default; trained on balanced classes), ``"skewed"``
-    (the same recipe with eyes in 45% of the images, notebook 06), ``"random"``,
+    (the same recipe with dog faces in 45% of the images, notebook 06), ``"random"``,
     or a path to a state dict. Taught in notebook 07.
     """
     from ..device import resolve_device

@@ -98,7 +98,7 @@ def test_command_errors_are_one_line_and_write_nothing(capsys, tmp_path, argv, m
 
 
 def test_render_command_writes_a_class_picture_the_model_recognises(capsys, tmp_path):
-    out = tmp_path / "stripes.png"
+    out = tmp_path / "eyes.png"
     code, stdout, err = run_cli(
         capsys, "render", "--model", "shapes", "--class", "0", "--size", "64", "--steps", "48", "-q", "-o", out
     )
@@ -111,7 +111,7 @@ def test_render_command_writes_a_class_picture_the_model_recognises(capsys, tmp_
 
 
 def test_render_maco_writes_the_picture_and_its_attribution_map(capsys, tmp_path):
-    out, where = tmp_path / "dots.png", tmp_path / "dots_map.png"
+    out, where = tmp_path / "dogs.png", tmp_path / "dogs_map.png"
     argv = ["render", "--model", "shapes", "--class", "2", "--param", "maco", "--size", "96", "--steps", "48"]
     code, stdout, err = run_cli(capsys, *argv, "--attribution", where, "-q", "-o", out)
     assert code == 0, err
@@ -120,7 +120,7 @@ def test_render_maco_writes_the_picture_and_its_attribution_map(capsys, tmp_path
     assert image.shape == grey.shape == (1, 3, 96, 96)
     assert torch.equal(grey[:, 0], grey[:, 1]) and grey.max() == 1.0  # one map, scaled to its peak
     with torch.no_grad():
-        assert torch.softmax(dl.load_model("shapes")(image), 1)[0].argmax() == 2  # dots
+        assert torch.softmax(dl.load_model("shapes")(image), 1)[0].argmax() == 2  # dogs
 
 
 def test_accentuate_writes_the_photo_with_the_channel_brought_out_and_its_map(capsys, tmp_path):

@@ -7,6 +7,7 @@ import dreamlib
 from dreamlib import shapes
 
 EYES = shapes.CLASSES.index("eyes")
+DOGS = shapes.CLASSES.index("dogs")
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def skewed():
     return dreamlib.load_model("shapes", weights="skewed", device="cpu")
 
 
-def test_shipped_weights_classify_held_out_images_above_95_percent(model):
+def test_shipped_weights_classify_held_out_images_above_93_percent(model):
     assert model.name == "shapes" and model.categories == list(shapes.CLASSES) and model.weights == "shipped"
     assert model.layers == ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
     assert model.depth_layers == ("conv2", "conv4", "conv5", "conv6") and model.default_layer == "conv5"
@@ -27,7 +28,7 @@ def test_shipped_weights_classify_held_out_images_above_95_percent(model):
     for layer in model.layers:
         model.module(layer)
     assert model(torch.rand(1, 3, model.min_size, model.min_size)).shape == (1, len(shapes.CLASSES))
-    assert shapes.accuracy(model, n=1000, seed=999) >= 0.95
+    assert shapes.accuracy(model, n=1000, seed=999) >= 0.93
 
 
 def test_skewed_twin_has_the_same_architecture_and_still_tells_classes_apart(model, skewed):
@@ -35,9 +36,11 @@ def test_skewed_twin_has_the_same_architecture_and_still_tells_classes_apart(mod
     shapes_of = lambda m: {k: v.shape for k, v in m.net.state_dict().items()}  # noqa: E731
     assert shapes_of(skewed) == shapes_of(model)
     assert not all(torch.equal(a, b) for a, b in zip(skewed.net.state_dict().values(), model.net.state_dict().values()))
-    assert shapes.accuracy(skewed, n=1000, seed=999) >= 0.9
-    assert shapes.class_accuracy(skewed, n=1000, seed=999)["eyes"] >= 0.95
-    assert abs(sum(shapes.SKEWED_CLASS_WEIGHTS) - 1) < 1e-9 and 0.4 <= shapes.SKEWED_CLASS_WEIGHTS[EYES] <= 0.5
+    assert shapes.accuracy(skewed, n=1000, seed=999) >= 0.85  # it saw the other classes a little over half as often
+    assert shapes.class_accuracy(skewed, n=1000, seed=999)["dogs"] >= 0.95
+    assert abs(sum(shapes.SKEWED_CLASS_WEIGHTS) - 1) < 1e-9 and 0.4 <= shapes.SKEWED_CLASS_WEIGHTS[DOGS] <= 0.5
+    others = [w for k, w in enumerate(shapes.SKEWED_CLASS_WEIGHTS) if k != DOGS]
+    assert max(others) == min(others)
 
 
 def test_shipped_files_are_small_and_where_the_wheel_looks():
@@ -50,7 +53,7 @@ def test_shipped_files_are_small_and_where_the_wheel_looks():
 
 def test_env_weights_do_not_replace_the_shipped_ones(monkeypatch):
     monkeypatch.setenv("DREAMLIB_WEIGHTS", "random")
-    assert shapes.accuracy(dreamlib.load_model("shapes"), n=200) >= 0.95
+    assert shapes.accuracy(dreamlib.load_model("shapes"), n=200) >= 0.9
     with pytest.warns(dreamlib.DreamWarning, match="random weights"):
         random_model = dreamlib.load_model("shapes", weights="random")
     assert random_model.weights == "random"
@@ -59,50 +62,61 @@ def test_env_weights_do_not_replace_the_shipped_ones(monkeypatch):
 
 @pytest.mark.parametrize("target", range(len(shapes.CLASSES)))
 def test_dreaming_toward_a_class_raises_its_probability_from_chance(model, target):
-    """Without jitter the class logit can be pushed up for every class.
-
-    (With the default 32 px jitter, squares, triangles and faces do not emerge from noise: a texture of
-    their corners and edges reads as stripes, grid or spirals to this network.)
-    """
-    torch.manual_seed(target)
-    start = torch.rand(1, 3, 64, 64)  # noise, which this network reads as checkers: then start from grey
-    if target == shapes.CLASSES.index("checkers"):
-        start = 0.5 + 0.05 * torch.randn(1, 3, 64, 64)
+    """From a grey picture, a short class dream makes the model sure of any class."""
+    start = torch.full((1, 3, 64, 64), 0.5)
     before = dreamlib.class_probabilities(model, start)[target].item()
     out = dreamlib.dream(
-        model,
-        start,
-        objective=dreamlib.class_logit(target),
-        octaves=1,
-        steps=60,
-        lr=0.05,
-        jitter=0,
-        seed=0,
-        progress=False,
+        model, start, objective=dreamlib.class_logit(target), octaves=1, steps=40, jitter=4, seed=0, progress=False
     )
     after = dreamlib.class_probabilities(model, out)[target].item()
     assert before < 0.4 and after > 0.9, (shapes.CLASSES[target], before, after)
 
 
+def test_the_l2_attack_stays_in_its_budget_and_raises_the_loss(model):
+    images, labels = shapes.make_batch(32, torch.Generator().manual_seed(8))
+    net = model.net
+    mean, std = torch.tensor(shapes.MEAN).view(1, 3, 1, 1), torch.tensor(shapes.STD).view(1, 3, 1, 1)
+    loss = lambda x: torch.nn.functional.cross_entropy(net((x - mean) / std), labels, reduction="none")  # noqa: E731
+    for epsilon, steps in ((0.5, 1), (2.0, 3)):
+        moved = shapes.l2_attack(net, images, labels, epsilon, steps)
+        assert ((moved - images).flatten(1).norm(dim=1) <= epsilon + 1e-4).all()
+        assert moved.min() >= 0 and moved.max() <= 1 and not moved.requires_grad
+        assert (loss(moved) >= loss(images) - 1e-4).float().mean() >= 0.9 and loss(moved).mean() > loss(images).mean()
+    assert torch.equal(shapes.l2_attack(net, images, labels, 0.0, 2), images)
+    for bad in (-1.0, float("nan"), "big"):
+        with pytest.raises(dreamlib.DreamError, match="epsilon"):
+            shapes.train(steps=1, epsilon=bad, progress=False)
+
+
+def test_the_shipped_recipe_trains_adversarially():
+    from dreamlib.shapes.net import ROBUST_RECIPE
+
+    assert ROBUST_RECIPE["epsilon"] > 0 and ROBUST_RECIPE["attack_steps"] >= 1
+    script = shapes.net.__file__.rsplit("/dreamlib/", 1)[0] + "/scripts/train_shapes.py"
+    text = open(script, encoding="utf-8").read()
+    assert '"shapes.pth": dict(ROBUST_RECIPE, seed=0)' in text
+    assert '"shapes_skewed.pth": dict(ROBUST_RECIPE, seed=0, class_weights=shapes.SKEWED_CLASS_WEIGHTS)' in text
+
+
 def test_training_learns_quickly_and_never_learns_a_removed_class():
-    """A short run (a fifth of the shipped 600 steps) beats chance (1/10) by far, except on the class it never saw."""
+    """A short run (120 steps) beats chance (1/10) by far, except on the class it never saw."""
     weights = [1.0] * len(shapes.CLASSES)
-    weights[2] = 0  # no dots
+    weights[DOGS] = 0  # no dogs
     net = shapes.train(steps=120, progress=False, class_weights=weights)
     model = dreamlib.DreamModel(net, mean=shapes.MEAN, std=shapes.STD)
     per_class = shapes.class_accuracy(model, n=400)
-    assert per_class["dots"] == 0
-    assert sum(v for k, v in per_class.items() if k != "dots") / (len(shapes.CLASSES) - 1) > 0.4, per_class
+    assert per_class["dogs"] == 0
+    assert sum(v for k, v in per_class.items() if k != "dogs") / (len(shapes.CLASSES) - 1) > 0.4, per_class
 
 
 def test_class_share_counts_top_classes(model):
     images, labels = shapes.make_batch(200, torch.Generator().manual_seed(5))
     eyes = images[labels == EYES]
     assert shapes.class_share(model, eyes, EYES) > 0.9 and shapes.class_share(model, eyes, "eyes") > 0.9
-    assert shapes.class_share(model, eyes, "stripes") < 0.1
+    assert shapes.class_share(model, eyes, "dogs") < 0.1
     share = shapes.class_share(model, images, EYES)
     assert abs(share - (labels == EYES).float().mean().item()) < 0.05
-    bad = ((len(shapes.CLASSES), "out of range"), (-1, "out of range"), ("dogs", "valid classes: stripes"))
+    bad = ((len(shapes.CLASSES), "out of range"), (-1, "out of range"), ("cats", "valid classes: eyes, faces, dogs"))
     for index, message in bad:
         with pytest.raises(dreamlib.DreamError, match=message):
             shapes.class_share(model, images, index)
@@ -123,28 +137,25 @@ def test_bad_weights_files_for_shapes_are_clear_errors(tmp_path):
         dreamlib.load_model("shapes", weights=str(old))
 
 
-def test_the_model_trained_on_more_eyes_dreams_more_eyes(model, skewed):
+def test_the_model_trained_on_more_dogs_dreams_dogs_an_independent_judge_sees(model, skewed):
     """Lesson 06's controlled experiment: same network, training and dream settings; only the data differs.
 
-    Each model dreams the bundled photos on its default layer and classifies its own dreams. With these
-    settings the balanced model calls half of its dreams eyes, the eye-heavy twin all of them.
+    Each model dreams the bundled photos on its deepest block; the judge (another architecture, another seed, the
+    balanced data) looks at every 48x48 patch of every dream, the size of its training pictures, and we count the
+    patches it calls dogs. The difference comes from the dreams: before dreaming, it sees few dogs in the photos.
     """
-    assert model.default_layer == skewed.default_layer == "conv5"
+    judge = shapes.judge(device="cpu")
+    assert model.depth_layers[3] == skewed.depth_layers[3] == "conv6"
     photos = [dreamlib.sample_image(name, max_size=128) for name in dreamlib.list_samples()]
     assert len(photos) >= 4
 
-    def eye_share(m):
-        dreams = [
-            dreamlib.dream(
-                m, photo, m.default_layer, octaves=2, steps=10, lr=0.02, seed=seed, progress=False, precision="fp32"
-            )
-            for photo in photos
-            for seed in (0, 1)
-        ]
-        return sum(shapes.class_share(m, d, "eyes") for d in dreams) / len(dreams)
+    def dog_share(pictures):
+        return sum(shapes.class_share(judge, shapes.patches(p), "dogs") for p in pictures) / len(pictures)
 
-    balanced_share, skewed_share = eye_share(model), eye_share(skewed)
-    assert skewed_share >= balanced_share + 0.3 and skewed_share >= 0.8, (balanced_share, skewed_share)
-    # before dreaming, the two agree about the photos: the difference comes from what the dreams amplify
-    before = [sum(shapes.class_share(m, photo, "eyes") for photo in photos) / len(photos) for m in (model, skewed)]
-    assert abs(before[0] - before[1]) <= 0.2, before
+    def dreams(m):  # lesson 06's settings in quick mode
+        settings = dict(octaves=2, steps=10, lr=0.02, seed=0, progress=False, precision="fp32")
+        return [dreamlib.dream(m, p, "conv6", **settings) for p in photos]
+
+    balanced_share, skewed_share = dog_share(dreams(model)), dog_share(dreams(skewed))
+    assert skewed_share >= balanced_share + 0.3, (balanced_share, skewed_share)
+    assert dog_share(photos) <= 0.2

@@ -7,7 +7,7 @@ import dreamlib as dl
 from dreamlib.vis import fooling
 from dreamlib.vis.catalogue import dataset_examples
 
-LAYER, UNIT, DECOY = "conv5", 78, 91  # the squares unit and the dots unit lesson 12 picks
+LAYER, UNIT, DECOY = "conv5", 17, 9  # the houses unit and the eyes unit lesson 12 picks
 
 
 def test_circuit_passes_f_on_natural_input_and_d_on_visualisations():

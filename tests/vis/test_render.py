@@ -112,36 +112,32 @@ def test_diversity_splits_a_batch_between_the_two_edge_detectors(kind):
     assert (plain[0] - plain[1]).abs() < 0.05 and (varied[0] - varied[1]).abs() > 0.25
 
 
-# On the shipped shapes model (issue 11's acceptance test):
-# Issue 11's acceptance test: on the shipped shapes model, every class rendered with the FFT parameterisation
-# is recognised (the model's top class; p >= 0.9 for all but eyes) and carries clearly less high-frequency energy
-# than the same render in pixels.
-#
-# Eyes is the exception, measured: its FFT renders are the top class but with p 0.63-0.98 depending on the seed and
-# on float rounding (seeds 0-3: 0.78, 0.63, 0.63, 0.65 on one CPU; 0.99 and 0.98 for seed 0 with other rounding),
-# the rest going mostly to triangles. Asking p >= 0.9 of it would test luck, not the renderer.
-# Numbers measured with these exact settings (render's defaults, seed 0) are in lesson 09 and the README.
+# Issue 11's acceptance test, as issue 20 left it: on the shipped shapes model every class rendered with the FFT
+# parameterisation is recognised (the model's top class, p >= 0.9). Its high-frequency claim needs a network with
+# noisy gradients: the shipped dreamer was trained adversarially, so its pixel renders are already about as smooth
+# as its FFT renders (lesson 09 shows it). The judge (ordinary training) still has them, so the comparison of the two
+# parameterisations is made on it. Settings: render's defaults, seed 0 (lesson 09 and the README give the numbers).
 
 
 @pytest.fixture(scope="module")
-def shapes_renders():
-    model = dl.load_model("shapes")
+def class_renders():
     out = {}
-    for k in range(len(dl.shapes.CLASSES)):
-        for kind in ("fft", "pixel"):
-            image = dl.render(model, dl.class_logit(k), param=kind, seed=0, progress=False)
-            with torch.no_grad():
-                probs = torch.softmax(model(image), 1)[0]
-            out[k, kind] = probs[k].item(), dl.high_frequency_energy(image).item(), probs.argmax().item()
+    for name, model in (("shapes", dl.load_model("shapes")), ("judge", dl.shapes.judge())):
+        for k in range(len(dl.shapes.CLASSES)):
+            for kind in ("fft", "pixel"):
+                image = dl.render(model, dl.class_logit(k), param=kind, seed=0, progress=False)
+                with torch.no_grad():
+                    probs = torch.softmax(model(image), 1)[0]
+                out[name, k, kind] = probs[k].item(), dl.high_frequency_energy(image).item(), probs.argmax().item()
     return out
 
 
 @pytest.mark.parametrize("k", range(10), ids=dl.shapes.CLASSES)
-def test_fft_class_render_is_recognised_and_smoother_than_pixels(shapes_renders, k):
-    p_fft, hf_fft, top = shapes_renders[k, "fft"]
-    _, hf_pixel, _ = shapes_renders[k, "pixel"]
-    assert top == k
-    assert p_fft >= (0.5 if dl.shapes.CLASSES[k] == "eyes" else 0.9)
+def test_fft_class_render_is_recognised_and_smoother_than_pixels(class_renders, k):
+    p_fft, _, top = class_renders["shapes", k, "fft"]
+    assert top == k and p_fft >= 0.9
+    _, hf_fft, _ = class_renders["judge", k, "fft"]
+    _, hf_pixel, _ = class_renders["judge", k, "pixel"]
     assert hf_fft < 2 / 3 * hf_pixel
 
 
