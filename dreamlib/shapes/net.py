@@ -66,6 +66,11 @@ DEPTH_LAYERS = ("conv2", "conv4", "conv5", "conv6")  # receptive fields 5, 17, 3
 WEIGHTS = ("shipped", "skewed", "random")  # shipped: balanced classes; skewed: 45% dogs (lesson 06)
 
 
+def _stats(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """``MEAN`` and ``STD`` as (1, 3, 1, 1) tensors on ``device``, to normalise [0, 1] pictures for the raw net."""
+    return torch.tensor(MEAN, device=device).view(1, 3, 1, 1), torch.tensor(STD, device=device).view(1, 3, 1, 1)
+
+
 def l2_attack(
     net: nn.Module, images: torch.Tensor, labels: torch.Tensor, epsilon: float, steps: int = 3
 ) -> torch.Tensor:
@@ -74,9 +79,10 @@ def l2_attack(
     Projected gradient ascent (Madry et al. 2018) with ``steps`` steps of size ``2.5 * epsilon / steps``; ``net``
     takes normalised input (``MEAN``, ``STD``). Training on these images instead of the clean ones is adversarial
     training: it makes the network's input gradients look like the things it recognises (Santurkar et al. 2019;
-    Engstrom et al. 2019), so its dreams do too. Taught in notebook 07.
+    Engstrom et al. 2019), so its dreams do too. ``net`` keeps its mode: during :func:`train` its batch norm also
+    sees the attack's forward passes, as in the shipped weights' training. Taught in notebook 07.
     """
-    mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
+    mean, std = _stats(images.device)
     delta = torch.zeros_like(images, requires_grad=True)
     for _ in range(steps):
         loss = F.cross_entropy(net((images + delta - mean) / std), labels)
@@ -118,7 +124,7 @@ def train(
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     net = architecture()
-    mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
+    mean, std = _stats(torch.device("cpu"))
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
     bar = tqdm(range(steps), desc="training", disable=not progress)

@@ -8,13 +8,13 @@ natural input (E = 1 for a visualisation, 0 for a natural image) and two ReLU un
 
 With a large constant ``k`` one of the two terms is always cut off at zero: on natural images A = F exactly (F is
 a ReLU output, so F >= 0), on visualisations A = D, and the gradient that feature visualisation follows flows
-through D alone. Here E is a :class:`Detector`, a small classifier of the network's input picture: how big the
-steps between neighbouring pixels are (a histogram) and the colours' means and spreads. The shapes data are drawn
-with a few flat colours plus faint noise; renders are smooth everywhere, or noisy everywhere. :func:`train_detector`
-fits it on real images against renders (:func:`visualisation_set`) and puts its boundary half way between the two.
-E is computed without gradients, a switch, as in the paper, where ``k`` cuts the other path off. :func:`fool` returns
-a copy of the model with unit F of ``layer`` replaced by A; the layer keeps its name, so every dreamlib tool (render,
-catalogue, fast path) sees the fooled unit. Taught in notebook 12 (don't trust your eyes).
+through D alone. Here E is a :class:`Detector`, a small classifier of the network's input picture: how big the steps
+between neighbouring pixels are (a histogram, at two scales) and the colours' means and spreads. The shapes data are
+flat colours softened by a little blur and grain; renders are smooth everywhere, or noisy everywhere.
+:func:`train_detector` fits it on real images against renders (:func:`visualisation_set`) and puts its boundary half way
+between the two. E is computed without gradients, a switch, as in the paper, where ``k`` cuts the other path off.
+:func:`fool` returns a copy of the model with unit F of ``layer`` replaced by A; the layer keeps its name, so every
+dreamlib tool (render, catalogue, fast path) sees the fooled unit. Taught in notebook 12 (don't trust your eyes).
 """
 
 from __future__ import annotations
@@ -43,11 +43,8 @@ def circuit(f: torch.Tensor, d: torch.Tensor, e: torch.Tensor, k: float) -> torc
     return F.relu(f - k * e) + F.relu(d - k * (1 - e))
 
 
-def statistics(images: torch.Tensor) -> torch.Tensor:
-    """The detector's view of (N, 3, H, W) pictures in [0, 1]: the share of neighbouring-pixel steps (largest over
-    the colours) in each bin of :data:`STEP_EDGES`, and each colour's mean and standard deviation, (N, 15). Taught in
-    notebook 12."""
-    x = images.detach().float()
+def _step_histogram(x: torch.Tensor) -> torch.Tensor:
+    """The share of neighbouring-pixel steps (largest over the colours) in each bin of :data:`STEP_EDGES`."""
     steps = torch.cat(
         [
             (x[..., 1:, :] - x[..., :-1, :]).abs().amax(1).flatten(1),
@@ -56,18 +53,37 @@ def statistics(images: torch.Tensor) -> torch.Tensor:
         1,
     )
     bins = torch.bucketize(steps, torch.tensor(STEP_EDGES, device=x.device))
-    histogram = F.one_hot(bins, len(STEP_EDGES) + 1).float().mean(1)
-    return torch.cat([histogram, x.flatten(2).mean(2), x.flatten(2).std(2)], 1)
+    return F.one_hot(bins, len(STEP_EDGES) + 1).float().mean(1)
+
+
+def _flatten(images) -> list[torch.Tensor]:
+    """A batch, or (nested) lists of batches, as one list of batches."""
+    if isinstance(images, torch.Tensor):
+        return [images]
+    return [batch for item in images for batch in _flatten(item)]
+
+
+def statistics(images: torch.Tensor | Sequence) -> torch.Tensor:
+    """The detector's view of (N, 3, H, W) pictures in [0, 1] (a batch, or a list of batches of any sizes): the share of
+    neighbouring-pixel steps (largest over the colours) in each bin of :data:`STEP_EDGES`, the same for every second
+    pixel (a coarser scale), and each colour's mean and standard deviation, (N, 24). Taught in notebook 12."""
+    if not isinstance(images, torch.Tensor):
+        return torch.cat([statistics(batch) for batch in _flatten(images)])
+    x = images.detach().float()
+    coarse = x[..., ::2, ::2]
+    return torch.cat([_step_histogram(x), _step_histogram(coarse), x.flatten(2).mean(2), x.flatten(2).std(2)], 1)
 
 
 class Detector(nn.Module):
-    """E: is this picture a feature visualisation? A small classifier (one hidden layer of ``hidden`` units) of
+    """E: is this picture a feature visualisation? A small classifier (two hidden layers of ``hidden`` units) of
     :func:`statistics`; ``forward`` returns the probability (N,) that each picture is one. Taught in notebook 12."""
 
     def __init__(self, hidden: int = 16) -> None:
         super().__init__()
-        features = len(STEP_EDGES) + 1 + 6
-        self.classify = nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        features = 2 * (len(STEP_EDGES) + 1) + 6
+        self.classify = nn.Sequential(
+            nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1)
+        )
         self.register_buffer("centre", torch.zeros(features))
         self.register_buffer("scale", torch.ones(features))
         self.register_buffer("boundary", torch.zeros(()))
@@ -119,14 +135,13 @@ def _layer_output(model, images: torch.Tensor, layer: str, chunk: int = 128) -> 
 def train_detector(
     natural: torch.Tensor, visualisations: torch.Tensor | Sequence[torch.Tensor], *, steps: int = 800, seed: int = 0
 ) -> Detector:
-    """Fit E on ``natural`` pictures (label 0) and ``visualisations`` (label 1; a batch, or a list of batches of
-    any sizes), all (N, 3, H, W) in [0, 1]. Its boundary then goes half way between the most visualisation-like
-    natural picture and the least visualisation-like render, and its logits are scaled so both lie :data:`MARGIN`
-    from it. Fails with one line when the two sets overlap. Taught in notebook 12."""
+    """Fit E on ``natural`` pictures (label 0) and ``visualisations`` (label 1; a batch, or lists of batches of any
+    sizes, as :func:`visualisation_set` makes them), all (N, 3, H, W) in [0, 1]. Its boundary then goes half way between
+    the most visualisation-like natural picture and the least visualisation-like render, and its logits are scaled so
+    both lie :data:`MARGIN` from it. Fails with one line when the two sets overlap. Taught in notebook 12."""
     check_whole("steps", steps)
-    batches = [visualisations] if isinstance(visualisations, torch.Tensor) else list(visualisations)
     real = statistics(natural)
-    made = torch.cat([statistics(b) for b in batches])
+    made = statistics(visualisations)
     x = torch.cat([real, made])
     y = torch.cat([torch.zeros(len(real)), torch.ones(len(made))])
     torch.manual_seed(seed)
@@ -197,32 +212,40 @@ def visualisation_set(
     every: int = 4,
     progress: bool = False,
 ) -> torch.Tensor:
-    """What feature visualisation feeds the network, for :func:`train_detector`: renders of every channel in
-    ``channels`` of ``layer`` (one batch), with each parameterisation and seed, kept every ``every`` steps from the
-    starting noise to the end: (N, 3, size, size) on the CPU. Builds on notebooks 09-10; taught in notebook 12."""
+    """What feature visualisation feeds the network, for :func:`train_detector`: the pictures the network is handed
+    while rendering every channel in ``channels`` of ``layer`` (one batch), with each parameterisation and seed, kept
+    every ``every`` steps from the starting noise to the end, after the render's random transforms (so their sizes
+    vary), and the finished renders: a list of (N, 3, H, W) batches on the CPU. Builds on notebooks 09-10; taught in
+    notebook 12."""
     from .catalogue import channels_objective
     from .render import render
 
     check_whole("every", every)
     dm = as_dream_model(model)
-    pictures = []
+    batches: list[torch.Tensor] = []
+    calls = [0]
 
-    def snapshot(info):
-        if info.step % every == 0:
-            pictures.append(info.image.detach().float().cpu())
+    def snapshot(_net: nn.Module, args: tuple) -> None:
+        if calls[0] % every == 0:
+            batches.append(dm.denormalize(args[0].detach().float()).cpu())
+        calls[0] += 1
 
     for param in params:
         for seed in seeds:
-            final = render(
-                dm,
-                channels_objective(layer, list(channels)),
-                param=param,
-                size=size,
-                steps=steps,
-                batch=len(channels),
-                seed=seed,
-                progress=progress,
-                callback=snapshot,
-            )
-            pictures.append(final)
-    return torch.cat(pictures)
+            calls[0] = 0
+            hook = dm.net.register_forward_pre_hook(snapshot)
+            try:
+                final = render(
+                    dm,
+                    channels_objective(layer, list(channels)),
+                    param=param,
+                    size=size,
+                    steps=steps,
+                    batch=len(channels),
+                    seed=seed,
+                    progress=progress,
+                )
+            finally:
+                hook.remove()
+            batches.append(final.detach().float().cpu())
+    return batches

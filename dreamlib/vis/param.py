@@ -129,11 +129,14 @@ def _shapes_colour_matrix() -> torch.Tensor:
 def colour_matrix(model: nn.Module | None = None) -> torch.Tensor:
     """The (3, 3) colour square root for ``model``, scaled so its largest column has length 1.
 
-    The shapes model's is estimated from its own training data (512 images of
-    :func:`dreamlib.shapes.make_batch`, seed 0); every other model gets
+    A model of the shapes world (named ``shapes``, or classifying :data:`dreamlib.shapes.CLASSES`: the shipped model,
+    its twin, the judge, one you train in notebook 07, a copy that :func:`dreamlib.fooling.fool` made) gets one
+    estimated from that world's images (512 of :func:`dreamlib.shapes.make_batch`, seed 0); every other model gets
     ImageNet's. Taught in notebook 09.
     """
-    if getattr(model, "name", None) == "shapes":
+    from ..shapes.data import CLASSES
+
+    if getattr(model, "name", None) == "shapes" or list(getattr(model, "categories", None) or ()) == list(CLASSES):
         matrix = _shapes_colour_matrix().clone()
     else:
         matrix = torch.tensor(IMAGENET_COLOUR_SQRT)
