@@ -55,7 +55,8 @@ if __name__ == "__main__":
     only = sys.argv[1:] or ["shapes.pth", "shapes_skewed.pth"]  # `... judge.pth` remakes the judge
     unknown = sorted(set(only) - set(RUNS))
     if unknown:
-        sys.exit(f"error: unknown weights file {unknown[0]!r}; choose from {', '.join(RUNS)}")
+        print(f"error: unknown weights file {unknown[0]!r}; choose from {', '.join(RUNS)}", file=sys.stderr)
+        sys.exit(2)
     total = time.perf_counter()
     for filename, recipe in RUNS.items():
         if filename not in only:

@@ -5,9 +5,10 @@ pattern of that network's own weaknesses rather than the class. Olah et al. ("Fe
 2017) and Fel et al. (MACO, NeurIPS 2023) therefore also ask whether *another* network sees the class: the
 render's "transferability". :func:`judge` is that other network for the shapes model: :class:`JudgeNet` has a 5x5
 first convolution, max pooling and group norm where :class:`ShapesNet` has 3x3 strided convolutions and batch norm, and
-it was trained from another seed (``scripts/train_shapes.py`` makes its weights, ``judge.pth``). It looks at every
-picture at the size of its training images (48x48, resized with antialiasing), as a person looks at a whole
-picture. Taught in notebook 11 (modern feature visualisation); lesson 12 uses it too.
+it was trained from another seed, adversarially (:data:`JUDGE_RECIPE`; ``python scripts/train_shapes.py judge.pth``
+makes its weights, ``judge.pth``), so that it does not share an ordinary network's faint, non-robust features. It
+looks at every picture at the size of its training images (48x48, resized with antialiasing), as a person looks at a
+whole picture. Taught in notebook 11 (modern feature visualisation); lessons 06, 07 and 12 use it too.
 """
 
 from __future__ import annotations
