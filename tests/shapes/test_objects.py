@@ -1,0 +1,77 @@
+"""How the shapes world draws its things (dreamlib/shapes/objects.py, lesson 07)."""
+
+import math
+
+import pytest
+import torch
+
+from dreamlib.shapes import objects
+from dreamlib.shapes.data import CLASSES
+
+SIZE = 48
+
+
+def grid(n: int = 1, half: float = 3.0, pixels: int = 61) -> objects.Frame:
+    """An upright frame: u, v run from -half to +half over ``pixels`` pixels (no tilt, no mirror)."""
+    line = torch.linspace(-half, half, pixels)
+    v, u = torch.meshgrid(line, line, indexing="ij")
+    return objects.Frame(u.expand(n, -1, -1), v.expand(n, -1, -1), torch.full((n, 1, 1), (pixels - 1) / (2 * half)))
+
+
+def at(distance: torch.Tensor, u: float, v: float, half: float = 3.0, pixels: int = 61) -> float:
+    step = 2 * half / (pixels - 1)
+    return float(distance[0, round((v + half) / step), round((u + half) / step)])
+
+
+def test_signed_distances_are_negative_inside_and_measure_the_gap_outside():
+    f = grid()
+    circle = objects.ellipse(f, 0.0, 0.0, 1.0, 1.0)
+    assert at(circle, 0, 0) == pytest.approx(-1.0) and at(circle, 2, 0) == pytest.approx(1.0, abs=1e-6)
+    square = objects.box(f, 0.0, 0.0, 1.0, 1.0)
+    assert at(square, 0, 0) == pytest.approx(-1.0) and at(square, 2, 0) == pytest.approx(1.0, abs=1e-6)
+    assert at(square, 2, 2) == pytest.approx(math.sqrt(2), abs=1e-5)  # to the corner
+    line = objects.segment(f, -1.0, 0.0, 1.0, 0.0, width=0.5)
+    assert at(line, 0, 1) == pytest.approx(0.75, abs=1e-6) and at(line, 2, 0) == pytest.approx(0.75, abs=1e-6)
+    triangle = objects.polygon(f, [(0.0, -1.0), (1.0, 1.0), (-1.0, 1.0)])  # corners in any order
+    assert at(triangle, 0, 0.5) < 0 and at(triangle, 0, 2) == pytest.approx(1.0, abs=1e-6)
+    assert at(triangle, 0.9, -0.5) > 0  # beside the apex, outside a slanted edge
+
+
+def test_paint_covers_the_inside_and_softens_only_the_edge():
+    f = grid()
+    canvas = torch.zeros(1, 3, 61, 61)
+    out = objects.paint(canvas, f, objects.ellipse(f, 0.0, 0.0, 1.5, 1.5), torch.ones(1, 3, 1, 1))
+    assert out[0, :, 30, 30].eq(1).all() and out[0, :, 0, 0].eq(0).all()
+    soft = out[0, 0][(out[0, 0] > 0) & (out[0, 0] < 1)]
+    assert 0 < len(soft) < 2 * math.pi * 1.5 * 10 * 1.5  # a one-pixel ring, about the circumference long
+    unmasked = objects.paint(canvas, f, objects.ellipse(f, 0.0, 0.0, 1.5, 1.5), torch.ones(1, 3, 1, 1), torch.zeros(1))
+    assert unmasked.eq(0).all()
+
+
+def test_frames_keep_the_object_inside_the_picture():
+    g = torch.Generator().manual_seed(0)
+    f = objects.frame(500, SIZE, lambda k: torch.rand(k, 1, 1, generator=g), (0.22, 0.42))
+    centre = (f.u.abs() + f.v.abs()).flatten(1).argmin(1)  # the pixel at the object's origin
+    ys, xs = centre // SIZE, centre % SIZE
+    reach = (0.9 * f.scale.flatten()).floor()
+    assert (ys >= reach - 1).all() and (ys <= SIZE - reach).all() and (xs >= reach - 1).all()
+    assert (xs <= SIZE - reach).all()
+    pixels = f.scale.flatten() / SIZE
+    assert pixels.min() >= 0.22 and pixels.max() <= 0.42
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_every_class_draws_a_thing_of_its_own_inside_the_picture(name):
+    n = 16
+    g = torch.Generator().manual_seed(1)
+    rand = lambda k: torch.rand(k, 1, 1, generator=g)  # noqa: E731
+    grey = torch.full((n, 3, SIZE, SIZE), 0.5)
+    palette = {key: torch.rand(n, 3, 1, 1, generator=g) for key in ("body", "acc1", "acc2", "light", "dark")}
+    f = objects.frame(n, SIZE, rand, objects.SCALES.get(name, objects.DEFAULT_SCALE))
+    drawn = objects.DRAW[name](grey.clone(), f, palette, rand, n)
+    assert drawn.shape == grey.shape and torch.isfinite(drawn).all()
+    changed = (drawn - grey).abs().amax(1) > 0.02
+    share = changed.flatten(1).float().mean(1)
+    assert (share > 0.03).all() and (share < 0.9).all(), share  # something, never the whole picture
+    assert not changed[:, [0, -1], :].all() and not changed[:, :, [0, -1]].all()
+    assert set(objects.DRAW) == set(CLASSES)
