@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import shutil
 import subprocess
@@ -22,18 +23,21 @@ pytest.importorskip("mkdocs", reason="needs the docs extra: pip install -e '.[do
 
 
 def _build(site: Path, *extra: str) -> subprocess.CompletedProcess:
+    # The lessons run in quick mode here: nbval already runs every one at full settings in the same `make test`,
+    # and this test is about the site (its pages, figures, links), which quick mode builds the same way.
     return subprocess.run(
         [sys.executable, str(ROOT / "tools" / "build_docs.py"), "--site", str(site), *extra],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=3000,
+        env={**os.environ, "DREAMLIB_QUICK": "1"},
     )
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    """The whole site, every lesson executed at full settings (a few minutes)."""
+    """The whole site, every lesson executed (in quick mode: see _build; `make docs` builds at full settings)."""
     site = tmp_path_factory.mktemp("docs") / "site"
     built = _build(site)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
