@@ -71,34 +71,6 @@ def test_bad_class_weights_are_one_line_errors(weights, message):
         shapes.train(steps=1, class_weights=weights, progress=False)
 
 
-def test_signed_distances_are_negative_inside_and_grow_outside():
-    f = objects.frame(1, 48, lambda k: torch.full((k, 1, 1), 0.5), (0.25, 0.25))  # centred, upright, unit stretch
-    centre, corner = (24, 24), (0, 0)
-    for shape in (
-        objects.ellipse(f, 0.0, 0.0, 0.5, 0.3),
-        objects.box(f, 0.0, 0.0, 0.5, 0.3, round_=0.1),
-        objects.polygon(f, [(-0.5, 0.3), (0.5, 0.3), (0.0, -0.5)]),
-        objects.segment(f, -0.5, 0.0, 0.5, 0.0, 0.2),
-    ):
-        assert shape[0][centre] < 0 < shape[0][corner]
-    ring = objects.ellipse(f, 0.0, 0.0, 1.0, 1.0)[0]  # a circle of 12 px radius about the point (24, 24)
-    ys, xs = torch.meshgrid(torch.arange(48) + 0.5, torch.arange(48) + 0.5, indexing="ij")
-    assert torch.allclose(ring, ((ys - 24) ** 2 + (xs - 24) ** 2).sqrt() / 12 - 1, atol=1e-5)
-
-
-def test_every_class_draws_a_visible_object_of_its_own():
-    for k, name in enumerate(shapes.CLASSES):
-        n, size = 16, 48
-        grey = torch.full((n, 3, size, size), 0.5)
-        g = torch.Generator().manual_seed(k)
-        rand = lambda m, g=g: torch.rand(m, 1, 1, generator=g)  # noqa: E731
-        pal = {part: torch.rand(n, 3, 1, 1) for part in patterns.PARTS}
-        drawn = objects.DRAW[name](grey.clone(), objects.frame(n, size, rand, (0.3, 0.3)), pal, rand, n)
-        covered = ((drawn - grey).abs().sum(1) > 0.05).float().mean((1, 2))
-        assert ((covered > 0.08) & (covered < 0.95)).all(), (name, covered)
-        assert 0 <= drawn.min() and drawn.max() <= 1
-
-
 def _colour_and_spectrum(images: torch.Tensor) -> torch.Tensor:
     """Features with no shape in them: colour histograms, mean and std, and the radial power spectrum."""
     n = len(images)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dreamlib.shapes import objects
-from dreamlib.shapes.data import CLASSES
+from dreamlib.shapes.data import CLASSES, PARTS
 
 SIZE = 48
 
@@ -35,6 +35,19 @@ def test_signed_distances_are_negative_inside_and_measure_the_gap_outside():
     triangle = objects.polygon(f, [(0.0, -1.0), (1.0, 1.0), (-1.0, 1.0)])  # corners in any order
     assert at(triangle, 0, 0.5) < 0 and at(triangle, 0, 2) == pytest.approx(1.0, abs=1e-6)
     assert at(triangle, 0.9, -0.5) > 0  # beside the apex, outside a slanted edge
+    # the same in a frame that frame() placed: centred, upright, unit stretch, one unit = 12 px
+    f = objects.frame(1, SIZE, lambda k: torch.full((k, 1, 1), 0.5), (0.25, 0.25))
+    centre, corner = (24, 24), (0, 0)
+    for shape in (
+        objects.ellipse(f, 0.0, 0.0, 0.5, 0.3),
+        objects.box(f, 0.0, 0.0, 0.5, 0.3, round_=0.1),
+        objects.polygon(f, [(-0.5, 0.3), (0.5, 0.3), (0.0, -0.5)]),
+        objects.segment(f, -0.5, 0.0, 0.5, 0.0, 0.2),
+    ):
+        assert shape[0][centre] < 0 < shape[0][corner]
+    ring = objects.ellipse(f, 0.0, 0.0, 1.0, 1.0)[0]  # a circle of 12 px radius about the point (24, 24)
+    ys, xs = torch.meshgrid(torch.arange(SIZE) + 0.5, torch.arange(SIZE) + 0.5, indexing="ij")
+    assert torch.allclose(ring, ((ys - 24) ** 2 + (xs - 24) ** 2).sqrt() / 12 - 1, atol=1e-5)
 
 
 def test_paint_covers_the_inside_and_softens_only_the_edge():
@@ -66,7 +79,7 @@ def test_every_class_draws_a_thing_of_its_own_inside_the_picture(name):
     g = torch.Generator().manual_seed(1)
     rand = lambda k: torch.rand(k, 1, 1, generator=g)  # noqa: E731
     grey = torch.full((n, 3, SIZE, SIZE), 0.5)
-    palette = {key: torch.rand(n, 3, 1, 1, generator=g) for key in ("body", "acc1", "acc2", "light", "dark")}
+    palette = {key: torch.rand(n, 3, 1, 1, generator=g) for key in PARTS}
     f = objects.frame(n, SIZE, rand, objects.SCALES.get(name, objects.DEFAULT_SCALE))
     drawn = objects.DRAW[name](grey.clone(), f, palette, rand, n)
     assert drawn.shape == grey.shape and torch.isfinite(drawn).all()
@@ -75,3 +88,11 @@ def test_every_class_draws_a_thing_of_its_own_inside_the_picture(name):
     assert (share > 0.03).all() and (share < 0.9).all(), share  # something, never the whole picture
     assert not changed[:, [0, -1], :].all() and not changed[:, :, [0, -1]].all()
     assert set(objects.DRAW) == set(CLASSES)
+    # at one fixed size (0.3 of the picture), with the class's own seed: visible, never all, inside [0, 1]
+    g = torch.Generator().manual_seed(CLASSES.index(name))
+    rand = lambda m: torch.rand(m, 1, 1, generator=g)  # noqa: E731
+    palette = {part: torch.rand(n, 3, 1, 1) for part in PARTS}
+    drawn = objects.DRAW[name](grey.clone(), objects.frame(n, SIZE, rand, (0.3, 0.3)), palette, rand, n)
+    covered = ((drawn - grey).abs().sum(1) > 0.05).float().mean((1, 2))
+    assert ((covered > 0.08) & (covered < 0.95)).all(), (name, covered)
+    assert 0 <= drawn.min() and drawn.max() <= 1
