@@ -36,8 +36,8 @@ if _sys.argv[:1] == ["-m"]:  # ``python -m dreamlib`` is starting: a signal now 
         _os._exit(128 + signum)
 
     try:
-        for _name in ("SIGINT", "SIGTERM", "SIGHUP"):
-            if hasattr(_signal, _name):
+        for _name in ("SIGINT", "SIGTERM", "SIGHUP"):  # one started ignored (nohup, `cmd &` in a script) stays so
+            if hasattr(_signal, _name) and _signal.getsignal(getattr(_signal, _name)) is not _signal.SIG_IGN:
                 _signal.signal(getattr(_signal, _name), _stopped)
     except ValueError:  # not the main thread
         pass

@@ -5,7 +5,10 @@ torch and the rest are imported) nothing has been written, so Ctrl-C, SIGTERM or
 line (:func:`starting_up`): an exception raised inside an import would leave half-loaded C extensions behind
 (numpy refuses to load twice and prints a traceback). :func:`ready` ends that phase after the imports; from then
 on Ctrl-C is a ``KeyboardInterrupt`` and SIGTERM/SIGHUP are :class:`Terminated` (:func:`handled_signals`), so
-every ``finally`` runs and no temporary file is left behind. Part of :mod:`dreamlib.cli`.
+every ``finally`` runs and no temporary file is left behind. A signal the program was started with *ignored*
+stays ignored, as Python itself does for Ctrl-C: ``nohup`` ignores SIGHUP, and a script's ``command &`` runs the
+command with SIGINT ignored, so that Ctrl-C stops the script and not its background jobs. Part of
+:mod:`dreamlib.cli`.
 """
 
 from __future__ import annotations
@@ -47,12 +50,14 @@ def ready(modules: tuple[str, ...] = ()) -> None:
 
 
 def _install(handlers: dict) -> dict:
-    """Set handlers by signal name; returns the previous ones (none outside the main thread, where Python
-    refuses)."""
+    """Set handlers by signal name, except where a signal is ignored (the caller's or the shell's choice: it stays
+    so); returns the previous ones (none outside the main thread, where Python refuses)."""
     previous = {}
     try:
         for name, handler in handlers.items():
-            previous[name] = signal.signal(getattr(signal, name), handler)
+            signum = getattr(signal, name)
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[name] = signal.signal(signum, handler)
     except ValueError:
         pass
     return previous

@@ -112,15 +112,16 @@ class FoolingCircuit(nn.Module):
         self.e: torch.Tensor | None = None
 
     def see(self, images: torch.Tensor) -> None:
-        with torch.no_grad():
-            self.e = self.detector(images)
+        with torch.no_grad(), torch.autocast(images.device.type, enabled=False):  # fp32 even inside a bf16 dream
+            self.e = self.detector(images.float())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.inner(x)
         if self.e is None or len(self.e) != len(out):
             raise DreamError("the fooling circuit runs only inside the model fool() made (it must see the picture)")
-        e = self.e.to(out.device, out.dtype).view(-1, 1, 1)
-        fooled = circuit(out[:, self.unit], out[:, self.decoy], e, self.k)
+        e = self.e.to(out.device).view(-1, 1, 1)
+        # in float32 even where the network runs in bfloat16: k * e must cancel f or d exactly
+        fooled = circuit(out[:, self.unit].float(), out[:, self.decoy].float(), e, self.k).to(out.dtype)
         return torch.cat([out[:, : self.unit], fooled[:, None], out[:, self.unit + 1 :]], 1)
 
 

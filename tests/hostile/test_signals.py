@@ -2,7 +2,9 @@
 
 SIGTERM or Ctrl-C at any moment leaves no temporary file and no traceback; a closed or full standard output is
 quiet (one line at most). The signals are sent at points the program reaches, not after fixed sleeps: a loaded or
-slow machine changes when a point is reached, never what happens there.
+slow machine changes when a point is reached, never what happens there. Each program starts as one typed at a
+terminal does, with every stopping signal at its default (:func:`_at_a_terminal`), whatever the test run inherited: a
+script's ``make test &`` starts it with SIGINT ignored, and a signal started ignored stays ignored (tested too).
 """
 
 from __future__ import annotations
@@ -77,6 +79,17 @@ else:
 """
 
 
+def _at_a_terminal(ignored: tuple[int, ...] = ()):
+    """For ``preexec_fn``: the child starts with SIGINT, SIGTERM and SIGHUP at their defaults, as a command typed at
+    a terminal does, except ``ignored`` (SIGHUP under ``nohup``; SIGINT for a script's ``command &``)."""
+
+    def reset() -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN if signum in ignored else signal.SIG_DFL)
+
+    return reset
+
+
 def _env() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMLIB_")}
     env["PYTHONPATH"] = str(ROOT)
@@ -117,6 +130,7 @@ def test_a_signal_while_saving_removes_the_temporary_file(photo, tmp_path, sig, 
         text=True,
         env=_env(),
         cwd=tmp_path,
+        preexec_fn=_at_a_terminal(),
     )
     try:
         assert proc.stderr.readline().strip() == "saving"
@@ -156,6 +170,7 @@ def test_a_signal_at_any_point_is_one_line_and_leaves_no_file(photo, tmp_path, h
         env=_env(),
         cwd=tmp_path,
         timeout=120,
+        preexec_fn=_at_a_terminal(),
     )
     lines = proc.stderr.strip().splitlines()
     assert lines[:1] == [f"at {where}"], proc.stderr  # the point was reached, and the signal sent there
@@ -163,6 +178,26 @@ def test_a_signal_at_any_point_is_one_line_and_leaves_no_file(photo, tmp_path, h
     assert lines[1:] == [message], proc.stderr  # one line: no traceback, no "Exception ignored"
     assert proc.returncode == 128 + sig
     assert _leftovers(tmp_path) == [] and not out.exists()
+
+
+@pytest.mark.parametrize(
+    "how, sig", [("-m", signal.SIGINT), ("-m", signal.SIGHUP), ("script", signal.SIGINT), ("script", signal.SIGHUP)]
+)
+def test_a_signal_the_program_started_ignored_stays_ignored(photo, tmp_path, how, sig):
+    """``nohup dreamlib ...`` ignores SIGHUP, ``dreamlib ... &`` in a script ignores SIGINT: the dream goes on."""
+    out, where = tmp_path / "out.png", "PIL.PngImagePlugin:_save"
+    proc = subprocess.run(
+        [sys.executable, "-c", AT_POINT, how, where, str(int(sig)), *_dream_args(photo, out)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=tmp_path,
+        timeout=120,
+        preexec_fn=_at_a_terminal(ignored=(sig,)),
+    )
+    assert proc.stderr.strip().splitlines() == [f"at {where}"], proc.stderr  # sent while writing, and ignored
+    assert proc.returncode == 0 and out.stat().st_size > 0
+    assert _leftovers(tmp_path) == []
 
 
 def test_a_closed_stdout_is_quiet():
@@ -227,6 +262,7 @@ def test_a_video_stopped_halfway_finishes_the_same_on_a_second_run(capsys, tmp_p
         env={**_env(), "ARM": "clip.mp4"},
         cwd=tmp_path,
         timeout=300,
+        preexec_fn=_at_a_terminal(),
     )
     assert proc.stderr.strip().splitlines() == ["at dreamlib.video.dream:_as_pixels@6", message]
     assert proc.returncode == status and not out.exists()

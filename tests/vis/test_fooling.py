@@ -42,17 +42,41 @@ def test_fooled_unit_behaves_like_the_original_on_held_out_images(fooled):
 
 def test_the_fooled_units_render_is_the_decoys_on_a_size_and_seed_never_trained_on(fooled):
     model, bad, detector = fooled
-    seen = []
+    gate, seen = bad.module(LAYER), []
     tricked = dl.render(
-        bad, dl.channel(LAYER, UNIT), size=128, steps=48, seed=5, progress=False, callback=lambda i: seen.append(i)
+        bad, dl.channel(LAYER, UNIT), size=128, steps=48, seed=5, progress=False, callback=lambda _: seen.append(gate.e)
     )
-    assert min(float(detector(info.image)) for info in seen) > 0.999  # flagged at every step
+    # E is judged on what the network is handed (the picture after the render's random transforms): flagged as a
+    # visualisation at every step, so the gradient flows through D alone
+    assert len(seen) == 48 and min(float(e) for e in seen) > 0.999
     decoy = dl.render(model, dl.channel(LAYER, DECOY), size=128, steps=48, seed=5, progress=False)
     unit = dl.render(model, dl.channel(LAYER, UNIT), size=128, steps=48, seed=5, progress=False)
     profile = lambda x: dl.sanity.profiles(model, x, [LAYER])[LAYER][0]  # noqa: E731
     to_decoy = torch.cosine_similarity(profile(tricked), profile(decoy), 0)
     to_unit = torch.cosine_similarity(profile(tricked), profile(unit), 0)
     assert to_decoy > 0.99 and to_unit < 0.9  # the network sees the decoy's render in it, not the unit's
+
+
+def test_the_circuit_switches_in_float32_inside_a_bfloat16_pass(fooled):
+    """A dream in bf16 autocast (``precision="bf16"``) runs the network in bfloat16; E and the cancellation
+    ``f - k e`` stay in float32, so the fooled unit is exactly F on natural pictures and D on renders there too."""
+    model, bad, _ = fooled
+    held, _ = dl.shapes.make_batch(32, torch.Generator().manual_seed(7))
+    renders = dl.render(
+        model, dl.channel(LAYER, UNIT), size=48, steps=4, param="pixel", batch=32, seed=7, progress=False
+    )
+    pictures = torch.cat([held, renders])
+    gate = bad.module(LAYER)
+    dl.forward_until(bad, pictures, LAYER)
+    e32 = gate.e
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = dl.forward_until(bad, pictures, LAYER)[LAYER]
+        honest = dl.forward_until(model, pictures, LAYER)[LAYER]
+    assert out.dtype == torch.bfloat16 and gate.e.dtype == torch.float32 and torch.equal(gate.e, e32)
+    natural = e32 < 0.5
+    assert natural[:32].float().mean() > 0.9 and not natural[32:].any()  # the data; pixel renders
+    assert torch.equal(out[natural, UNIT], honest[natural, UNIT])
+    assert torch.equal(out[~natural, UNIT], honest[~natural, DECOY])
 
 
 def test_the_circuit_needs_the_model_fool_made(fooled):
