@@ -6,6 +6,9 @@
 ``DREAMLIB_OFFLINE``      ``1`` makes ``load_model(..., fallback=...)`` use its fallback model at once, even where
                           ImageNet weights are cached: ``make test`` sets it so the lessons always run on the
                           shipped model.
+``DREAMLIB_PRECISION``    ``fp32`` or ``bf16`` is what ``precision="auto"`` means on this machine, instead of what
+                          the probe measures (:mod:`dreamlib.fast.precision`): run every lesson and test one way on
+                          any machine (``pytest --precision``). ``auto`` or unset: the probe decides.
 ``DREAMLIB_PROBE_CACHE``  ``0`` keeps the answer of the ``precision="auto"`` probe for the process only
                           (:mod:`dreamlib.fast.precision`), not on disk.
 
@@ -22,6 +25,7 @@ from pathlib import Path
 WEIGHTS_ENV = "DREAMLIB_WEIGHTS"
 QUICK_ENV = "DREAMLIB_QUICK"
 OFFLINE_ENV = "DREAMLIB_OFFLINE"
+PRECISION_ENV = "DREAMLIB_PRECISION"
 PROBE_CACHE_ENV = "DREAMLIB_PROBE_CACHE"
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
@@ -50,6 +54,19 @@ def quick_mode() -> bool:
 def offline_mode() -> bool:
     """True when ``DREAMLIB_OFFLINE`` is set to a true value: lessons skip ImageNet weights."""
     return _env(OFFLINE_ENV).lower() in TRUE
+
+
+def forced_precision() -> str | None:
+    """``fp32`` or ``bf16`` when ``DREAMLIB_PRECISION`` names one (any case), None when it is unset, blank or
+    ``auto``; any other value is a :class:`~dreamlib.errors.DreamError` naming the valid ones."""
+    value = _env(PRECISION_ENV).lower()
+    if value in ("", "auto"):
+        return None
+    if value not in ("fp32", "bf16"):
+        from .errors import DreamError
+
+        raise DreamError(f"{PRECISION_ENV} must be auto, fp32 or bf16, not {_env(PRECISION_ENV)!r}")
+    return value
 
 
 def probe_cache_on() -> bool:

@@ -1,7 +1,15 @@
-"""Shared fixtures: a tiny network, a random image, a photo file, random-weight InceptionV3; no env leaks."""
+"""Shared fixtures: a tiny network, a random image, a photo file, random-weight InceptionV3; no env leaks.
+
+``pytest tests notebooks --precision fp32`` (or ``bf16``) runs the whole suite, lessons included, with
+``precision="auto"`` meaning that precision (it sets ``DREAMLIB_PRECISION`` for the run and the lessons' kernels),
+whatever this CPU's probe would pick: ``auto`` picks bf16 on CPUs with AMX or AVX512-BF16 and fp32 on AVX2-only ones.
+Tests whose numbers depend on the arithmetic take the ``both_precisions`` fixture and run both ways on every
+machine.
+"""
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -11,6 +19,31 @@ from PIL import Image
 
 import dreamlib
 from tests.helpers import tiny_net
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        help="what precision='auto' means in this run, lessons included (sets DREAMLIB_PRECISION); "
+        "default: the environment's, else this machine's probe",
+    )
+
+
+def pytest_configure(config):
+    if config.getoption("--precision"):
+        os.environ["DREAMLIB_PRECISION"] = config.getoption("--precision")  # the lessons' kernels inherit it
+
+
+def pytest_report_header(config):
+    return f"DREAMLIB_PRECISION: {os.environ.get('DREAMLIB_PRECISION') or 'unset (auto: the probe decides)'}"
+
+
+@pytest.fixture(params=["fp32", "bf16"])
+def both_precisions(request, monkeypatch):
+    """The test runs twice: with ``precision="auto"`` meaning fp32, then bf16, on any CPU."""
+    monkeypatch.setenv("DREAMLIB_PRECISION", request.param)
+    return request.param
 
 
 @pytest.fixture(autouse=True)

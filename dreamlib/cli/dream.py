@@ -68,7 +68,8 @@ def _shared(p: argparse.ArgumentParser, recipe, fields) -> None:
         "--precision",
         default="auto",
         choices=PRECISIONS,
-        help="auto: bf16 where this machine computes it faster (measured once), else fp32",
+        help="auto: $DREAMLIB_PRECISION if set, else bf16 where this machine computes it faster (measured once), "
+        "else fp32",
     )
     add_recipe_options(p, recipe, fields)
 

@@ -49,7 +49,12 @@ def add_parsers(sub) -> None:
     v.add_argument("--max-frames", type=int, help="only the first N frames")
     v.add_argument("--fps", type=number, help="frame rate of the output (default: the input's)")
     v.add_argument("--keep-frames", action="store_true", help="keep the dreamed frames (OUT.frames/) after the video")
-    v.add_argument("--precision", default="auto", choices=PRECISIONS, help="auto: bf16 where this machine is faster")
+    v.add_argument(
+        "--precision",
+        default="auto",
+        choices=PRECISIONS,
+        help="auto: $DREAMLIB_PRECISION if set, else bf16 where this machine is faster",
+    )
     add_recipe_options(v, VIDEO_RECIPE, FIELDS)
     v.set_defaults(run=cmd_video)
 

@@ -15,7 +15,8 @@ The answer is cached for the process, and on disk per machine (CPU model and
 flags or GPU name, torch version) in ``$XDG_CACHE_HOME/dreamlib``
 (default ``~/.cache/dreamlib``), so the probe runs once per machine; a missing,
 unreadable or corrupt cache file is ignored and rewritten. ``DREAMLIB_PROBE_CACHE=0``
-turns the disk cache off. Measured in ``benchmarks/README.md``.
+turns the disk cache off; ``DREAMLIB_PRECISION=fp32`` (or ``bf16``) skips the probe and makes ``"auto"`` that
+precision. Measured in ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ..config import cache_dir, cpu_isa_limit, probe_cache_on
+from ..config import cache_dir, cpu_isa_limit, forced_precision, probe_cache_on
 from ..errors import DreamError
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -258,8 +259,9 @@ def measured_precision(device: torch.device, probe: Callable[[torch.device], Pro
 def resolve_precision(precision: str, device: torch.device) -> str:
     """Turn ``"auto"`` into ``"bf16"`` or ``"fp32"`` for ``device``; validate the others.
 
-    ``"auto"`` on a CPU, or on a CUDA GPU of compute capability 8.0 or later (bf16
-    tensor cores; older GPUs stay in fp32 without asking), is decided by
+    ``"auto"`` on a CPU or a CUDA GPU is what ``DREAMLIB_PRECISION`` says where it is set to ``fp32`` or ``bf16``
+    (one precision for every run, whatever the machine). Otherwise, on a CPU, or on a CUDA GPU of compute
+    capability 8.0 or later (bf16 tensor cores; older GPUs stay in fp32 without asking), it is decided by
     :func:`measured_precision`: bf16 only where a short probe finds it clearly faster
     and its input gradient agrees with fp32's. Other devices (mps, meta) use fp32.
     ``"fp32"`` and ``"bf16"`` are taken as given. Behind ``dream(precision=...)`` (notebook 04's
@@ -269,10 +271,12 @@ def resolve_precision(precision: str, device: torch.device) -> str:
         raise DreamError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
     if precision != "auto":
         return precision
-    device = torch.device(device)
-    if device.type == "cuda" and torch.cuda.get_device_capability(device)[0] < 8:
-        return "fp32"
+    forced, device = forced_precision(), torch.device(device)
     if device.type not in ("cpu", "cuda"):
+        return "fp32"
+    if forced is not None:
+        return forced
+    if device.type == "cuda" and torch.cuda.get_device_capability(device)[0] < 8:
         return "fp32"
     return measured_precision(device)
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import dreamlib
-from dreamlib.config import PROBE_CACHE_ENV
+from dreamlib.config import PRECISION_ENV, PROBE_CACHE_ENV
 from dreamlib.fast import precision as prec
 from dreamlib.fast.precision import BF16_MIN_COSINE, BF16_MIN_SPEEDUP, ProbeResult, choose_precision, measured_precision
 
@@ -18,6 +18,7 @@ def fresh_cache(tmp_path, monkeypatch):
     """An empty process cache and a private disk cache directory."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv(PROBE_CACHE_ENV, raising=False)
+    monkeypatch.delenv(PRECISION_ENV, raising=False)  # the probe decides (pytest --precision sets it)
     monkeypatch.setattr(prec, "_process_cache", {})
     return tmp_path / "dreamlib" / "precision.json"
 
@@ -98,6 +99,28 @@ def test_disk_cache_can_be_turned_off(fresh_cache, monkeypatch):
     monkeypatch.setattr(prec, "probe_precision", probe)
     assert dreamlib.resolve_precision("auto", torch.device("cpu")) == "bf16" and probe.calls == 1
     assert not fresh_cache.exists()
+
+
+@pytest.mark.parametrize("forced", ["fp32", "bf16", " BF16 "])
+def test_dreamlib_precision_decides_auto_without_a_probe(fresh_cache, monkeypatch, forced):
+    def never(device):
+        raise AssertionError("DREAMLIB_PRECISION was set: no probe")
+
+    monkeypatch.setattr(prec, "probe_precision", never)
+    monkeypatch.setenv(PRECISION_ENV, forced)
+    assert dreamlib.resolve_precision("auto", torch.device("cpu")) == forced.strip().lower()
+    assert dreamlib.resolve_precision("auto", torch.device("meta")) == "fp32"  # no bf16 autocast there
+    assert dreamlib.resolve_precision("fp32", torch.device("cpu")) == "fp32"  # an explicit precision wins
+    assert not fresh_cache.exists()
+    monkeypatch.setenv(PRECISION_ENV, "auto")  # the probe decides again
+    monkeypatch.setattr(prec, "probe_precision", CountingProbe(0.10, 0.20, 0.99))
+    assert dreamlib.resolve_precision("auto", torch.device("cpu")) == "fp32"
+
+
+def test_a_bad_dreamlib_precision_is_one_line_naming_the_choices(fresh_cache, monkeypatch):
+    monkeypatch.setenv(PRECISION_ENV, "fp16")
+    with pytest.raises(dreamlib.DreamError, match=r"DREAMLIB_PRECISION must be auto, fp32 or bf16, not 'fp16'"):
+        dreamlib.resolve_precision("auto", torch.device("cpu"))
 
 
 def test_devices_without_a_probe_use_fp32(fresh_cache, monkeypatch):

@@ -91,7 +91,7 @@ def _at_a_terminal(ignored: tuple[int, ...] = ()):
 
 
 def _env() -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMLIB_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMLIB_") or k == "DREAMLIB_PRECISION"}
     env["PYTHONPATH"] = str(ROOT)
     return env
 
