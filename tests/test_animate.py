@@ -18,6 +18,7 @@ def test_zoom_in_keeps_size_and_magnifies_the_centre():
     assert z.shape == img.shape and z.sum() > 3 * img.sum()
 
 
+@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
 def test_zoom_frames_feed_each_other(tiny, image, tmp_path):
     frames = zoom(tiny, image, frames=3, zoom=1.1, layer="2", steps=2, progress=False)
     assert len(frames) == 3 and all(f.shape == image.shape for f in frames)

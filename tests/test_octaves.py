@@ -12,6 +12,7 @@ def _quiet(**kw):
     return dict(progress=False, **kw)
 
 
+@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
 def test_dream_keeps_shape_range_and_changes_the_image(tiny, image):
     out = dream(tiny, image, "2", octaves=2, steps=3, **_quiet(seed=0))
     assert out.shape == image.shape and out.dtype == torch.float32
@@ -20,6 +21,7 @@ def test_dream_keeps_shape_range_and_changes_the_image(tiny, image):
     assert not out.requires_grad
 
 
+@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
 def test_same_seed_same_dream_other_seed_other_dream(tiny, image):
     a = dream(tiny, image, "2", octaves=2, steps=3, **_quiet(seed=5))
     b = dream(tiny, image, "2", octaves=2, steps=3, **_quiet(seed=5))
@@ -28,6 +30,7 @@ def test_same_seed_same_dream_other_seed_other_dream(tiny, image):
     assert not torch.equal(a, c)
 
 
+@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
 def test_the_dream_raises_the_objective(tiny, image):
     scores = []
     dream(tiny, image, "2", octaves=1, steps=8, jitter=0, **_quiet(callback=lambda info: scores.append(info.score)))
@@ -93,6 +96,7 @@ def test_dream_accepts_images_in_other_forms(tiny, tmp_path):
         dream(tiny, torch.rand(1, 1, 30, 40), "2", progress=False)
 
 
+@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
 @pytest.mark.parametrize("orientation", ["vertical", "horizontal"])
 def test_dreaming_draws_exactly_the_feature_the_model_detects(orientation):
     """A network that only knows one edge orientation dreams stripes of that orientation, and not the other."""

@@ -35,6 +35,7 @@ def _column_profile(change: torch.Tensor) -> torch.Tensor:
     return change.abs().mean(dim=(0, 1, 2))
 
 
+@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
 def test_tiled_dream_leaves_no_seams():
     """Per-column statistics show a step at tile borders for one fixed tiling, and none after a tiled dream."""
     model = dreamlib.as_dream_model(edge_model())

@@ -53,6 +53,18 @@ def test_the_twin_sees_channels_last_images_in_its_precision():
     assert channels_last(torch.rand(3, 8, 8)).shape == (3, 8, 8)  # an unbatched image passes as it is
 
 
+def test_a_dream_at_auto_runs_in_the_precision_the_suite_forces(both_precisions):
+    """What the ``both_precisions`` tests rely on: ``DREAMLIB_PRECISION`` decides what a dream at ``"auto"``
+    computes in, on any CPU (the layers' outputs are bfloat16 in a bf16 dream)."""
+    model, seen = shapes(), []
+    twin = fast_model(model, ["conv2"], TRIAL)
+    handle = twin.net.conv2.register_forward_hook(lambda m, args, out: seen.append(out.dtype))
+    dreamlib.dream(model, torch.rand(1, 3, 48, 48), "conv2", octaves=1, steps=1, progress=False)
+    handle.remove()
+    assert twin.precision == both_precisions
+    assert seen == [torch.bfloat16 if both_precisions == "bf16" else torch.float32]
+
+
 def test_the_twin_is_cached_and_made_again_when_the_model_changes():
     model = shapes()
     twin = fast_model(model, ["conv5"], TRIAL, "fp32")

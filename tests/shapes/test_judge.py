@@ -1,5 +1,6 @@
 """The independent judge: another architecture, another seed, the same data (dreamlib/shapes/judge.py, lesson 11)."""
 
+import pytest
 import torch
 
 import dreamlib as dl
@@ -39,6 +40,7 @@ def test_judge_weights_come_from_the_training_script_with_its_own_seed():
     assert '"judge.pth": dict(JUDGE_RECIPE, seed=JUDGE_SEED, architecture=JudgeNet)' in text and JUDGE_SEED != 0
 
 
+@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
 def test_the_judge_recognises_the_dreamers_class_dreams_and_renders():
     """Issue 20's transfer test: pictures the shipped dreamer makes of each class carry the class to another network.
 
