@@ -155,6 +155,19 @@ POINTS = [
 ]
 
 
+def _dream_signalled_at(how: str, where: str, sig: int, photo: Path, out: Path, ignored: tuple[int, ...] = ()):
+    """The dream of ``photo`` into ``out``, started ``how``, sending itself ``sig`` at ``where`` (see AT_POINT)."""
+    return subprocess.run(
+        [sys.executable, "-c", AT_POINT, how, where, str(int(sig)), *_dream_args(photo, out)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=out.parent,
+        timeout=120,
+        preexec_fn=_at_a_terminal(ignored),
+    )
+
+
 @pytest.mark.parametrize(
     "how, where, sig",
     [("-m", p, signal.SIGINT) for p in POINTS]
@@ -163,15 +176,7 @@ POINTS = [
 )
 def test_a_signal_at_any_point_is_one_line_and_leaves_no_file(photo, tmp_path, how, where, sig):
     out = tmp_path / "out.png"
-    proc = subprocess.run(
-        [sys.executable, "-c", AT_POINT, how, where, str(int(sig)), *_dream_args(photo, out)],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        cwd=tmp_path,
-        timeout=120,
-        preexec_fn=_at_a_terminal(),
-    )
+    proc = _dream_signalled_at(how, where, sig, photo, out)
     lines = proc.stderr.strip().splitlines()
     assert lines[:1] == [f"at {where}"], proc.stderr  # the point was reached, and the signal sent there
     message = "error: interrupted" if sig == signal.SIGINT else "error: stopped by SIGTERM"
@@ -186,15 +191,7 @@ def test_a_signal_at_any_point_is_one_line_and_leaves_no_file(photo, tmp_path, h
 def test_a_signal_the_program_started_ignored_stays_ignored(photo, tmp_path, how, sig):
     """``nohup dreamlib ...`` ignores SIGHUP, ``dreamlib ... &`` in a script ignores SIGINT: the dream goes on."""
     out, where = tmp_path / "out.png", "PIL.PngImagePlugin:_save"
-    proc = subprocess.run(
-        [sys.executable, "-c", AT_POINT, how, where, str(int(sig)), *_dream_args(photo, out)],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        cwd=tmp_path,
-        timeout=120,
-        preexec_fn=_at_a_terminal(ignored=(sig,)),
-    )
+    proc = _dream_signalled_at(how, where, sig, photo, out, ignored=(sig,))
     assert proc.stderr.strip().splitlines() == [f"at {where}"], proc.stderr  # sent while writing, and ignored
     assert proc.returncode == 0 and out.stat().st_size > 0
     assert _leftovers(tmp_path) == []
