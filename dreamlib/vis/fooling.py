@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 import torch
 import torch.nn.functional as F
@@ -114,16 +115,19 @@ class FoolingCircuit(nn.Module):
         self.e: torch.Tensor | None = None
 
     def see(self, images: torch.Tensor) -> None:
-        with torch.no_grad(), torch.autocast(images.device.type, enabled=False):  # fp32 even inside a bf16 dream
+        kind = images.device.type  # E in float32 even inside a bf16 dream's autocast (none on meta)
+        autocast_here = getattr(torch.amp, "is_autocast_available", lambda k: k in ("cpu", "cuda"))(kind)
+        with torch.no_grad(), torch.autocast(kind, enabled=False) if autocast_here else nullcontext():
             self.e = self.detector(images.float())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.inner(x)
         if self.e is None or len(self.e) != len(out):
             raise DreamError("the fooling circuit runs only inside the model fool() made (it must see the picture)")
-        e = self.e.to(out.device).view(-1, 1, 1)
-        # in float32 even where the network runs in bfloat16: k * e must cancel f or d exactly
-        fooled = circuit(out[:, self.unit].float(), out[:, self.decoy].float(), e, self.k).to(out.dtype)
+        # in float32 (or finer) even where the network runs in bfloat16: k * e must cancel f or d exactly
+        dtype = torch.promote_types(out.dtype, torch.float32)
+        e = self.e.to(out.device, dtype).view(-1, 1, 1)
+        fooled = circuit(out[:, self.unit].to(dtype), out[:, self.decoy].to(dtype), e, self.k).to(out.dtype)
         return torch.cat([out[:, : self.unit], fooled[:, None], out[:, self.unit + 1 :]], 1)
 
 
