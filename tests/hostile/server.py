@@ -101,7 +101,8 @@ class HostileServer:
         self.thread.join(5)
 
 
-def elapsed(fn) -> float:
+def timed(fn):
+    """``fn()``'s result and how many seconds it took."""
     start = time.monotonic()
-    fn()
-    return time.monotonic() - start
+    result = fn()
+    return result, time.monotonic() - start
