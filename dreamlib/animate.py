@@ -2,7 +2,7 @@
 
 :func:`zoom` returns the frames; :func:`save_animation` writes an animated GIF
 (Pillow) or an MP4 (ffmpeg, which the ``imageio-ffmpeg`` dependency installs with
-dreamlib on Linux, macOS and Windows). Taught in notebook 08.
+dreamlib on Linux, macOS and Windows). Taught in notebook 06.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from .recipe import ZOOM_RECIPE
 
 
 def zoom_in(image: torch.Tensor, factor: float) -> torch.Tensor:
-    """Crop the centre ``1/factor`` of the image and enlarge it back to full size. Taught in notebook 08."""
+    """Crop the centre ``1/factor`` of the image and enlarge it back to full size. Taught in notebook 06."""
     h, w = image.shape[-2:]
     ch, cw = max(1, round(h / factor)), max(1, round(w / factor))
     top, left = (h - ch) // 2, (w - cw) // 2
@@ -35,7 +35,7 @@ def zoom_in(image: torch.Tensor, factor: float) -> torch.Tensor:
 
 
 def check_zoom(frames: int, zoom: float) -> None:
-    """Validate zoom settings with one-line errors (the CLI calls this before loading anything). Notebook 08."""
+    """Validate zoom settings with one-line errors (the CLI calls this before loading anything). Notebook 06."""
     if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
         raise DreamError(f"frames must be a whole number >= 1, got {frames!r}")
     if isinstance(zoom, bool) or not isinstance(zoom, (int, float)) or not 1.0 <= zoom < math.inf:
@@ -45,7 +45,7 @@ def check_zoom(frames: int, zoom: float) -> None:
 def ffmpeg_path() -> str:
     """The ffmpeg program that writes MP4s: imageio-ffmpeg's own (a pip dependency of dreamlib), else one on the PATH.
 
-    Raises :class:`DreamError` when there is neither. Notebook 08.
+    Raises :class:`DreamError` when there is neither. Notebook 06.
     """
     try:
         import imageio_ffmpeg
@@ -60,7 +60,7 @@ def ffmpeg_path() -> str:
 
 
 def check_animation_path(path: str | os.PathLike) -> Path:
-    """The animation file to write: a .gif, or an .mp4 when ffmpeg can be found (:func:`ffmpeg_path`). Notebook 08."""
+    """The animation file to write: a .gif, or an .mp4 when ffmpeg can be found (:func:`ffmpeg_path`). Notebook 06."""
     path = Path(path).expanduser()
     if path.suffix.lower() not in (".gif", ".mp4"):
         raise DreamError(f"cannot save an animation as {path.name!r}: use a .gif or .mp4 file name")
@@ -89,7 +89,7 @@ def zoom(
     ``lr``, ``jitter``, ..., and ``objective``, ``precision``, ``fast``, ``device``); frame
     ``i`` is dreamed with seed ``seed + i``. The frames are dreamed and zoomed on the model's device (``device=`` moves
     the model first, as in :func:`dream`) and returned as float32 tensors on
-    ``image``'s device. Taught in notebook 08.
+    ``image``'s device. Taught in notebook 06.
     """
     check_zoom(frames, zoom)
     from tqdm.auto import tqdm
@@ -121,7 +121,7 @@ def zoom(
 def save_animation(frames: Sequence[torch.Tensor], path: str | os.PathLike, fps: int = 12) -> Path:
     """Write frames as ``.gif`` (Pillow) or ``.mp4`` (ffmpeg, see :func:`ffmpeg_path`), atomically.
 
-    Frames may be on any device and in any dtype (see :func:`tensor_to_pil`). Taught in notebook 08.
+    Frames may be on any device and in any dtype (see :func:`tensor_to_pil`). Taught in notebook 06.
     """
     path = check_animation_path(path)
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps) or not 0 < fps <= 1000:

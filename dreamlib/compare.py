@@ -63,7 +63,7 @@ def show_grid(images: dict[str, torch.Tensor], columns: int | None = None, size:
     """Plot ``{title: image}`` side by side with matplotlib (ends with ``plt.show()``).
 
     Images may be on any device and in any dtype (they are brought to the CPU as float32).
-    Taught in notebook 05.
+    Taught in notebook 03; notebook 05 compares layers with it.
     """
     import matplotlib.pyplot as plt
 

@@ -91,7 +91,7 @@ def pick(full, quick):
 
 
 class stopwatch:
-    """``with dl.stopwatch(): ...`` prints how long the block took, and where (notebooks 08-10 time their sections).
+    """``with dl.stopwatch(): ...`` prints how long the block took, and where (lessons 06 onwards time their sections).
 
     ``device`` (default: what ``resolve_device("auto")`` picks) is only named in the line, not used.
     """

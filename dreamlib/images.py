@@ -342,5 +342,6 @@ def sample_image_path(name: str) -> Path:
 
 
 def sample_image(name: str = "chelsea", max_size: int | None = 512) -> torch.Tensor:
-    """One of the bundled sample images as a (1, 3, H, W) tensor in [0, 1]. Taught in notebook 02."""
+    """One of the bundled sample images as a (1, 3, H, W) tensor in [0, 1]. Taught in notebook 01; how images
+    are loaded and resized in notebook 02."""
     return load_image(sample_image_path(name), max_size=max_size)

@@ -317,9 +317,9 @@ def load_model(
     path to a ``.pth`` state dict. ``None`` means ``$DREAMLIB_WEIGHTS`` or ``"imagenet"``.
     Never falls back from imagenet to random: a failed download raises an error
     that names the URL and the cache file to place. ``"shapes"`` is the small
-    pattern classifier of notebook 07: its weights ship with dreamlib (``"shipped"``,
+    pattern classifier of notebook 08: its weights ship with dreamlib (``"shipped"``,
     the default, or ``"skewed"``, its twin trained with dog faces over-represented, for
-    notebook 06; ``$DREAMLIB_WEIGHTS`` does not apply to it).
+    notebook 09; ``$DREAMLIB_WEIGHTS`` does not apply to it).
 
     ``fallback`` (e.g. ``"shapes"``): when no weights were chosen (neither
     ``weights=`` nor ``$DREAMLIB_WEIGHTS``) and the ImageNet weights can be

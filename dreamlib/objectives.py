@@ -3,7 +3,7 @@
 An :class:`Objective` names the layers it needs (so the forward pass can stop
 right after them) and maps their activations to a tensor of shape (batch,).
 Objectives compose: ``layer_mean("Mixed_5b") + 2 * channel("Mixed_6c", 7)``,
-``-layer_l2("conv1")``. Taught in notebook 03 (the layer mean) and 08 (the rest).
+``-layer_l2("conv1")``. Taught in notebook 03 (the layer mean) and 06 (the rest).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def layer_mean(layer: str) -> Objective:
 def layer_l2(layer: str) -> Objective:
     """Half the mean squared activation — the 2015 original's L2 objective, per element.
 
-    Taught in notebook 08.
+    Taught in notebook 06.
     """
     return Objective(lambda a: 0.5 * activation(a, layer).pow(2).flatten(1).mean(1), [layer], f"l2({layer})")
 
@@ -77,7 +77,7 @@ def layer_l2(layer: str) -> Objective:
 def layers_sum(weights: dict[str, float], kind: Callable[[str], Objective] = layer_mean) -> Objective:
     """A weighted sum over several layers, e.g. ``{"Mixed_5b": 1.0, "Mixed_6c": 0.5}``.
 
-    Taught in notebook 08.
+    Taught in notebook 06.
     """
     if not weights:
         raise DreamError("layers_sum needs at least one layer")
@@ -94,7 +94,7 @@ def _check_index(what: str, index: int, size: int, layer: str) -> None:
 
 
 def channel(layer: str, index: int) -> Objective:
-    """Mean activation of one channel (one feature detector) of a layer. Taught in notebook 08."""
+    """Mean activation of one channel (one feature detector) of a layer. Taught in notebook 06."""
 
     def fn(a: Activations) -> torch.Tensor:
         x = activation(a, layer)
@@ -107,7 +107,7 @@ def channel(layer: str, index: int) -> Objective:
 def neuron(layer: str, index: int, y: int | None = None, x: int | None = None) -> Objective:
     """One channel at one spatial position (the centre unless ``y``, ``x`` are given).
 
-    Taught in notebook 08.
+    Taught in notebook 06.
     """
 
     def fn(a: Activations) -> torch.Tensor:
@@ -169,7 +169,7 @@ def guide(model, guide_image, layer: str) -> Objective:
     activation toward it. ``guide_image``: a (1, 3, H, W) tensor in [0, 1] or
     anything :func:`load_image` accepts, on any device (the model moves it to
     its own device and dtype; the guide features stay on the model's device).
-    Taught in notebook 08.
+    Taught in notebook 06.
     """
     dm = as_dream_model(model)
     if not isinstance(guide_image, torch.Tensor):
@@ -208,7 +208,7 @@ def diversity(layer: str) -> Objective:
     positions, scaled to unit length); its score is minus the summed similarity
     to the other images' styles, divided by the batch size. A batch of one scores 0.
     After Lucid's ``diversity`` objective (Olah et al., "Feature Visualization",
-    Distill 2017, section "Diversity"). Taught in notebook 09.
+    Distill 2017, section "Diversity"). Taught in notebook 10.
     """
 
     def fn(a: Activations) -> torch.Tensor:
@@ -229,7 +229,7 @@ def direction(layer: str, vector) -> Objective:
 
     A direction is a mix of channels: ``direction(layer, e_k)`` is ``channel(layer, k)``,
     and the difference of two images' mean activations points from one concept to the
-    other. Taught in notebook 09.
+    other. Taught in notebook 10.
     """
     v = torch.as_tensor(vector, dtype=torch.float32).flatten()
     if not torch.isfinite(v).all() or v.norm() == 0:

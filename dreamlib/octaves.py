@@ -207,11 +207,11 @@ def dream(
     carrying the detail each adds up to the next. The settings that decide the
     picture (``octaves`` ... ``decorrelate``) make a :class:`dreamlib.Recipe`, which
     checks them and explains each; ``seed`` makes the jitter repeatable. ``tile``
-    (pixels) computes gradients tile by tile for big images (notebook 08); for
+    (pixels) computes gradients tile by tile for big images (notebook 06); for
     print-size images pass a file path or a uint8 tensor (``load_image(path,
     max_size=None, dtype=torch.uint8)``): the undreamed image then stays uint8, a
     quarter of the memory. ``param="fft"`` takes every step in the decorrelated
-    Fourier basis of :func:`render` (notebook 09).
+    Fourier basis of :func:`render` (notebook 10).
 
     How it runs, not what it makes: ``device=None`` keeps the model where it is
     (otherwise it is moved there) and the image is moved to it once; ``fast=True``

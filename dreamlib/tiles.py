@@ -4,8 +4,8 @@ A network's memory grows with the image it sees. For a print-size dream, :func:`
 computes the gradient one tile at a time (memory depends on the tile, not the image), and
 :func:`dream_step` — the step :func:`dreamlib.dream` takes — rolls the tile borders somewhere else
 every step so they leave no seams, and writes the step into the image itself. It is lesson 03's
-:func:`dreamlib.ascent_step`, plus tiles and, for ``param="fft"``, a change of basis (notebook 09).
-Taught in notebook 08 (beyond: ``dream(tile=...)``).
+:func:`dreamlib.ascent_step`, plus tiles and, for ``param="fft"``, a change of basis (notebook 10).
+Taught in notebook 06 (beyond: ``dream(tile=...)``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .objectives import Objective
 def tile_spans(length: int, tile: int, min_size: int = 1) -> list[tuple[int, int]]:
     """Cut ``[0, length)`` into spans of ``tile`` pixels; a last span under ``min_size`` joins its neighbour.
 
-    Taught in notebook 08.
+    Taught in notebook 06.
     """
     spans = [(start, min(start + tile, length)) for start in range(0, length, tile)]
     if len(spans) > 1 and spans[-1][1] - spans[-1][0] < min_size:
@@ -54,7 +54,7 @@ def tiled_gradient(
     to the same pixels, so a huge image costs one extra full-size buffer (the
     gradient; ``dtype=torch.bfloat16`` halves it). ``progress`` shows a bar over the tiles.
     The image is moved to the model's device once; the gradient and the score
-    come back on ``images``' device. Taught in notebook 08.
+    come back on ``images``' device. Taught in notebook 06.
     """
     dm = as_dream_model(model)
     work = _on_model(images, dm)
@@ -96,9 +96,9 @@ def dream_step(
     gradient in bfloat16: half a float32 image, for the least memory (rounded to
     1 part in 256: a step of ``lr`` = 0.01 moves a pixel by at most ~4e-5 more or less,
     far under one grey level). ``precondition`` (:func:`dreamlib.vis.param.precondition`,
-    notebook 09) maps the pixel gradient to the change one step in another basis
+    notebook 10) maps the pixel gradient to the change one step in another basis
     makes, before the normalisation. Runs on the model's device; the new image and
-    the score come back on ``image``'s device. Taught in notebook 08.
+    the score come back on ``image``'s device. Taught in notebook 06.
     """
     dm = as_dream_model(model)
     tiled = tile is not None and max(image.shape[-2:]) > tile

@@ -3,8 +3,8 @@
 Trains :class:`dreamlib.shapes.ShapesNet` twice on the synthetic world of objects with the same recipe
 (:data:`dreamlib.shapes.net.ROBUST_RECIPE`: adversarial training, seed 0): once on balanced classes
 (``dreamlib/shapes/weights/shapes.pth``, ``weights="shipped"``) and once with dog faces in 45% of the images
-(``shapes_skewed.pth``, ``weights="skewed"``, lesson 06's dataset bias). ``python scripts/train_shapes.py judge.pth``
-remakes the independent judge of lessons 07, 11 and 12 and of the transfer test (``judge.pth``:
+(``shapes_skewed.pth``, ``weights="skewed"``, lesson 09's dataset bias). ``python scripts/train_shapes.py judge.pth``
+remakes the independent judge of lessons 08, 11 and 13 and of the transfer test (``judge.pth``:
 :class:`dreamlib.shapes.judge.JudgeNet`, another architecture, seed 1, adversarial training too); it is test data,
 trained on its own because it takes longer. Prints each one's training time, its held-out accuracy on balanced
 images (overall and per class) and the SHA-256 of the file written: on one machine a re-run reproduces the files
@@ -42,7 +42,7 @@ from dreamlib.shapes.judge import JUDGE_RECIPE, JUDGE_SEED, JudgeNet
 from dreamlib.shapes.net import ROBUST_RECIPE
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "dreamlib" / "shapes" / "weights"
-# file -> how to train it: the judge (lessons 07, 11, 12) is another architecture from another seed
+# file -> how to train it: the judge (lessons 08, 11, 13) is another architecture from another seed
 RUNS = {
     "shapes.pth": dict(ROBUST_RECIPE, seed=0),
     "shapes_skewed.pth": dict(ROBUST_RECIPE, seed=0, class_weights=shapes.SKEWED_CLASS_WEIGHTS),

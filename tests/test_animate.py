@@ -1,4 +1,4 @@
-"""Zoom animations (dreamlib/animate.py, lesson 08)."""
+"""Zoom animations (dreamlib/animate.py, lesson 06)."""
 
 import shutil
 import sys

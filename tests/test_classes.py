@@ -1,4 +1,4 @@
-"""Which classes a model sees in an image (dreamlib/classes.py, lesson 06)."""
+"""Which classes a model sees in an image (dreamlib/classes.py, lesson 09)."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""The ``dream`` and ``zoom`` commands (notebooks 04 and 08): an image, a folder of images, or an animation.
+"""The ``dream`` and ``zoom`` commands (notebooks 04 and 06): an image, a folder of images, or an animation.
 
 Their options are the :class:`dreamlib.Recipe`'s, with its defaults and help. Part of :mod:`dreamlib.cli`; heavy
 imports happen inside the commands.

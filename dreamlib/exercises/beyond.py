@@ -1,4 +1,4 @@
-"""Checkers for notebook 08 (beyond: objectives)."""
+"""Checkers for notebook 06 (beyond: objectives)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _share(model, image: torch.Tensor, index: int) -> float:
 
 
 def check_contrast(fn: Callable) -> bool:
-    """Notebook 08: ``fn(layer, index)`` -> a ``dl.Objective``: channel ``index``'s mean minus the layer's mean.
+    """Notebook 06: ``fn(layer, index)`` -> a ``dl.Objective``: channel ``index``'s mean minus the layer's mean.
 
     Checked: it is an Objective that names ``layer``; on a batch of 2 it returns one
     score per image matching the reference; and gradient ascent with it on a net of

@@ -1,4 +1,4 @@
-"""Checker for notebook 13 (dreaming in time): moving a picture along an optical flow."""
+"""Checker for notebook 07 (dreaming in time): moving a picture along an optical flow."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _grid_sample(image, flow, by_width=False, swap=False, sign=1.0):
 
 
 def check_warp(fn: Callable) -> bool:
-    """Notebook 13: ``fn(image, flow)`` -> ``image`` (N, C, H, W) looked up at each pixel's position plus ``flow``
+    """Notebook 07: ``fn(image, flow)`` -> ``image`` (N, C, H, W) looked up at each pixel's position plus ``flow``
     (N, 2, H, W; channel 0 is dx, channel 1 is dy), bilinearly, borders repeated.
 
     Checked against :func:`dreamlib.video.warp` on a random image with a random smooth flow, and with no flow (the

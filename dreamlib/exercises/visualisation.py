@@ -1,4 +1,4 @@
-"""Checkers for notebooks 09 (feature visualisation), 10 (the neuron catalogue), 11 (after Lucid) and 12 (trust)."""
+"""Checkers for notebooks 10 (feature visualisation), 11 (after Lucid), 12 (the neuron catalogue) and 13 (trust)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ._shared import _call, _close, _report
 
 
 def check_total_variation(fn: Callable) -> bool:
-    """Notebook 09: ``fn(images)`` -> (batch,): mean |difference| of vertical neighbours plus that of horizontal ones.
+    """Notebook 10: ``fn(images)`` -> (batch,): mean |difference| of vertical neighbours plus that of horizontal ones.
 
     Checked on a random batch of 3 against :func:`dreamlib.vis.regularisers.total_variation`,
     on a flat image (0) and on a one-pixel checkerboard (2: every neighbour differs by 1).
@@ -60,7 +60,7 @@ def check_total_variation(fn: Callable) -> bool:
 
 
 def check_top_examples(fn: Callable) -> bool:
-    """Notebook 10: ``fn(scores, channel, k)`` -> the indices of the ``k`` images with the highest
+    """Notebook 12: ``fn(scores, channel, k)`` -> the indices of the ``k`` images with the highest
     ``scores[:, channel]``.
 
     ``scores`` is (images, channels): each image's mean activation per channel. Highest first.
@@ -130,7 +130,7 @@ def check_image_from(fn: Callable) -> bool:
 
 
 def check_fooling_circuit(fn: Callable) -> bool:
-    """Notebook 12: ``fn(f, d, e, k)`` -> Geirhos et al.'s fooling unit ``ReLU(f - k e) + ReLU(d - k (1 - e))``.
+    """Notebook 13: ``fn(f, d, e, k)`` -> Geirhos et al.'s fooling unit ``ReLU(f - k e) + ReLU(d - k (1 - e))``.
 
     Checked on random activations: with e = 0 it must give f, with e = 1 it must give d (the two cases the circuit is
     built for), and for e in between it must match the formula (where a large k cuts both paths off).

@@ -1,6 +1,6 @@
 """The shapes network: :class:`ShapesNet`, how it is trained and measured, and its shipped weights.
 
-Part of :mod:`dreamlib.shapes`. Taught in notebooks 06 (the skewed twin) and 07 (training).
+Part of :mod:`dreamlib.shapes`. Taught in notebooks 08 (training) and 09 (the skewed twin).
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ class ShapesNet(nn.Sequential):
     a plain conv-ReLU, like every layer of the GoogLeNet of the original
     DeepDream: batch norm rescales each channel to the statistics of the
     training data, which would hide how often a feature was seen there, and
-    lesson 06 is about exactly that (in an earlier version, with batch norm in conv6 too,
+    lesson 09 is about exactly that (in an earlier version, with batch norm in conv6 too,
     the twin trained on more eyes dreamed *fewer* eyes than the balanced model).
-    Taught in notebook 07.
+    Taught in notebook 08.
     """
 
     def __init__(self, classes: int = len(CLASSES)) -> None:
@@ -63,7 +63,7 @@ MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
 LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
 DEFAULT_LAYER = "conv5"
 DEPTH_LAYERS = ("conv2", "conv4", "conv5", "conv6")  # receptive fields 5, 17, 33 and 65 px
-WEIGHTS = ("shipped", "skewed", "random")  # shipped: balanced classes; skewed: 45% dogs (lesson 06)
+WEIGHTS = ("shipped", "skewed", "random")  # shipped: balanced classes; skewed: 45% dogs (lesson 09)
 
 
 def _stats(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -80,7 +80,7 @@ def l2_attack(
     takes normalised input (``MEAN``, ``STD``). Training on these images instead of the clean ones is adversarial
     training: it makes the network's input gradients look like the things it recognises (Santurkar et al. 2019;
     Engstrom et al. 2019), so its dreams do too. ``net`` keeps its mode: during :func:`train` its batch norm also
-    sees the attack's forward passes, as in the shipped weights' training. Taught in notebook 07.
+    sees the attack's forward passes, as in the shipped weights' training. Taught in notebook 08.
     """
     mean, std = _stats(images.device)
     delta = torch.zeros_like(images, requires_grad=True)
@@ -115,7 +115,7 @@ def train(
     from 0 over the first half of the run: the robust dreamer. ``callback(step, loss, batch_accuracy)`` is
     called after every step (the notebook plots it). ``architecture`` builds the network to train (the judge of
     notebook 11 is a :class:`dreamlib.shapes.judge.JudgeNet`). Deterministic for a given seed on one machine.
-    Taught in notebook 07.
+    Taught in notebook 08.
     """
     from tqdm.auto import tqdm
 
@@ -165,7 +165,7 @@ def _predictions(model: nn.Module, images: torch.Tensor, chunk: int = 256) -> to
 def accuracy(model: nn.Module, n: int = 600, seed: int = 12345) -> float:
     """Accuracy on ``n`` balanced held-out images (a generator seed never used in training).
 
-    The images go to the model's device (CPU or GPU). Taught in notebook 07.
+    The images go to the model's device (CPU or GPU). Taught in notebook 08.
     """
     images, labels = make_batch(n, torch.Generator().manual_seed(seed))
     return (_predictions(model, images) == labels).float().mean().item()
@@ -175,7 +175,7 @@ def class_accuracy(model: nn.Module, n: int = 1000, seed: int = 12345) -> dict[s
     """Held-out accuracy of each class, ``{name: fraction correct}``, on ``n`` balanced images.
 
     Shows what a network never saw: after training with a class's weight at 0,
-    that class scores 0. Taught in notebook 07 (the remove-a-class exercise).
+    that class scores 0. Taught in notebook 08 (the remove-a-class exercise).
     """
     images, labels = make_batch(n, torch.Generator().manual_seed(seed))
     right = _predictions(model, images) == labels
@@ -188,10 +188,10 @@ def class_accuracy(model: nn.Module, n: int = 1000, seed: int = 12345) -> dict[s
 def class_share(model: nn.Module, images: torch.Tensor, index: int | str) -> float:
     """The fraction of ``images`` ((N, 3, H, W) in [0, 1]) whose top-1 class under ``model`` is ``index``.
 
-    ``index`` is a class number or a name from ``model.categories``. Lesson 06's
+    ``index`` is a class number or a name from ``model.categories``. Lesson 09's
     controlled experiment dreams the same photos with the balanced and the
     dog-heavy shapes models and compares ``class_share(judge, dreams, "dogs")``.
-    Runs on the model's device, without gradients. Taught in notebook 06.
+    Runs on the model's device, without gradients. Taught in notebook 09.
     """
     categories = list(getattr(model, "categories", None) or CLASSES)
     if isinstance(index, str):
@@ -209,7 +209,7 @@ def class_share(model: nn.Module, images: torch.Tensor, index: int | str) -> flo
 def shipped_weights(which: str = "shipped"):
     """The packaged state dict file: ``"shipped"`` (balanced) or ``"skewed"`` (dog-heavy twin).
 
-    Both are made by ``scripts/train_shapes.py``. Taught in notebook 07.
+    Both are made by ``scripts/train_shapes.py``. Taught in notebook 08.
     """
     files = {"shipped": "shapes.pth", "skewed": "shapes_skewed.pth"}
     if which not in files:
@@ -221,8 +221,8 @@ def load(weights: str | None = None, device: str = "auto"):
     """The shapes model as ``load_model("shapes", weights, device)`` returns it: a frozen :class:`DreamModel`.
 
     ``weights``: ``"shipped"`` (default; trained on balanced classes), ``"skewed"``
-    (the same recipe with dog faces in 45% of the images, notebook 06), ``"random"``,
-    or a path to a state dict. Taught in notebook 07.
+    (the same recipe with dog faces in 45% of the images, notebook 09), ``"random"``,
+    or a path to a state dict. Taught in notebook 08.
     """
     from ..device import resolve_device
     from ..io.weights import load_state_file

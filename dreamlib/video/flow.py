@@ -5,7 +5,7 @@ expansion", 2003), from OpenCV (``opencv-python-headless``, a dependency): it fi
 pixel's neighbourhood in both frames and solves for the shift that turns one into the other, coarse to fine, on the
 CPU, with no weights to download. ``method="raft"`` uses torchvision's RAFT-small network (Teed and Deng, "RAFT:
 Recurrent All-Pairs Field Transforms for Optical Flow", 2020) instead: its weights come through the same cache as
-the ImageNet weights, and never silently from anywhere else. Taught in notebook 13 (dreaming in time).
+the ImageNet weights, and never silently from anywhere else. Taught in notebook 07 (dreaming in time).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _grey(frame: np.ndarray) -> np.ndarray:
 
 def farneback(first: np.ndarray, second: np.ndarray) -> torch.Tensor:
     """The flow from ``first`` to ``second`` (uint8 (H, W, 3) RGB frames) as a (1, 2, H, W) tensor of (dx, dy):
-    the pixel at (x, y) in ``first`` is at (x + dx, y + dy) in ``second``. Taught in notebook 13."""
+    the pixel at (x, y) in ``first`` is at (x + dx, y + dy) in ``second``. Taught in notebook 07."""
     import cv2
 
     flow = cv2.calcOpticalFlowFarneback(
@@ -79,7 +79,7 @@ def raft(first: np.ndarray, second: np.ndarray, device: str = "cpu") -> torch.Te
 
 def optical_flow(first: np.ndarray, second: np.ndarray, method: str = "farneback", device="cpu") -> torch.Tensor:
     """The flow from ``first`` to ``second``, (1, 2, H, W) pixel offsets (dx, dy) on the CPU, by ``method``
-    (``"farneback"``, on the CPU, or ``"raft"``, on ``device``). Taught in notebook 13."""
+    (``"farneback"``, on the CPU, or ``"raft"``, on ``device``). Taught in notebook 07."""
     if method == "farneback":
         return farneback(first, second)
     if method == "raft":

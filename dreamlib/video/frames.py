@@ -4,7 +4,7 @@
 is not a video, or is far too large, in one line. :func:`read_frames` yields its frames as uint8 arrays, resized to
 a longest side if asked. :func:`write_video` writes frames as an MP4 (H.264, with the sound of another file, e.g.
 the input) or a GIF, atomically: a finished file or none. :func:`sample_clip` makes a short clip from the bundled
-photos (a pan or a zoom, with a tone), for lesson 13 and the tests: no download needed. Taught in notebook 13.
+photos (a pan or a zoom, with a tone), for lesson 07 and the tests: no download needed. Taught in notebook 07.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _ffmpeg():
 def video_info(path: str | os.PathLike) -> VideoInfo:
     """Probe ``path``; a one-line :class:`DreamError` if it is missing, not a video, or has no frames.
 
-    Taught in notebook 13.
+    Taught in notebook 07.
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -94,7 +94,7 @@ def check_video(info: VideoInfo, path, longest: int | None, max_frames: int | No
 def read_frames(path: str | os.PathLike, size: tuple[int, int], max_frames: int | None = None) -> Iterator[np.ndarray]:
     """The frames of ``path`` as (height, width, 3) uint8 arrays of ``size`` (width, height), at most ``max_frames``.
 
-    Taught in notebook 13.
+    Taught in notebook 07.
     """
     reader = _ffmpeg().read_frames(str(Path(path).expanduser()))
     try:
@@ -116,7 +116,7 @@ def write_video(
 ) -> Path:
     """Write uint8 (height, width, 3) ``frames`` of ``size`` as ``out`` (.mp4 or .gif), atomically.
 
-    An MP4 takes the sound of ``audio_from`` (a video or audio file; None: silent). Taught in notebook 13.
+    An MP4 takes the sound of ``audio_from`` (a video or audio file; None: silent). Taught in notebook 07.
     """
     out = Path(out).expanduser()
     if out.suffix.lower() not in VIDEO_FORMATS:
@@ -171,7 +171,7 @@ def sample_clip(
 ) -> Path:
     """A short clip made from a bundled photo: ``motion="pan"`` slides a window across it by ``speed`` pixels per
     frame; ``"zoom"`` moves in by ``speed`` percent per frame. With ``tone``, a 440 Hz sound track as long as the
-    clip. For lesson 13 and the tests: a motion whose flow is known. Taught in notebook 13.
+    clip. For lesson 07 and the tests: a motion whose flow is known. Taught in notebook 07.
     """
     from ..images import sample_image_path
 

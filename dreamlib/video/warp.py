@@ -5,7 +5,7 @@ plus the flow, bilinearly: with the *backward* flow of a frame (where each of it
 it carries anything drawn on the frame before into this one. Where the two directions of flow disagree, a pixel was
 hidden or uncovered between the frames (:func:`occlusion_mask`): nothing there can be carried over.
 :func:`flicker` measures how far each dreamed frame is from the one before carried along the flow.
-Taught in notebook 13 (dreaming in time).
+Taught in notebook 07 (dreaming in time).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """``image`` (N, C, H, W) looked up at each pixel's position plus ``flow`` (N, 2, H, W): out[y, x] =
     image[y + dy, x + dx], bilinearly; positions outside the image take the nearest border pixel.
 
-    With a frame's backward flow, this moves the frame before onto this one. Taught in notebook 13.
+    With a frame's backward flow, this moves the frame before onto this one. Taught in notebook 07.
     """
     return F.grid_sample(image, _grid(flow.to(image.dtype)), mode="bilinear", padding_mode="border", align_corners=True)
 
@@ -43,7 +43,7 @@ def occlusion_mask(backward: torch.Tensor, forward: torch.Tensor) -> torch.Tenso
     pixel back and then forward again should bring it home; where it does not (the test of Sundaram, Brox and Keutzer,
     "Dense point trajectories by GPU-accelerated large displacement optical flow", 2010: a squared miss larger than 1%
     of the two flows' squared lengths plus 0.5 px²), or where its flow leads out of the frame (by more than half a
-    pixel), it was hidden or uncovered. Taught in notebook 13.
+    pixel), it was hidden or uncovered. Taught in notebook 07.
     """
     there = warp(forward, backward)  # the forward flow, read where each pixel came from
     miss = (backward + there).pow(2).sum(1, keepdim=True)
@@ -71,7 +71,7 @@ def flicker(dreams: list[torch.Tensor], backward_flows: list[torch.Tensor], mask
     that can be followed (0: no flicker at all; lower is steadier).
 
     ``dreams``: frames (1, 3, H, W) in [0, 1]; ``backward_flows[t - 1]`` and ``masks[t - 1]``: frame t's backward flow
-    and occlusion mask, from the undreamed frames. Taught in notebook 13.
+    and occlusion mask, from the undreamed frames. Taught in notebook 07.
     """
     total = weight = 0.0
     for t in range(1, len(dreams)):

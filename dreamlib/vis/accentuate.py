@@ -12,7 +12,7 @@ both seen through the same transformation. Its weight is ``alpha`` times a balan
 from the sizes of the two gradients: the photo's own penalty gradient is zero, so the balance is measured after the
 first step (``balance = |objective gradient| / |penalty gradient|``, sums of absolute values over the parameters).
 ``ball``: also project the image, after every step, onto the L2 ball of that radius around the photo (in pixels).
-Builds on notebooks 04 and 09. Taught in notebook 11 (modern feature visualisation).
+Builds on notebooks 04 and 10. Taught in notebook 11 (modern feature visualisation).
 """
 
 from __future__ import annotations

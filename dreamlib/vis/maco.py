@@ -4,7 +4,7 @@ Fel, Boissin, Boutin et al. ("Unlocking Feature Visualization for Deeper Network
 Optimization", NeurIPS 2023) keep the magnitude of every Fourier coefficient fixed to a template, the average
 magnitude spectrum of natural images, and let the optimiser change only the phases. Whatever the objective asks for,
 the image keeps the energy distribution of a photo over frequencies: no high-frequency noise, no flat blobs, and it
-still works on deep networks where Lucid-style renders (notebook 09) turn into noise.
+still works on deep networks where Lucid-style renders (notebook 10) turn into noise.
 
 - :func:`magnitude_spectrum`: the template, estimated from any images (a tensor, a folder, the bundled photos, the
   shapes generator); nothing is downloaded. The package ships the bundled photos' (``scripts/make_spectra.py``).
@@ -14,7 +14,7 @@ still works on deep networks where Lucid-style renders (notebook 09) turn into n
   mixed; :class:`dreamlib.vis.param.ImageParam` with ``param="maco"`` builds on it, and
   :func:`dreamlib.vis.transforms.maco_crops` is MACO's transform.
 
-Builds on notebook 09 (feature visualisation). Taught in notebook 11 (modern feature visualisation).
+Builds on notebook 10 (feature visualisation). Taught in notebook 11 (modern feature visualisation).
 """
 
 from __future__ import annotations

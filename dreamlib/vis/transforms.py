@@ -8,7 +8,7 @@ patterns the network still sees after the shake. Each transform here is a
 callable ``t(images, generator) -> images`` on a (B, 3, H, W) batch; the random
 numbers come from a CPU ``torch.Generator``, so a seed gives the same shakes on
 any device. :func:`compose` chains them; :func:`standard` is the default set
-(the one Lucid and lucent use, for 128-224 px images). Taught in notebook 09.
+(the one Lucid and lucent use, for 128-224 px images). Taught in notebook 10.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def compose(transforms: Sequence[Transform]) -> Transform:
 
 
 def standard() -> Transform:
-    """Lucid's standard set: pad 12, jitter 8, scale 0.9-1.1, rotate -10..10 degrees, jitter 4."""
+    """Lucid's standard set: pad 12, jitter 8, scale 0.9-1.1, rotate -10..10 degrees, jitter 4. Taught in notebook 10."""
     return compose(
         [
             pad(12),

@@ -79,14 +79,14 @@ def receptive_field(layers):
     return r
 
 
-# 06_why_dogs
+# 09_why_dogs
 def top_k(logits, categories, k):
     probs = logits.softmax(dim=1)[0]
     values, indices = probs.topk(k)
     return [(categories[i], p) for p, i in zip(values.tolist(), indices.tolist())]
 
 
-# 07_train_your_own_dreamer
+# 08_train_your_own_dreamer
 def train_step(net, optimizer, images, labels):
     loss = F.cross_entropy(net(images), labels)
     optimizer.zero_grad()
@@ -106,7 +106,7 @@ def batch_without(n, generator, removed):
     return torch.cat(kept_images)[:n], torch.cat(kept_labels)[:n]
 
 
-# 08_beyond
+# 06_beyond
 def contrast(layer, index):
     def score(acts):
         x = acts[layer]
@@ -115,14 +115,14 @@ def contrast(layer, index):
     return dl.Objective(score, [layer], f"contrast({layer}, {index})")
 
 
-# 09 · Feature visualisation
+# 10 · Feature visualisation
 def total_variation(images):
     dy = (images[..., 1:, :] - images[..., :-1, :]).abs().flatten(1).mean(1)
     dx = (images[..., :, 1:] - images[..., :, :-1]).abs().flatten(1).mean(1)
     return dy + dx
 
 
-# 10 · The neuron catalogue
+# 12 · The neuron catalogue
 def top_examples(scores, channel, k):
     return scores[:, channel].argsort(descending=True)[:k]
 
@@ -132,12 +132,12 @@ def image_from(magnitude, phase):
     return torch.fft.irfft2(magnitude * torch.exp(1j * phase), s=(magnitude.shape[-2], 2 * (magnitude.shape[-1] - 1)))
 
 
-# 12 · Don't trust your eyes
+# 13 · Don't trust your eyes
 def fooling_circuit(f, d, e, k):
     return torch.relu(f - k * e) + torch.relu(d - k * (1 - e))
 
 
-# 13 · Dreaming in time
+# 07 · Dreaming in time
 def warp(image, flow):
     n, _, h, w = image.shape
     ys, xs = torch.meshgrid(

@@ -1,4 +1,4 @@
-"""The checker of lesson 08 (dreamlib/exercises/beyond.py) names typical mistakes."""
+"""The checker of lesson 06 (dreamlib/exercises/beyond.py) names typical mistakes."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""The checker of lesson 13 (dreamlib/exercises/motion.py) names typical mistakes."""
+"""The checker of lesson 07 (dreamlib/exercises/motion.py) names typical mistakes."""
 
 import pytest
 

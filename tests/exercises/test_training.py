@@ -1,4 +1,4 @@
-"""The checkers of lessons 06-07 (dreamlib/exercises/training.py)."""
+"""The checkers of lessons 08-09 (dreamlib/exercises/training.py)."""
 
 import inspect
 
@@ -36,7 +36,7 @@ def test_labels_that_do_not_match_their_images_are_caught(capsys):
     assert "labels do not match the images" in capsys.readouterr().out
 
 
-# Lesson 07: the training loop by hand
+# Lesson 08: the training loop by hand
 
 
 def _step(zero_grad=True, step=True, sign=1.0, result="item", clear_after_backward=False, when="before"):
@@ -64,7 +64,7 @@ def _softmax_step(net, optimizer, images, labels):
     return loss.item()
 
 
-# Lesson 07: remove a class
+# Lesson 08: remove a class
 
 
 def _one_batch_filtered(n, generator, removed):

@@ -15,24 +15,23 @@ from tests.helpers import ROOT
 sys.path.insert(0, str(ROOT / "tools"))
 import notebooks as nbtool  # noqa: E402
 
+FIRST = "00_first_dream"  # a preview: it uses the packaged dream before any lesson has built it
 LESSONS = [
     "01_hooks",
     "02_preprocessing",
     "03_gradient_ascent",
     "04_octaves",
     "05_layer_comparison",
-    "06_why_dogs",
-]
-BEYOND = [
-    "07_train_your_own_dreamer",
-    "08_beyond",
-    "09_feature_visualisation",
-    "10_neuron_catalogue",
+    "06_beyond",
+    "07_dreaming_in_time",
+    "08_train_your_own_dreamer",
+    "09_why_dogs",
+    "10_feature_visualisation",
     "11_modern_feature_visualisation",
-    "12_dont_trust_your_eyes",
-    "13_dreaming_in_time",
+    "12_neuron_catalogue",
+    "13_dont_trust_your_eyes",
 ]
-ALL = LESSONS + BEYOND
+ALL = [FIRST, *LESSONS]
 
 
 def _load(name: str) -> dict:
@@ -66,7 +65,7 @@ def test_lesson_structure(name):
     assert "You will learn to" in first and re.search(r"\*\*Time:\*\*.*CPU.*GPU", first)
     assert '"google.colab" in sys.modules' in "".join(nb["cells"][1]["source"])
     assert "## Summary" in text
-    if name in LESSONS:
+    if name != FIRST:
         assert "Exercise" in text and "dl.exercises.check_" in text
     assert any("nbval-check-output" in c["metadata"].get("tags", []) for c in nb["cells"])
     assert "InceptionV3 (Inception v1)" not in text and "2015 DeepDream used InceptionV3" not in text
@@ -127,6 +126,76 @@ def test_cleanliness_check_catches_stale_outputs_and_counts():
     found = nbtool.problems({"cells": [tagged, stale]})
     assert any("execution count 7" in p for p in found) and any("not tagged" in p for p in found)
     assert nbtool.problems(nbtool.strip({"cells": [tagged, stale], "metadata": {}})) == []
+
+
+# Set-up helpers every lesson's first cells use; each says what it does where it is used.
+SETUP_HELPERS = {"__version__", "quick_mode", "pick", "stopwatch", "resolve_device"}
+TAUGHT = re.compile(r"taught\s+in\s+(?:notebook|lesson)s?\s+(\d\d)", re.I)
+DL_CHAIN = re.compile(r"\bdl\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+
+
+def _called_from_dl(source: str) -> dict[str, object]:
+    """``{"shapes.judge": <function>, ...}``: every object a lesson reaches through ``dl.``, modules walked through."""
+    import inspect
+
+    import dreamlib
+
+    found = {}
+    for chain in set(DL_CHAIN.findall(source)):
+        obj, parts = dreamlib, chain.split(".")
+        for i, part in enumerate(parts):
+            obj = getattr(obj, part, None)
+            if obj is None or not inspect.ismodule(obj):
+                break
+        if obj is not None and not inspect.ismodule(obj) and parts[0] != "exercises":
+            found[".".join(parts[: i + 1])] = obj
+    return found
+
+
+def _later_lessons_used(name: str, source: str) -> list[str]:
+    """What a lesson uses that it cannot yet know: taught in a later lesson, or in none."""
+    import inspect
+
+    problems = []
+    for chain, obj in sorted(_called_from_dl(source).items()):
+        if chain in SETUP_HELPERS or (inspect.isclass(obj) and issubclass(obj, BaseException)):
+            continue
+        if not (callable(obj) or inspect.isclass(obj)):
+            continue  # constants (CLASSES, MODELS): read, not taught
+        match = TAUGHT.search(inspect.getdoc(obj) or "")
+        if match is None:
+            problems.append(f"dl.{chain} (its docstring names no lesson)")
+        elif match.group(1) > name[:2]:
+            problems.append(f"dl.{chain} (taught in lesson {match.group(1)})")
+    return problems
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_no_lesson_uses_what_a_later_lesson_teaches(name):
+    """One path: every ``dl.`` function a lesson calls is taught ("Taught in notebook NN") there or earlier."""
+    source = "\n".join(_code(c) for c in _load(name)["cells"] if c["cell_type"] == "code")
+    assert _later_lessons_used(name, source) == []
+
+
+def test_the_path_check_catches_a_later_function_and_an_untaught_one():
+    assert _later_lessons_used("03_x", "dl.dream(m, x)\nimages = dl.shapes.make_batch(4)") == [
+        "dl.dream (taught in lesson 04)",
+        "dl.shapes.make_batch (taught in lesson 06)",
+    ]
+    assert _later_lessons_used("13_x", "dl.dream(m, x); dl.pick(1, 2); dl.shapes.CLASSES") == []
+    assert _later_lessons_used("13_x", "dl.vis.maco._shipped('photos')") == [
+        "dl.vis.maco._shipped (its docstring names no lesson)"
+    ]
+
+
+def test_each_lesson_names_the_next_one():
+    """The summary of every lesson but the last ends with "**Next:** NN · <the next lesson's title>"."""
+    for here, after in zip(ALL, ALL[1:]):
+        cells = _load(here)["cells"]
+        summary = "".join(next(c for c in cells[::-1] if c["cell_type"] == "markdown")["source"])
+        title = "".join(_load(after)["cells"][0]["source"]).splitlines()[0]  # "# 04 · Octaves: ..."
+        short = " ".join(title[2:].split()[:3])  # "04 · Octaves"
+        assert f"**Next:** {short}" in summary, f"{here} does not end by naming {short}"
 
 
 def test_every_public_function_names_the_lesson_that_teaches_it():

@@ -1,4 +1,4 @@
-"""The shapes network, its training, evaluation and shipped weights (dreamlib/shapes/net.py, lessons 06-07)."""
+"""The shapes network, its training, evaluation and shipped weights (dreamlib/shapes/net.py, lessons 08-09)."""
 
 import pytest
 import torch
@@ -144,7 +144,7 @@ def test_bad_weights_files_for_shapes_are_clear_errors(tmp_path):
 
 @pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
 def test_the_model_trained_on_more_dogs_dreams_dogs_an_independent_judge_sees(model, skewed):
-    """Lesson 06's controlled experiment: same network, training and dream settings; only the data differs.
+    """Lesson 09's controlled experiment: same network, training and dream settings; only the data differs.
 
     Each model dreams the bundled photos on its deepest block; the judge (another architecture, another seed, the
     balanced data) looks at every 48x48 patch of every dream, the size of its training pictures, and we count the
@@ -158,7 +158,7 @@ def test_the_model_trained_on_more_dogs_dreams_dogs_an_independent_judge_sees(mo
     def dog_share(pictures):
         return sum(shapes.class_share(judge, shapes.patches(p), "dogs") for p in pictures) / len(pictures)
 
-    def dreams(m):  # lesson 06's settings in quick mode, at the lesson's precision="auto"
+    def dreams(m):  # lesson 09's settings in quick mode, at the lesson's precision="auto"
         settings = dict(octaves=2, steps=10, lr=0.02, seed=0, progress=False)
         return [dreamlib.dream(m, p, "conv6", **settings) for p in photos]
 
