@@ -17,6 +17,25 @@ def _report(name: str, problem: str | None) -> bool:
     return problem is None
 
 
+NO_PREDICTION = "no prediction yet — write it down (replace the `...`) before you run the experiment"
+
+
+def _predicted(name: str, prediction, measured, why: str, same: Callable | None = None) -> bool:
+    """The verdict of a predict-then-run exercise: the learner's ``prediction`` against what their own run
+    ``measured``, with ``why`` (one plain sentence) either way. ``...`` (the placeholder) is "not done yet", so the
+    lessons still run top to bottom. ``same(prediction, measured)`` compares (default ``==``)."""
+    if prediction is Ellipsis:
+        return _report(name, NO_PREDICTION)
+    try:
+        right = bool(same(prediction, measured)) if same is not None else prediction == measured
+    except Exception as exc:  # a prediction of the wrong kind: say so, don't crash the notebook
+        return _report(name, f"could not compare your prediction {prediction!r} ({type(exc).__name__}: {exc})")
+    if right:
+        print(f"✅ {name}: you predicted {prediction!r} and the run gave {measured!r}. {why}")
+        return True
+    return _report(name, f"you predicted {prediction!r}, the run gave {measured!r}. {why}")
+
+
 def _call(name: str, fn: Callable, *args):
     """``(fn(*args), None)``, or ``(None, what went wrong)``: a learner's bug never crashes the notebook."""
     try:

@@ -86,3 +86,17 @@ def test_image_from_names_a_norm_mismatch(capsys):
     ortho = lambda m, p: torch.fft.irfft2(m * torch.exp(1j * p), s=(m.shape[-2], 2 * (m.shape[-1] - 1)), norm="ortho")  # noqa: E731
     assert exercises.check_image_from(ortho) is False
     assert "norm" in capsys.readouterr().out
+
+
+def test_a_prediction_is_judged_against_the_run_and_explained(capsys):
+    from dreamlib.exercises._shared import _predicted
+
+    assert _predicted("octaves", 3, 3, "Each octave is 1.4 times smaller.") is True
+    assert "✅ octaves: you predicted 3 and the run gave 3. Each octave" in capsys.readouterr().out
+    assert _predicted("octaves", 5, 3, "Each octave is 1.4 times smaller.") is False
+    assert "❌ octaves: you predicted 5, the run gave 3. Each octave" in capsys.readouterr().out
+    assert _predicted("octaves", ..., 3, "why") is False
+    assert "no prediction yet" in capsys.readouterr().out
+    assert _predicted("layer", "conv5", "conv5", "w", same=lambda a, b: a.lower() == b) is True
+    assert _predicted("layer", 5, "conv5", "w", same=lambda a, b: a.lower() == b) is False
+    assert "could not compare" in capsys.readouterr().out
