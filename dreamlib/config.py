@@ -91,7 +91,8 @@ def pick(full, quick):
 
 
 class stopwatch:
-    """``with dl.stopwatch(): ...`` prints how long the block took, and where (lessons 06 onwards time their sections).
+    """``with dl.stopwatch(): ...`` prints how long the block took, and where. Taught in notebook 00;
+    later notebooks time their sections with it.
 
     ``device`` (default: what ``resolve_device("auto")`` picks) is only named in the line, not used.
     """
