@@ -254,3 +254,27 @@ def test_lessons_never_need_imagenet_weights_and_never_use_random_ones(name):
     for match in IMAGENET_LOAD.finditer(text):
         assert "fallback=" in match.group(2), f"{name}: {match.group(0)} has no fallback"
     assert 'weights="random"' not in text and "DREAMLIB_WEIGHTS" not in text
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_each_lesson_opens_with_the_picture_it_will_make(name):
+    """One cell is tagged ``lesson-picture``; `tools/run_lessons.py --pictures` saves its figure, and every lesson but
+    the first (which dreams in its first minute) shows that picture under its title."""
+    cells = _load(name)["cells"]
+    tagged = [c for c in cells if "lesson-picture" in c["metadata"].get("tags", [])]
+    assert len(tagged) == 1 and tagged[0]["cell_type"] == "code", f"{name}: tag exactly one code cell lesson-picture"
+    if name != FIRST:
+        first = "".join(cells[0]["source"])
+        assert f"](../docs/images/lessons/{name}.jpg)" in first, f"{name} does not open with its picture"
+        assert (ROOT / "docs" / "images" / "lessons" / f"{name}.jpg").is_file(), "run tools/run_lessons.py --pictures"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_lesson_is_valid_nbformat(name):
+    import warnings
+
+    import nbformat
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing cell id is only a warning today, an error tomorrow
+        nbformat.validate(nbformat.reads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"), 4))
