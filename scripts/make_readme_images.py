@@ -1,9 +1,15 @@
-"""Make the README's pictures with the self-trained shapes model (offline): ``python scripts/make_readme_images.py``."""
+"""Make the README's and the docs' pictures with the self-trained shapes model, offline.
 
+``python scripts/make_readme_images.py`` makes them all (about half an hour on 2 CPU cores);
+``python scripts/make_readme_images.py hero`` only the picture the README and the docs' home page open with.
+"""
+
+import sys
+import tempfile
 from pathlib import Path
 
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 import dreamlib as dl
 
@@ -39,9 +45,49 @@ def grid(images: torch.Tensor, columns: int = 10, pad: int = 0) -> Image.Image:
     return out
 
 
+def hero(model: torch.nn.Module, height: int = 160) -> Image.Image:
+    """The picture the README opens with: a bundled photo, its dream, a class rendered from noise, a video still."""
+    photo = dl.sample_image("chelsea", max_size=256)
+    dreamed = dl.dream(model, photo, "conv6", octaves=3, steps=10, seed=0, progress=False)
+    eyes = dl.render(model, dl.class_logit(0), size=160, seed=0, progress=False)
+    p = dl.class_probabilities(model, eyes)[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = dl.video.sample_clip(Path(tmp) / "pan.mp4", "pan", photo="chelsea", frames=12, size=(240, 160))
+        report = dl.dream_video(model, clip, Path(tmp) / "dreamed.mp4", "conv4", progress=False)
+        still = list(dl.video.read_frames(report.path, report.size))[-1]
+    still = torch.from_numpy(still.copy()).permute(2, 0, 1)[None].float() / 255
+    print(
+        f"hero: chelsea dreamed on conv6 (3 octaves x 10 steps); 'eyes' rendered, p {p:.2f}; "
+        f"video frame {report.frames} of {report.frames}, flicker {report.flicker:.4f} "
+        f"(undreamed {report.source_flicker:.4f})"
+    )
+    titles = ["a bundled photo", "its dream (conv6)", '"eyes" from noise', "a dreamed video's frame"]
+    try:
+        font = ImageFont.load_default(size=15)  # Pillow >= 10.1: a scalable font, readable on a phone
+    except TypeError:
+        font = ImageFont.load_default()
+    tiles = []
+    for im, title in zip([photo, dreamed, eyes, still], titles):
+        pil = dl.tensor_to_pil(im)
+        pil = pil.resize((round(pil.width * height / pil.height), height), Image.LANCZOS)
+        canvas = Image.new("RGB", (pil.width, height + 22), "white")
+        canvas.paste(pil, (0, 22))
+        ImageDraw.Draw(canvas).text((3, 2), title, fill="black", font=font)
+        tiles.append(canvas)
+    out = Image.new("RGB", (sum(t.width for t in tiles) + 6 * (len(tiles) - 1), tiles[0].height), "white")
+    x = 0
+    for t in tiles:
+        out.paste(t, (x, 0))
+        x += t.width + 6
+    return out
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     model = dl.load_model("shapes")
+    hero(model).save(OUT / "hero.jpg", quality=88)
+    if sys.argv[1:] == ["hero"]:
+        sys.exit(0)
     photo = dl.sample_image("coffee", max_size=256)
     layers = {
         layer: dl.dream(model, photo, layer, octaves=3, steps=20, lr=0.02, seed=0, progress=False)

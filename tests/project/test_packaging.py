@@ -1,5 +1,6 @@
-"""Packaging: the wheel carries the samples, weights, LICENSE and py.typed and runs every README command on its
-own; the sdist carries what the tests need; environment.yml agrees with pyproject.toml."""
+"""Packaging: the wheel carries the samples, weights, LICENSE and py.typed and runs every documented command (the
+README's and the docs pages', docs/cli.md above all) on its own; the sdist carries what the tests need;
+environment.yml agrees with pyproject.toml."""
 
 import os
 import re
@@ -69,27 +70,32 @@ def _build_wheel(tmp_path: Path) -> Path:
     return wheel
 
 
+DOCUMENTED = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]  # docs/cli.md is the command reference
+
+
 def readme_commands() -> list[str]:
-    """Every ``dreamlib ...`` line of the README's bash blocks, comments removed."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """Every ``dreamlib ...`` line of the bash blocks of the README and the docs pages, comments removed, each once."""
     lines = []
-    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
-        for line in block.splitlines():
-            words = shlex.split(line, comments=True)
-            if words[:1] == ["dreamlib"]:
-                lines.append(shlex.join(words))
+    for page in DOCUMENTED:
+        for block in re.findall(r"```bash\n(.*?)```", page.read_text(encoding="utf-8"), re.S):
+            for line in block.splitlines():
+                words = shlex.split(line.strip(), comments=True)
+                if words[:1] == ["dreamlib"] and shlex.join(words) not in lines:
+                    lines.append(shlex.join(words))
     return lines
 
 
-def test_the_readme_lists_the_cli_commands():
+def test_the_docs_list_the_cli_commands():
     commands = readme_commands()
     assert any(c.startswith("dreamlib dream sample:chelsea") for c in commands)
     assert {"dreamlib samples", "dreamlib --version"} <= set(commands)
+    for command in ("dream", "zoom", "info", "layers", "weights", "render", "catalogue", "accentuate", "video"):
+        assert any(c.startswith(f"dreamlib {command} ") or c == f"dreamlib {command}" for c in commands), command
 
 
 def test_every_readme_command_runs_from_the_installed_wheel_in_another_folder(tmp_path):
     """Install the wheel alone into a fresh venv (torch & co. are borrowed from this environment, read-only:
-    the new venv sees this one's site-packages through a .pth file, never its dreamlib) and run each README
+    the new venv sees this one's site-packages through a .pth file, never its dreamlib) and run each documented
     command from an empty folder. Commands that need the network (a URL input) are left out; dreams are made
     small (``--size 120 --steps 1 --octaves 1``, ``--frames 2``: later options win) and ImageNet models use
     random weights (``DREAMLIB_WEIGHTS=random``), so what is checked is that each command runs, not its picture."""
