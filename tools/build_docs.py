@@ -3,11 +3,16 @@
 1. Every lesson ``notebooks/NN_*.ipynb`` is executed at full settings (nbclient, as tools/run_lessons.py
    does) into a staging folder: on the shipped shapes model (``DREAMLIB_OFFLINE=1``) unless InceptionV3's
    ImageNet weights are already in the cache, in which case the lessons use them.
-2. The README becomes the home page (links into the repository point at GitHub, lesson links at the
-   lesson pages, Colab badges become plain links: the site loads nothing from other servers).
-3. ``docs/*.md`` (the instructors' page, what ``fast`` does) and ``docs/images`` are copied; ``api.md`` is
-   generated: one section per lesson, each linking the lesson and listing the public functions whose docstring
-   names it.
+   Links in the lessons' text that point into the repository (``../docs/networks.md``, ``../docs/images/...``,
+   another lesson) are rewritten to the site's pages; Colab badges become plain links (the site loads nothing from
+   other servers).
+2. ``docs/`` is copied: the hand-written landing page ``index.md`` (the home page), the other pages (which network,
+   install, command line, offline use, beyond the lessons, speed, instructors, development) and ``docs/images``.
+   Their links are written to work on GitHub (``../notebooks/NN_name.ipynb``, ``../benchmarks/README.md``); here
+   lesson links become the lesson pages and other repository files GitHub links. ``{{ lesson_table }}`` in the
+   instructors' page becomes the README's lesson table (the lesson and its measured run times).
+3. ``api.md`` is generated: one section per lesson, each linking the lesson and listing the public functions whose
+   docstring says "Taught in notebook NN".
 4. ``mkdocs build --strict`` (MkDocs Material + mkdocs-jupyter + mkdocstrings) writes the site; any warning,
    broken link or missing anchor fails the build.
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -30,6 +36,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = "https://github.com/dreamlib/dreamlib/blob/main/"
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\(([^)]*)\)")
+LINK = re.compile(r"(!?\[[^\]]*\])\(([^)\s]+)\)")  # a markdown link or image: [text](target)
+# The pages of the site, in the order of its navigation (docs/<file>); index.md is the home page.
+PAGES = [
+    ("Which network?", "networks.md"),
+    ("Install and run", "install.md"),
+    ("Command line", "cli.md"),
+    ("Offline use", "offline.md"),
+    ("Beyond the lessons", "results.md"),
+    ("Speed", "speed.md"),
+    ("Instructors", "instructors.md"),
+    ("Development", "development.md"),
+]
 
 
 def lessons() -> list[Path]:
@@ -44,7 +62,48 @@ def imagenet_cached() -> bool:
     return weights_cache_path(MODELS["inception_v3"].weights().url).is_file()
 
 
-def execute(path: Path, workdir: Path, timeout: int):
+def _split(target: str) -> tuple[str, str]:
+    path, _, anchor = target.partition("#")
+    return path, f"#{anchor}" if anchor else ""
+
+
+def _external(target: str) -> bool:
+    return bool(re.match(r"[a-z][a-z0-9+.-]*:|#", target))
+
+
+def lesson_link(target: str, lesson_names: set[str]) -> str:
+    """A link in a lesson's text, as its page needs it. Lesson pages live at lessons/<stem>/ (directory URLs), so
+    ``../docs/networks.md#x`` becomes ``../../networks/#x``, ``../docs/images/a.jpg`` ``../../images/a.jpg`` and
+    ``05_layer_comparison.ipynb`` ``../05_layer_comparison/``; any other repository file is linked on GitHub."""
+    if _external(target):
+        return target
+    path, anchor = _split(target)
+    where = posixpath.normpath(posixpath.join("notebooks", path))
+    if where.startswith("docs/"):
+        page = where[len("docs/") :]
+        if page.endswith(".md"):
+            page = "" if page == "index.md" else page[: -len(".md")] + "/"
+        return "../../" + page + anchor
+    if posixpath.dirname(where) == "notebooks" and posixpath.basename(where) in lesson_names:
+        return f"../{Path(where).stem}/" + anchor
+    return GITHUB + where + anchor
+
+
+def page_link(target: str, lesson_names: set[str]) -> str:
+    """A link in a hand-written page of docs/, as the site needs it: the pages link lessons and repository files
+    the way GitHub shows docs/ (``../notebooks/01_hooks.ipynb``); the site has the lessons as pages of its own."""
+    if _external(target):
+        return target
+    path, anchor = _split(target)
+    if not path.startswith("../"):
+        return target  # another page of the site, or docs/images
+    where = posixpath.normpath(posixpath.join("docs", path))
+    if posixpath.dirname(where) == "notebooks" and posixpath.basename(where) in lesson_names:
+        return "lessons/" + posixpath.basename(where) + anchor
+    return GITHUB + where + anchor
+
+
+def execute(path: Path, workdir: Path, timeout: int, lesson_names: set[str] = frozenset()):
     import nbformat
     from nbclient import NotebookClient
 
@@ -53,7 +112,8 @@ def execute(path: Path, workdir: Path, timeout: int):
         if cell.cell_type == "code":
             cell.outputs = []
         elif cell.cell_type == "markdown":
-            cell.source = BADGE.sub(r"[Open in Colab](\1)", cell.source)
+            source = BADGE.sub(r"[Open in Colab](\1)", cell.source)
+            cell.source = LINK.sub(lambda m: f"{m.group(1)}({lesson_link(m.group(2), lesson_names)})", source)
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
     # Progress-bar widgets would make the page load their JavaScript from unpkg.com (offline: a console error);
     # their text fallback stays.
@@ -62,28 +122,6 @@ def execute(path: Path, workdir: Path, timeout: int):
         for output in cell.get("outputs", []):
             output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
     return nb
-
-
-def _link(target: str, lesson_names: set[str]) -> str:
-    """A README link, as the home page needs it."""
-    if re.match(r"[a-z]+:|#", target):
-        return target
-    path, _, anchor = target.partition("#")
-    if path.startswith("notebooks/") and Path(path).name in lesson_names:
-        return "lessons/" + Path(path).name + (f"#{anchor}" if anchor else "")
-    if path.startswith("docs/"):
-        return path[len("docs/") :] + (f"#{anchor}" if anchor else "")
-    return GITHUB + target  # benchmarks/README.md, LICENSE, images/CREDITS.md, solutions: the repository's files
-
-
-def home_page(lesson_names: set[str]) -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    text = BADGE.sub(r"[Colab](\1)", text)
-    text = re.sub(r"(!?\[[^\]]*\])\(([^)\s]+)\)", lambda m: f"{m.group(1)}({_link(m.group(2), lesson_names)})", text)
-    return (
-        text + "\n\nMore: the [API reference](api.md), [what `fast` does](speed.md) and the "
-        "[instructors' page](instructors.md).\n"
-    )
 
 
 def lesson_table(lesson_names: set[str]) -> str:
@@ -110,7 +148,7 @@ def api_page(lesson_names: list[str]) -> str:
         obj = getattr(dreamlib, name)
         if inspect.ismodule(obj):
             continue
-        match = re.search(r"notebooks? (\d\d)", inspect.getdoc(obj) or "", re.I)
+        match = re.search(r"taught\s+in\s+(?:notebook|lesson)s?\s+(\d\d)", inspect.getdoc(obj) or "", re.I)
         # The defining module's path: dreamlib imports its names lazily, so document them where they live.
         module = f"dreamlib.{dreamlib._WHERE[name]}"
         by_lesson.setdefault(match.group(1) if match else "", []).append(f"{module}.{name}")
@@ -168,16 +206,15 @@ def _build(tmp: Path, site: Path, selected: list[str], timeout: int, docs: Path)
     shutil.copytree(ROOT / "notebooks", work)
     for path in paths:
         start = time.perf_counter()
-        nb = execute(path, work, timeout)
+        nb = execute(path, work, timeout, names)
         nbformat.write(nb, stage / "lessons" / path.name)
         print(f"executed {path.stem:28s} {time.perf_counter() - start:6.1f} s", flush=True)
 
-    (stage / "index.md").write_text(home_page(names), encoding="utf-8")
+    for page in stage.glob("*.md"):
+        text = page.read_text(encoding="utf-8").replace("{{ lesson_table }}", lesson_table(names))
+        text = LINK.sub(lambda m: f"{m.group(1)}({page_link(m.group(2), names)})", text)
+        page.write_text(text, encoding="utf-8")
     (stage / "api.md").write_text(api_page([p.stem for p in paths]), encoding="utf-8")
-    instructors = stage / "instructors.md"
-    instructors.write_text(
-        instructors.read_text(encoding="utf-8").replace("{{ lesson_table }}", lesson_table(names)), encoding="utf-8"
-    )
 
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     config.update(
@@ -186,9 +223,8 @@ def _build(tmp: Path, site: Path, selected: list[str], timeout: int, docs: Path)
         nav=[
             {"Home": "index.md"},
             {"Lessons": [f"lessons/{p.name}" for p in paths]},
+            *({title: page} for title, page in PAGES),
             {"API reference": "api.md"},
-            {"What fast does": "speed.md"},
-            {"Instructors": "instructors.md"},
         ],
     )
     generated = tmp / "mkdocs.yml"
