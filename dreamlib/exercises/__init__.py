@@ -13,29 +13,51 @@ share are in
 :mod:`._shared`. Every checker is importable from here: ``dl.exercises.check_octave_dream``.
 """
 
-from .beyond import check_contrast
-from .motion import check_warp
-from .pixels import check_denormalize, check_mean_activation, check_normalize, check_normalize_gradient
-from .scales import check_activation_shapes, check_octave_dream, check_octave_sizes, check_receptive_field
+from .beyond import check_contrast, check_neuron_patch
+from .motion import check_same_seed, check_warp
+from .pixels import (
+    check_denormalize,
+    check_hook_calls,
+    check_jitter,
+    check_mean_activation,
+    check_normalize,
+    check_normalize_gradient,
+    check_png_round_trip,
+)
+from .scales import (
+    check_activation_shapes,
+    check_octave_count,
+    check_octave_dream,
+    check_octave_sizes,
+    check_receptive_field,
+    check_whole_picture_layer,
+)
 from .training import check_batch_without, check_top_k, check_train_step
 from .visualisation import check_fooling_circuit, check_image_from, check_top_examples, check_total_variation
 
 __all__ = [
-    "check_mean_activation",  # 01
+    "check_mean_activation",
+    "check_hook_calls",  # 01
     "check_normalize",
-    "check_denormalize",  # 02
-    "check_normalize_gradient",  # 03
-    "check_octave_sizes",
-    "check_octave_dream",  # 04
-    "check_activation_shapes",
-    "check_receptive_field",  # 05
+    "check_denormalize",
+    "check_png_round_trip",  # 02
+    "check_normalize_gradient",
+    "check_jitter",  # 03
+    "check_octave_count",
+    "check_octave_dream",
+    "check_octave_sizes",  # 04
+    "check_whole_picture_layer",
+    "check_receptive_field",
+    "check_activation_shapes",  # 05
     "check_top_k",  # 06
     "check_train_step",
     "check_batch_without",  # 07
+    "check_neuron_patch",
     "check_contrast",  # 08
     "check_total_variation",  # 09
     "check_top_examples",  # 10
     "check_image_from",  # 11
     "check_fooling_circuit",  # 12
-    "check_warp",  # 13
+    "check_warp",
+    "check_same_seed",  # 13
 ]

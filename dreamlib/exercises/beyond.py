@@ -1,4 +1,4 @@
-"""Checkers for notebook 06 (beyond: objectives)."""
+"""Checkers for notebook 06 (beyond: objectives, neurons)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..ascent import ascent_step
 from ..hooks import forward_until
 from ..models import as_dream_model
 from ..objectives import Objective
-from ._shared import _call, _close, _edge_net, _report
+from ._shared import _call, _close, _edge_net, _predicted, _report
 
 
 def _contrast(x: torch.Tensor, index: int) -> torch.Tensor:
@@ -111,3 +111,21 @@ def check_contrast(fn: Callable) -> bool:
                 f"channel {idx} ({edge} edges) — the score must grow with that channel",
             )
     return _report(name, None)
+
+
+def check_neuron_patch(prediction, measured: int) -> bool:
+    """Notebook 06: how many pixels wide the patch is that a centre-neuron dream with ``jitter=0`` and one octave
+    changes: your prediction against your run's (``measured``). Within 1 pixel counts as right.
+    """
+    why = (
+        "With no jitter and one octave the unit looks at the same patch of the picture at every step. Only the "
+        "pixels inside its receptive field can change what it computes, so only they get a gradient: the patch "
+        "that changes is the receptive field, which dl.receptive_field measures (lesson 05)."
+    )
+    return _predicted(
+        "width of the changed patch, in pixels",
+        prediction,
+        int(measured),
+        why,
+        same=lambda p, m: not isinstance(p, bool) and abs(float(p) - m) <= 1,
+    )

@@ -1,4 +1,4 @@
-"""Checker for notebook 07 (dreaming in time): moving a picture along an optical flow."""
+"""Checkers for notebook 07 (dreaming in time): moving a picture along an optical flow, and flicker."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..video.warp import warp as _reference_warp
-from ._shared import _call, _close, _report
+from ._shared import _call, _close, _predicted, _report
 
 
 def _grid_sample(image, flow, by_width=False, swap=False, sign=1.0):
@@ -60,3 +60,33 @@ def check_warp(fn: Callable) -> bool:
     if problem or not _close(still, image, atol=1e-4):
         return _report(name, problem or "with no flow, the image must come back as it is")
     return _report(name, None)
+
+
+SAME_SEED_ANSWERS = {"frame by frame": "frame by frame", "frame-by-frame": "frame by frame", "alone": "frame by frame"}
+SAME_SEED_ANSWERS |= {"carried": "carried", "carried along the flow": "carried", "steady": "carried"}
+
+
+def check_same_seed(prediction, measured: str) -> bool:
+    """Notebook 07: does dreaming every frame on its own but with the same seed flicker about as much as ``"frame by
+    frame"`` (a new seed per frame), or stay about as steady as ``"carried"``? Your prediction against your run
+    (``measured``: the one whose flicker the same-seed video's is closer to).
+    """
+    if measured == "frame by frame":
+        why = (
+            "The same seed gives every frame the same jitter rolls, so the dream's patterns grow at about the same "
+            "places on the screen; but the picture moves beneath them, and the flicker is measured along the flow, "
+            "which follows the picture. Each frame still grows its own patterns on what it shows: only carrying the "
+            "dream along the flow moves it with the picture."
+        )
+    else:
+        why = (
+            "In this run the same seed made the frames almost as steady as carrying the dream: look at the "
+            "space-time slices to see whether its patterns slide with the picture."
+        )
+    return _predicted(
+        "same seed: closer to frame by frame or to carried",
+        prediction,
+        measured,
+        why,
+        same=lambda p, m: SAME_SEED_ANSWERS.get(p.strip().lower()) == m,
+    )

@@ -9,7 +9,7 @@ import torch
 from ..ascent import normalize_gradient
 from ..hooks import capture_activations
 from ..models import IMAGENET_MEAN, IMAGENET_STD
-from ._shared import _call, _compare, _probe_net, _report
+from ._shared import _call, _compare, _predicted, _probe_net, _report
 
 
 def check_mean_activation(fn: Callable) -> bool:
@@ -79,3 +79,75 @@ def check_normalize_gradient(fn: Callable) -> bool:
             "not 1: don't add a constant like 1e-8 to the divisor",
         )
     return _report("normalize_gradient", _compare(got, normalize_gradient(g), hint))
+
+
+# Predict, then run: the learner writes a prediction down, runs the experiment, and the checker compares.
+
+
+def check_hook_calls(prediction, measured) -> bool:
+    """Notebook 01: how often two hooks fire, ``(first layer, last layer)``, during one ``dl.forward_until`` to a
+    middle layer on a batch of 4 pictures: your prediction against what your run counted (``measured``).
+    """
+    measured = tuple(int(m) for m in measured)
+    why = (
+        "A hook runs each time its module runs, and a module runs once per forward pass, however many pictures "
+        "the batch holds (the four go through together, as one tensor). dl.forward_until stops the pass right "
+        "after the layer it needs, so the layers after it never run, and neither do their hooks."
+    )
+    return _predicted(
+        "hook calls (first layer, last layer)",
+        prediction,
+        measured,
+        why,
+        same=lambda p, m: isinstance(p, (tuple, list)) and tuple(int(v) for v in p) == m,
+    )
+
+
+def check_png_round_trip(prediction, measured: float) -> bool:
+    """Notebook 02: the largest change a PNG save and load makes to any pixel value, in grey levels (1/255): your
+    prediction against your run's (``measured``). Within 0.1 of a level counts as right.
+    """
+    measured = round(float(measured), 2)
+    why = (
+        "A PNG keeps every pixel exactly, but as a whole number from 0 to 255 per channel: saving rounds each value "
+        "to the nearest of the 256 levels, so a value between two levels moves by at most half a level, and one "
+        "already on a level (a photo as it was loaded) comes back exactly."
+    )
+    return _predicted(
+        "largest change after a PNG round trip, in grey levels",
+        prediction,
+        measured,
+        why,
+        same=lambda p, m: not isinstance(p, bool) and abs(float(p) - m) <= 0.1,
+    )
+
+
+JITTER_ANSWERS = {"jitter": "jitter", "with jitter": "jitter", "on": "jitter", "no jitter": "no jitter"}
+JITTER_ANSWERS |= {"without jitter": "no jitter", "off": "no jitter", "jitter=0": "no jitter", "jitter=32": "jitter"}
+
+
+def check_jitter(prediction, measured: str) -> bool:
+    """Notebook 03: which of two ascent runs changes the picture more, ``"jitter"`` (jitter=32) or ``"no jitter"``
+    (jitter=0): your prediction against your run (``measured``: the one with the larger mean pixel change).
+    """
+    if measured == "no jitter":
+        why = (
+            "Every normalised step moves the average pixel by the same lr, so the total depends on whether the steps "
+            "agree. Without jitter the picture sits at the same place on the network's grid of strides at every "
+            "step, so the steps push the same pixels the same way and add up; with jitter each step sees the picture "
+            "shifted, and the part of the gradient that comes from the grid, not from the picture, points elsewhere "
+            "each time and partly cancels. Jitter gives up some of the objective so that the dream follows the "
+            "picture, not the network's grid."
+        )
+    else:
+        why = (
+            "In this run the jittered steps added up to the larger change: every normalised step moves the average "
+            "pixel by the same lr, so what decides the total is how much the steps agree with each other."
+        )
+    return _predicted(
+        "which run changes the picture more",
+        prediction,
+        measured,
+        why,
+        same=lambda p, m: JITTER_ANSWERS.get(p.strip().lower()) == m,
+    )

@@ -15,7 +15,7 @@ from ..models import as_dream_model
 from ..objectives import layer_mean
 from ..octaves import octave_sizes
 from ..receptive import receptive_field_size
-from ._shared import _call, _close, _probe_net, _report
+from ._shared import _call, _close, _predicted, _probe_net, _report
 
 
 def check_octave_sizes(fn: Callable) -> bool:
@@ -189,3 +189,48 @@ def check_receptive_field(fn: Callable) -> bool:
             hint = "start with r = 1, j = 1; for each layer in order: r += (k - 1) * j, then j *= s"
         return _report(name, f"{said}; {hint}")
     return _report(name, None)
+
+
+# Predict, then run
+
+
+def check_octave_count(prediction, measured: int) -> bool:
+    """Notebook 04: how many octaves of scale 1.4 ``dl.octave_sizes`` keeps for your picture before one would fall
+    under the model's minimum size: your prediction against your run's count (``measured``).
+    """
+    why = (
+        "Octave k below the full size has its sides divided by 1.4**k, so the shorter side h becomes h / 1.4**k; "
+        "dl.octave_sizes keeps every octave whose rounded sides are at least model.min_size. Count k = 0 (the full "
+        "size) too: the answer is the largest k with h / 1.4**k >= min_size, plus one."
+    )
+    return _predicted(
+        "how many octaves fit",
+        prediction,
+        int(measured),
+        why,
+        same=lambda p, m: not isinstance(p, bool) and float(p) == m,
+    )
+
+
+def check_whole_picture_layer(prediction, measured: str) -> bool:
+    """Notebook 05: the shallowest of ``model.depth_layers`` whose units see a patch at least as tall as the whole
+    picture, or ``"none"``: your prediction against what your run measured with ``dl.receptive_field``.
+    """
+    if measured == "none":
+        why = (
+            "Even the deepest of these layers sees a patch smaller than the picture: no unit responds to the photo "
+            "as a whole, so a dream on any of them is made of parts, repeated wherever they fit."
+        )
+    else:
+        why = (
+            f"From {measured} on, a unit's receptive field is at least as tall as the whole picture (beyond its "
+            "borders it sees the padding), so it can respond to structures as large as the photo; the layers before "
+            "it see only parts. Most of a unit's response still comes from the middle of its field."
+        )
+    return _predicted(
+        "the first layer that sees the whole picture",
+        prediction,
+        measured,
+        why,
+        same=lambda p, m: str(p).strip().lower() == m.lower(),
+    )

@@ -22,6 +22,10 @@ def mean_activation(model, image, layer):
     return captured["out"].mean().item()
 
 
+# 01 predict, then run: once per forward pass, whatever the batch size; dl.forward_until stops before the last layer
+hook_calls = (1, 0)
+
+
 # 02_preprocessing
 def normalize(images, mean, std):
     return (images - mean) / std
@@ -31,10 +35,18 @@ def denormalize(normalized, mean, std):
     return normalized * std + mean
 
 
+# 02 predict, then run: a PNG rounds each value to the nearest of the 256 levels, so at most half a level moves
+png_round_trip = 0.5
+
+
 # 03_gradient_ascent
 def normalize_gradient(grad):
     mean = grad.abs().mean(dim=(1, 2, 3), keepdim=True)
     return grad / torch.where(mean > 0, mean, 1)
+
+
+# 03 predict, then run: without jitter the steps agree with each other and add up (on InceptionV3 and on shapes)
+jitter = "no jitter"
 
 
 # 04_octaves
@@ -52,6 +64,14 @@ def octave_dream(model, image, objective, sizes, steps, rng):
             x, _ = dl.ascent_step(model, x, objective, lr=0.01, jitter=32, rng=rng)
         detail = x - plain
     return x
+
+
+# 04 predict, then run: octave k has a shorter side of about min(h, w) / 1.4**k; count the k that stay >= min_size
+def octave_count(height, width, min_size, scale=1.4):
+    k = 0
+    while min(round(height / scale**k), round(width / scale**k)) >= min_size:
+        k += 1
+    return k
 
 
 # 05_layer_comparison
@@ -77,6 +97,11 @@ def receptive_field(layers):
         r += (kernel - 1) * j
         j *= stride
     return r
+
+
+# 05 predict, then run, for the 213x320 coffee photo: shapes' deepest block sees 65 px, so no layer sees it whole;
+# InceptionV3's Mixed_5b sees 63 px and Mixed_6c 543 px
+whole_picture_layer = {"shapes": "none", "inception_v3": "Mixed_6c"}
 
 
 # 09_why_dogs
@@ -115,6 +140,10 @@ def contrast(layer, index):
     return dl.Objective(score, [layer], f"contrast({layer}, {index})")
 
 
+# 06 predict, then run: with no jitter and one octave only the receptive field changes: conv4 of shapes sees 17 px
+neuron_patch = 17
+
+
 # 10 · Feature visualisation
 def total_variation(images):
     dy = (images[..., 1:, :] - images[..., :-1, :]).abs().flatten(1).mean(1)
@@ -149,3 +178,7 @@ def warp(image, flow):
     y = 2 * (ys + flow[:, 1]) / (h - 1) - 1
     grid = torch.stack([x, y], dim=-1)
     return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
+
+
+# 07 predict, then run: the same seed fixes the patterns to the screen, not to the moving picture: still flickers
+same_seed = "frame by frame"

@@ -42,6 +42,30 @@ CASES = [
 ]
 
 
+# Predict-then-run checkers: (checker, the solution's prediction, what a run measured, a wrong prediction)
+PREDICTIONS = [
+    ("check_hook_calls", lambda s: s.hook_calls, (1, 0), (4, 0)),
+    ("check_png_round_trip", lambda s: s.png_round_trip, 0.4998, 1),
+    ("check_jitter", lambda s: s.jitter, "no jitter", "jitter"),
+    ("check_octave_count", lambda s: s.octave_count(256, 384, 16), 9, 4),
+    ("check_whole_picture_layer", lambda s: s.whole_picture_layer["shapes"], "none", "conv6"),
+    ("check_whole_picture_layer", lambda s: s.whole_picture_layer["inception_v3"], "Mixed_6c", "Mixed_7c"),
+    ("check_neuron_patch", lambda s: s.neuron_patch, 17, 81),
+    ("check_same_seed", lambda s: s.same_seed, "frame by frame", "carried"),
+]
+
+
+@pytest.mark.parametrize("checker, answer, measured, wrong", PREDICTIONS)
+def test_predictions_are_judged_against_the_run(solutions, checker, answer, measured, wrong, capsys):
+    check = getattr(exercises, checker)
+    assert check(answer(solutions), measured) is True
+    assert "✅" in capsys.readouterr().out
+    assert check(wrong, measured) is False
+    assert f"you predicted {wrong!r}, the run gave" in capsys.readouterr().out
+    assert check(..., measured) is False
+    assert "no prediction yet" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("checker, name", CASES)
 def test_solutions_pass(solutions, checker, name, capsys):
     assert getattr(exercises, checker)(getattr(solutions, name)) is True
@@ -63,7 +87,7 @@ def test_every_checker_is_exported_and_names_its_notebook():
         module = importlib.import_module(f"dreamlib.exercises.{info.name}")
         found.update({n: f for n, f in vars(module).items() if n.startswith("check_") and inspect.isfunction(f)})
     assert sorted(found) == sorted(exercises.__all__)
-    assert {c for c, _ in CASES} == set(found)
+    assert {c for c, _ in CASES} | {p[0] for p in PREDICTIONS} == set(found)
     for name, fn in found.items():
         assert getattr(exercises, name) is fn
         assert fn.__doc__.startswith(("Notebook 0", "Notebook 1")), name

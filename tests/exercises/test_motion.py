@@ -21,3 +21,21 @@ def test_mistakes_get_their_hint(wrong, says, capsys):
     assert exercises.check_warp(wrong) is False
     out = capsys.readouterr().out
     assert "❌" in out and says in out, out
+
+
+@pytest.mark.parametrize(
+    "right, wrong, measured, says",
+    [
+        ("frame by frame", "carried", "frame by frame", "the picture moves beneath them"),
+        ("Frame-by-frame", "steady", "frame by frame", "follows the picture"),
+        ("carried", "alone", "carried", "In this run the same seed"),
+    ],
+)
+def test_same_seed_prediction_is_judged_and_explained(right, wrong, measured, says, capsys):
+    assert exercises.check_same_seed(right, measured) is True
+    assert "✅" in capsys.readouterr().out
+    assert exercises.check_same_seed(wrong, measured) is False
+    out = capsys.readouterr().out
+    assert "❌" in out and says in out, out
+    assert exercises.check_same_seed(..., measured) is False
+    assert "no prediction yet" in capsys.readouterr().out

@@ -1,5 +1,6 @@
 """The checkers of lessons 04-05 (dreamlib/exercises/scales.py): octaves, receptive fields."""
 
+import importlib.util
 import random
 
 import pytest
@@ -9,6 +10,9 @@ from torch import nn
 import dreamlib as dl
 from dreamlib import exercises
 from dreamlib.exercises import scales
+from tests.helpers import ROOT
+
+SOLUTIONS = ROOT / "notebooks" / "solutions" / "solutions.py"
 
 # Lesson 04: the octave loop with detail re-injection
 
@@ -138,3 +142,46 @@ def test_mistakes_get_their_hint(checker, wrong, says, capsys):
     assert getattr(exercises, checker)(wrong) is False
     out = capsys.readouterr().out
     assert "❌" in out and says in out, out
+
+
+# Predict, then run
+
+
+@pytest.mark.parametrize(
+    "checker, right, wrong, measured, says",
+    [
+        ("check_octave_count", 9, 8, 9, "plus one"),
+        ("check_octave_count", 4.0, 5, 4, "min_size"),
+        ("check_whole_picture_layer", "None", "conv6", "none", "made of parts"),
+        ("check_whole_picture_layer", None, "Mixed_5b", "none", "smaller than the picture"),
+        ("check_whole_picture_layer", "mixed_6c", "Mixed_7c", "Mixed_6c", "From Mixed_6c on"),
+    ],
+)
+def test_predictions_are_judged_and_explained(checker, right, wrong, measured, says, capsys):
+    check = getattr(exercises, checker)
+    assert check(right, measured) is True
+    assert "✅" in capsys.readouterr().out
+    assert check(wrong, measured) is False
+    out = capsys.readouterr().out
+    assert "❌" in out and says in out, out
+    assert check(..., measured) is False
+    assert "no prediction yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("height, width, min_size", [(256, 384, 16), (133, 200, 16), (256, 384, 75), (133, 200, 75)])
+def test_the_octave_count_solution_is_what_octave_sizes_keeps(height, width, min_size):
+
+    spec = importlib.util.spec_from_file_location("solutions", SOLUTIONS)
+    solutions = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(solutions)
+    with pytest.warns(dl.DreamWarning):
+        kept = dl.octave_sizes(height, width, octaves=50, octave_scale=1.4, min_size=min_size)
+    assert solutions.octave_count(height, width, min_size) == len(kept)
+
+
+def test_no_shapes_unit_sees_the_whole_coffee_photo():
+    """Lesson 05's prediction on the shipped model, at full and quick size: its deepest block sees 65 px."""
+    model = dl.load_model("shapes")
+    assert dl.receptive_field(model, model.depth_layers[-1]) == 65
+    for size in (320, 160):
+        assert dl.sample_image("coffee", max_size=size).shape[2] > 65
