@@ -8,9 +8,10 @@ reported, never raised. Instructors' solutions live in ``notebooks/solutions/``;
 CI checks them with these same functions.
 
 One module per group of lessons: :mod:`.pixels` (01-03), :mod:`.scales` (04-05),
-:mod:`.training` (06-07), :mod:`.beyond` (08), :mod:`.visualisation` (09-12), :mod:`.motion` (13); the helpers they
-share are in
-:mod:`._shared`. Every checker is importable from here: ``dl.exercises.check_octave_dream``.
+:mod:`.beyond` (06), :mod:`.motion` (07), :mod:`.training` (08-09), :mod:`.visualisation` (10-13); the helpers
+they share are in :mod:`._shared`. A predict-then-run checker (``check_dog_twin(my_prediction, measured)``) compares
+the learner's prediction with what their own run measured. Every checker is importable from here:
+``dl.exercises.check_octave_dream``.
 """
 
 from .beyond import check_contrast, check_neuron_patch
@@ -32,8 +33,16 @@ from .scales import (
     check_receptive_field,
     check_whole_picture_layer,
 )
-from .training import check_batch_without, check_top_k, check_train_step
-from .visualisation import check_fooling_circuit, check_image_from, check_top_examples, check_total_variation
+from .training import check_attack_accuracy, check_batch_without, check_dog_twin, check_top_k, check_train_step
+from .visualisation import (
+    check_fooling_circuit,
+    check_image_from,
+    check_least_high_frequency,
+    check_sanity_flag,
+    check_super_stimulus,
+    check_top_examples,
+    check_total_variation,
+)
 
 __all__ = [
     "check_mean_activation",
@@ -49,15 +58,20 @@ __all__ = [
     "check_whole_picture_layer",
     "check_receptive_field",
     "check_activation_shapes",  # 05
-    "check_top_k",  # 06
-    "check_train_step",
-    "check_batch_without",  # 07
     "check_neuron_patch",
-    "check_contrast",  # 08
-    "check_total_variation",  # 09
-    "check_top_examples",  # 10
-    "check_image_from",  # 11
-    "check_fooling_circuit",  # 12
+    "check_contrast",  # 06
     "check_warp",
-    "check_same_seed",  # 13
+    "check_same_seed",  # 07
+    "check_train_step",
+    "check_attack_accuracy",
+    "check_batch_without",  # 08
+    "check_dog_twin",
+    "check_top_k",  # 09
+    "check_total_variation",  # 10
+    "check_image_from",
+    "check_least_high_frequency",  # 11
+    "check_top_examples",
+    "check_super_stimulus",  # 12
+    "check_fooling_circuit",
+    "check_sanity_flag",  # 13
 ]

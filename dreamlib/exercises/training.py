@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from ..models import load_model
 from ..shapes import CLASSES, IMAGE_SIZE
-from ._shared import _call, _params, _report, _tiny_classifier
+from ._shared import _call, _params, _predicted, _report, _tiny_classifier
 
 
 def check_top_k(fn: Callable) -> bool:
@@ -203,3 +203,56 @@ def check_batch_without(fn: Callable) -> bool:
     if first is not None and second is not None and torch.equal(first[0], second[0]):
         return _report(name, "two different generators gave the same images: pass `generator` on to make_batch")
     return _report(name, None)
+
+
+def _share(value) -> float:
+    """A share written as a fraction (0.3) or a percentage (30): as a fraction."""
+    value = float(value)
+    return value / 100 if value > 1 else value
+
+
+def check_attack_accuracy(prediction, measured: float) -> bool:
+    """Notebook 08: your prediction of the ordinary network's accuracy after one attack step, against your run's.
+
+    ``prediction`` is a share of the pictures, as a fraction (0.3) or a percentage (30); within 15 points of
+    ``measured`` (what the run gave) counts as right.
+    """
+    measured = round(float(measured), 2)
+    if measured < 0.5:
+        why = (
+            "A step of 1.6% of the picture's norm, aimed along the loss's gradient, crosses the ordinary network's "
+            "decision boundaries: they lie that close to its pictures in the directions it is most sensitive to."
+        )
+    else:
+        why = (
+            "This network keeps most of its accuracy: its decision boundaries lie further from its pictures than "
+            "one step of this size, in every direction the step could take."
+        )
+    return _predicted(
+        "accuracy after one attack step",
+        prediction,
+        measured,
+        why,
+        same=lambda p, m: not isinstance(p, bool) and abs(_share(p) - m) <= 0.15,
+    )
+
+
+def check_dog_twin(prediction, measured: str) -> bool:
+    """Notebook 09: which twin's dreams the judge calls dogs more often, ``"balanced"`` or ``"skewed"``.
+
+    ``measured`` is the twin the run found (the one with the larger share of dog patches).
+    """
+    if measured == "skewed":
+        why = (
+            "A dream climbs the features a network has; the twin that saw dog faces in 45% of its pictures "
+            "has the most dog features, so its dreams grow dog faces: the data, not the architecture, decides."
+        )
+    else:
+        why = "In this run the balanced twin's dreams had more patches the judge calls dogs: look at the pictures."
+    return _predicted(
+        "which twin dreams more dogs",
+        prediction,
+        measured,
+        why,
+        same=lambda p, m: p.strip().lower().removesuffix(" twin").removesuffix(" model") == m,
+    )

@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 
 from ..vis.regularisers import total_variation as _reference_tv
-from ._shared import _call, _close, _report
+from ._shared import _call, _close, _predicted, _report
 
 
 def check_total_variation(fn: Callable) -> bool:
@@ -130,10 +130,12 @@ def check_image_from(fn: Callable) -> bool:
 
 
 def check_fooling_circuit(fn: Callable) -> bool:
-    """Notebook 13: ``fn(f, d, e, k)`` -> Geirhos et al.'s fooling unit ``ReLU(f - k e) + ReLU(d - k (1 - e))``.
+    """Notebook 13: ``fn(f, d, e, k)`` -> a unit that gives ``f`` when ``e = 0`` and ``d`` when ``e = 1``, built from
+    sums, multiples of the constant ``k`` and ReLUs, as a layer of a network can: Geirhos et al.'s fooling unit
+    ``ReLU(f - k e) + ReLU(d - k (1 - e))`` is one.
 
-    Checked on random activations: with e = 0 it must give f, with e = 1 it must give d (the two cases the circuit is
-    built for), and for e in between it must match the formula (where a large k cuts both paths off).
+    Checked on random non-negative activations (ReLU outputs) with k = 50, at e = 0 and e = 1, and at e in between,
+    where the blend ``(1 - e) f + e d`` (a product of two units' outputs, which a layer cannot compute) is refused.
     """
     from ..vis.fooling import circuit as _reference
 
@@ -151,6 +153,76 @@ def check_fooling_circuit(fn: Callable) -> bool:
             return _report(name, what)
     e = torch.rand(3, 1, 1, generator=g)
     got, problem = _call(name, fn, f, d, e, 3.0)
-    if problem or not isinstance(got, torch.Tensor) or not _close(got, _reference(f, d, e, 3.0), atol=1e-5):
-        return _report(name, problem or "for e between 0 and 1 it must be ReLU(f - k e) + ReLU(d - k (1 - e))")
+    if problem or not isinstance(got, torch.Tensor):
+        return _report(name, problem or f"returned a {type(got).__name__}, expected a tensor")
+    if _close(got, (1 - e) * f + e * d, atol=1e-5) and not _close(got, _reference(f, d, e, 3.0), atol=1e-5):
+        return _report(
+            name,
+            "right for e = 0 and e = 1, but `e * d` multiplies two units' outputs, which a layer of the network "
+            "cannot do: use only sums, multiples by the constant k and ReLUs (a large k can switch a ReLU off)",
+        )
     return _report(name, None)
+
+
+def check_least_high_frequency(prediction, measured: str) -> bool:
+    """Notebook 11: which parameterisation's renders keep the least high-frequency energy: ``"pixel"``, ``"fft"`` or
+    ``"maco"``; ``measured`` is the one the run found."""
+    if measured == "maco":
+        why = (
+            "MACO fixes the magnitudes to those of natural photos, so it cannot pour energy into high frequencies "
+            "whatever the gradient asks; pixel and Fourier steps can put it wherever the network wants."
+        )
+    else:
+        why = "In this run another parameterisation kept less: compare the pictures and the HF column of the table."
+    return _predicted(
+        "least high-frequency energy",
+        prediction,
+        measured,
+        why,
+        same=lambda p, m: p.strip().lower().removeprefix("param=").strip("'\"") == m,
+    )
+
+
+def check_super_stimulus(prediction, measured: str) -> bool:
+    """Notebook 12: does a channel respond ``"more"`` or ``"less"`` to its visualisation than to its best real
+    image (for most of the channels rendered)? ``measured`` is what the run found."""
+    if measured == "more":
+        why = (
+            "The visualisation is optimised for this one channel, with nothing else to be: it finds a "
+            "'super-stimulus', stronger than any real image, which has to be a picture of something."
+        )
+    else:
+        why = (
+            "Here the renders stayed below the best real images: too few steps, or a channel the optimiser "
+            "could not climb from noise (compare the ratio column with a longer render)."
+        )
+    return _predicted(
+        "visualisation against the best real image",
+        prediction,
+        measured,
+        why,
+        same=lambda p, m: p.strip().lower() == m,
+    )
+
+
+def _unit_name(text: str) -> str:
+    """ "F", "unit f", "Fooled" -> "unit F", "unit F", "fooled unit F"."""
+    words = text.strip().lower().replace("'", " ").split()
+    if "fooled" in words:
+        return "fooled unit F"
+    return f"unit {words[-1].upper()}" if words else ""
+
+
+def check_sanity_flag(prediction, measured: str) -> bool:
+    """Notebook 13: which of the three visualisations the sanity check scores lowest: ``"unit F"``, ``"unit D"`` or
+    ``"fooled unit F"``; ``measured`` is the name the run gave."""
+    if measured == "fooled unit F":
+        why = (
+            "The check compares a visualisation with the unit's top natural examples: the fooled unit's render "
+            "shows unit D's cars while its top examples are unit F's houses, so the network processes them apart."
+        )
+    else:
+        why = "In this run an honest unit scored lowest: look at which layers pull its score down in the plot."
+    return _predicted(
+        "which visualisation the check flags", prediction, measured, why, same=lambda p, m: _unit_name(p) == m
+    )

@@ -126,3 +126,29 @@ def test_mistakes_get_their_hint(checker, wrong, says, capsys):
     assert getattr(exercises, checker)(wrong) is False
     out = capsys.readouterr().out
     assert "❌" in out and says in out, out
+
+
+# Lessons 08-09: predict, then run
+
+
+def test_attack_prediction_is_judged_within_fifteen_points(capsys):
+    assert exercises.check_attack_accuracy(0.25, 0.31) is True
+    assert exercises.check_attack_accuracy(25, 0.31) is True  # a percentage counts too
+    assert "decision boundaries" in capsys.readouterr().out
+    assert exercises.check_attack_accuracy(0.9, 0.31) is False
+    assert "you predicted 0.9, the run gave 0.31" in capsys.readouterr().out
+    assert exercises.check_attack_accuracy(True, 0.31) is False
+    assert exercises.check_attack_accuracy(..., 0.31) is False
+    assert "no prediction yet" in capsys.readouterr().out
+    assert exercises.check_attack_accuracy("most", 0.31) is False
+    assert "could not compare" in capsys.readouterr().out
+
+
+def test_dog_twin_prediction_is_judged_against_the_run(capsys):
+    assert exercises.check_dog_twin("Skewed", "skewed") is True
+    assert exercises.check_dog_twin("skewed twin", "skewed") is True
+    assert "45%" in capsys.readouterr().out
+    assert exercises.check_dog_twin("balanced", "skewed") is False
+    assert "❌" in capsys.readouterr().out
+    assert exercises.check_dog_twin("skewed", "balanced") is False
+    assert exercises.check_dog_twin(..., "skewed") is False

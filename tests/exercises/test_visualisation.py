@@ -22,3 +22,31 @@ def test_top_examples_checker_names_the_mistakes(capsys):
     for fn, hint in ((lowest, "lowest"), (by_image, "column")):
         assert exercises.check_top_examples(fn) is False
         assert hint in capsys.readouterr().out
+
+
+def test_fooling_circuit_refuses_a_product_of_two_units(capsys):
+    blend = lambda f, d, e, k: (1 - e) * f + e * d
+    assert exercises.check_fooling_circuit(blend) is False
+    assert "cannot do" in capsys.readouterr().out
+    swapped = lambda f, d, e, k: (d - k * e).relu() + (f - k * (1 - e)).relu()
+    assert exercises.check_fooling_circuit(swapped) is False
+    assert "e = 0" in capsys.readouterr().out
+    # another circuit of ReLUs and sums that meets the two cases passes too
+    other = lambda f, d, e, k: (f - k * e).relu() + d - (d - k * e).relu()
+    assert exercises.check_fooling_circuit(other) is True
+
+
+def test_predictions_of_lessons_11_to_13_are_judged_against_the_run(capsys):
+    assert exercises.check_least_high_frequency("MACO", "maco") is True
+    assert "fixes the magnitudes" in capsys.readouterr().out
+    assert exercises.check_least_high_frequency("pixel", "maco") is False
+    assert exercises.check_least_high_frequency(..., "maco") is False
+    assert exercises.check_super_stimulus("more", "more") is True
+    assert exercises.check_super_stimulus("less", "more") is False
+    assert "super-stimulus" in capsys.readouterr().out
+    for right in ("fooled unit F", "fooled", "Fooled unit f"):
+        assert exercises.check_sanity_flag(right, "fooled unit F") is True
+    for wrong in ("unit F", "F", "unit D"):
+        assert exercises.check_sanity_flag(wrong, "fooled unit F") is False
+    assert exercises.check_sanity_flag("D", "unit D") is True
+    assert "top natural examples" in capsys.readouterr().out
