@@ -92,7 +92,8 @@ def compose(transforms: Sequence[Transform]) -> Transform:
 
 
 def standard() -> Transform:
-    """Lucid's standard set: pad 12, jitter 8, scale 0.9-1.1, rotate -10..10 degrees, jitter 4. Taught in notebook 10."""
+    """Lucid's standard set: pad 12, jitter 8, scale 0.9-1.1, rotate -10..10 degrees, jitter 4.
+    Taught in notebook 10."""
     return compose(
         [
             pad(12),

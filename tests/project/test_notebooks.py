@@ -142,13 +142,14 @@ def _called_from_dl(source: str) -> dict[str, object]:
 
     found = {}
     for chain in set(DL_CHAIN.findall(source)):
-        obj, parts = dreamlib, chain.split(".")
-        for i, part in enumerate(parts):
+        obj, parts, walked = dreamlib, chain.split("."), []
+        for part in parts:
             obj = getattr(obj, part, None)
+            walked.append(part)
             if obj is None or not inspect.ismodule(obj):
                 break
         if obj is not None and not inspect.ismodule(obj) and parts[0] != "exercises":
-            found[".".join(parts[: i + 1])] = obj
+            found[".".join(walked)] = obj
     return found
 
 
