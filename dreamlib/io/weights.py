@@ -2,7 +2,7 @@
 
 torchvision names each weights file ``<model>-<first 8 hex digits of its SHA-256>.pth``
 and torch hub keeps it in ``$TORCH_HOME/hub/checkpoints``. Instructors pre-seed that
-folder for a classroom without internet (README: offline use), often from a USB stick,
+folder for a classroom without internet (docs/offline.md), often from a USB stick,
 so a cached file is checked against the hash in its name before use: a half-copied
 file is reported with its path and the fix instead of a raw unpickling error.
 Used by :func:`dreamlib.load_model`; taught in notebook 01 (and 02 for the cache path).

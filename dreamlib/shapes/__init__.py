@@ -11,10 +11,10 @@ the things it learned, and another network recognises them. They ship with dream
 with 45% of its images showing dog faces (:data:`SKEWED_CLASS_WEIGHTS`, like ImageNet's 118 dog classes of
 1000) ships as ``load_model("shapes", weights="skewed")``: lesson 09 dreams the same photos with both and
 asks an independent judge how many dogs it sees. :func:`judge` is that judge: another architecture trained
-from another seed (notebook 11).
+from another seed (notebook 08).
 
 ``python scripts/train_shapes.py`` remakes the weight files (bit for bit on one machine); its docstring
-and the README give their accuracy and what else was tried.
+and ``docs/results.md`` give their accuracy and what else was tried.
 
 Taught in notebooks 08 (training, perceptually aligned gradients) and 09 (the skewed twin).
 """

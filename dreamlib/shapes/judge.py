@@ -28,7 +28,7 @@ JUDGE_SEED = 1  # the shapes model was trained from seed 0
 JUDGE_RECIPE = {"steps": 2400, "epsilon": 0.5, "attack_steps": 1}
 JUDGE_WIDTHS = (24, 48, 96, 128)
 JUDGE_KERNELS = (5, 3, 3, 3)
-# How lesson 08, the README and the transfer test dream a class for the judge: plain pixel steps from a grey
+# How lesson 08, docs/results.md and the transfer test dream a class for the judge: plain pixel steps from a grey
 # 64x64 picture, ``dl.dream(model, grey, objective=dl.class_logit(k), **CLASS_DREAM)``.
 CLASS_DREAM = {"octaves": 2, "steps": 50, "lr": 0.02, "jitter": 4, "seed": 0}
 
