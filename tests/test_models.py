@@ -137,6 +137,23 @@ def test_offline_switch_takes_the_fallback_without_touching_cache_or_network(mon
         dreamlib.load_model("inception_v3", device="cpu", fallback="nope")
 
 
+def test_every_shipped_shapes_twin_loads_by_name_offline(monkeypatch):
+    """ "shipped", "skewed" (lesson 09) and "ordinary" (lesson 10) come from the package, never the network."""
+    monkeypatch.setenv("DREAMLIB_OFFLINE", "1")
+    monkeypatch.setenv("DREAMLIB_WEIGHTS", "random")  # does not apply to shapes
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the shapes weights ship with dreamlib")
+
+    monkeypatch.setattr(dreamlib.models, "fetch_imagenet_weights", no_network)
+    states = []
+    for weights in ("shipped", "skewed", "ordinary"):
+        model = dreamlib.load_model("shapes", weights=weights, device="cpu")
+        assert (model.name, model.weights) == ("shapes", weights)
+        states.append(model.net.state_dict()["fc.weight"])
+    assert not torch.equal(states[0], states[2]) and not torch.equal(states[1], states[2])
+
+
 def test_model_on_a_meta_device_reports_it():
     model = dreamlib.load_model("shapes", device="cpu").to("meta")
     assert model.device.type == "meta"
