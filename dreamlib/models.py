@@ -345,7 +345,7 @@ def load_model(
                 reason = f"not in {cached.parent}, and the download failed"
         print(
             f"note: no ImageNet weights for {name} ({reason}); continuing on the trained '{fallback}' model "
-            f"that ships with dreamlib (README: offline use)",
+            f"that ships with dreamlib (docs/offline.md)",
             file=sys.stderr,
         )
         return load_model(fallback, device=device)

@@ -13,6 +13,8 @@ import pytest
 from tests.helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
+import lesson_times  # noqa: E402
+
 import notebooks as nbtool  # noqa: E402
 
 FIRST = "00_first_dream"  # a preview: it uses the packaged dream before any lesson has built it
@@ -279,3 +281,13 @@ def test_lesson_is_valid_nbformat(name):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing cell id is only a warning today, an error tomorrow
         nbformat.validate(nbformat.reads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"), 4))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_time_a_lesson_states_is_the_readmes(name):
+    """Each lesson's **Time:** line states the README table's measured times (`tools/lesson_times.py` writes both)."""
+    offline, imagenet = lesson_times.table()[name[:2]]
+    first = "".join(_load(name)["cells"][0]["source"])
+    assert re.fullmatch(r"\d+ s", offline), f"README has no measured offline time for {name}"
+    assert f"running it takes about {offline} on a 2-core CPU with the offline model" in first
+    assert (f"{imagenet} on InceptionV3" in first) == bool(re.fullmatch(r"\d+ s", imagenet))
