@@ -38,6 +38,7 @@ from .visualisation import (
     check_fooling_circuit,
     check_image_from,
     check_least_high_frequency,
+    check_robust_gap,
     check_sanity_flag,
     check_super_stimulus,
     check_top_examples,
@@ -67,7 +68,8 @@ __all__ = [
     "check_batch_without",  # 08
     "check_dog_twin",
     "check_top_k",  # 09
-    "check_total_variation",  # 10
+    "check_total_variation",
+    "check_robust_gap",  # 10
     "check_image_from",
     "check_least_high_frequency",  # 11
     "check_top_examples",

@@ -59,6 +59,26 @@ def check_total_variation(fn: Callable) -> bool:
     return _report(name, None)
 
 
+def _gap_word(text: str) -> str:
+    """ "Smaller", "smaller gap" -> "smaller"; "bigger" -> "larger"."""
+    word = text.strip().lower().removesuffix(" gap").strip("'\" ")
+    return {"bigger": "larger", "less": "smaller", "more": "larger"}.get(word, word)
+
+
+def check_robust_gap(prediction, measured: str) -> bool:
+    """Notebook 10: is the robust shapes model's gap between pixel and Fourier renders (their mean high-frequency
+    energy, pixel over fft) ``"smaller"`` or ``"larger"`` than the ordinary network's? ``measured`` is what the run
+    found."""
+    if measured == "smaller":
+        why = (
+            "The Fourier basis removes noise that comes from the gradient. Adversarial training smooths a network's "
+            "input gradients (lesson 08), so its pixel steps add little noise and the basis has less to remove."
+        )
+    else:
+        why = "In this run the robust model's gap was the larger one: compare the pictures and the two HF ratios."
+    return _predicted("the gap on the robust model", prediction, measured, why, same=lambda p, m: _gap_word(p) == m)
+
+
 def check_top_examples(fn: Callable) -> bool:
     """Notebook 12: ``fn(scores, channel, k)`` -> the indices of the ``k`` images with the highest
     ``scores[:, channel]``.

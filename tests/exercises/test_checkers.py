@@ -55,6 +55,7 @@ PREDICTIONS = [
     ("check_attack_accuracy", lambda s: s.attack_accuracy, 0.32, 0.9),
     ("check_attack_accuracy", lambda s: s.attack_accuracy, 0.15, 0.6),  # quick mode
     ("check_dog_twin", lambda s: s.dog_twin, "skewed", "balanced"),
+    ("check_robust_gap", lambda s: s.robust_gap, "smaller", "larger"),
     ("check_least_high_frequency", lambda s: s.least_high_frequency, "maco", "pixel"),
     ("check_super_stimulus", lambda s: s.super_stimulus, "more", "less"),
     ("check_sanity_flag", lambda s: s.sanity_flag, "fooled unit F", "unit D"),

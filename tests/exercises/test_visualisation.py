@@ -50,3 +50,18 @@ def test_predictions_of_lessons_11_to_13_are_judged_against_the_run(capsys):
         assert exercises.check_sanity_flag(wrong, "fooled unit F") is False
     assert exercises.check_sanity_flag("D", "unit D") is True
     assert "top natural examples" in capsys.readouterr().out
+
+
+def test_the_robust_gap_prediction_is_judged_against_the_run(capsys):
+    for right in ("smaller", "Smaller gap", " SMALLER ", "less"):
+        assert exercises.check_robust_gap(right, "smaller") is True
+    assert "smooths a network's input gradients" in capsys.readouterr().out
+    for wrong in ("larger", "bigger", "more"):
+        assert exercises.check_robust_gap(wrong, "smaller") is False
+        assert "the run gave 'smaller'" in capsys.readouterr().out
+    assert exercises.check_robust_gap("larger", "larger") is True
+    assert exercises.check_robust_gap("pixel", "smaller") is False
+    assert exercises.check_robust_gap(0.5, "smaller") is False
+    assert "could not compare" in capsys.readouterr().out
+    assert exercises.check_robust_gap(..., "smaller") is False
+    assert "no prediction yet" in capsys.readouterr().out
