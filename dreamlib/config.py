@@ -86,7 +86,8 @@ def cpu_isa_limit() -> str:
 
 
 def pick(full, quick):
-    """Return ``quick`` in quick mode, else ``full``: how lessons choose sizes and step counts (notebook 01 on)."""
+    """Return ``quick`` in quick mode, else ``full``: how lessons choose sizes and step counts.
+    Taught in notebook 00."""
     return quick if quick_mode() else full
 
 

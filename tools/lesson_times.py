@@ -1,8 +1,8 @@
 """Write measured lesson run times into the README's lesson table and each lesson's **Time:** line.
 
 ``python tools/lesson_times.py 00=17 01=6 ...`` (seconds, whole notebook at full settings on the offline model, as
-``tools/run_lessons.py`` prints them) rewrites the README's "offline model" column for those lessons and the
-**Time:** line of each lesson from it, so the two never disagree (tests/project/test_notebooks.py checks that).
+``tools/run_lessons.py`` prints them) rewrites the README's "offline model" column for those lessons, and from it
+the **Time:** line of each lesson and the instructors' agendas, so they never disagree (tests check that).
 The InceptionV3 column is read from the README and repeated in the lesson where it is a number.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ROW = re.compile(r"^\| (\d\d) \|")
-TIME = re.compile(r"\*\*Time:\*\* about (\d+) minutes of reading[^\n]*(?:\n(?!\n)[^\n]*)*?\(GPU: not measured yet\)\.?")
+TIME = re.compile(r"\*\*Time:\*\* about (\d+) minutes of reading[^\n]*(?:\n(?!\n)[^\n]*)*?GPU: not measured yet\)\.?")
 
 
 def table() -> dict[str, tuple[str, str]]:
@@ -52,6 +52,10 @@ def main(argv: list[str]) -> int:
             lines[i] = "|".join(cells) + "\n"
     readme.write_text("".join(lines), encoding="utf-8")
     rows = table()
+    agendas = ROOT / "docs" / "instructors.md"  # its agendas quote each lesson's offline time too
+    agenda_row = re.compile(r"^(\| [\d:-]+ \| \[(\d\d) · [^|]*\| [^|]* \| )([^|]*)( \|)$", re.M)
+    text = agendas.read_text(encoding="utf-8")
+    agendas.write_text(agenda_row.sub(lambda m: m.group(1) + rows[m.group(2)][0] + m.group(4), text), encoding="utf-8")
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))
         first = "".join(nb["cells"][0]["source"])

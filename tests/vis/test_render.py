@@ -114,7 +114,7 @@ def test_diversity_splits_a_batch_between_the_two_edge_detectors(kind):
 
 # Issue 11's acceptance test, as issue 20 left it: on the shipped shapes model every class rendered with the FFT
 # parameterisation is recognised (the model's top class, p >= 0.9), at render's defaults with seed 0 (lesson 10 and
-# the README give the numbers).
+# docs/results.md give the numbers).
 
 
 @pytest.fixture(scope="module")
