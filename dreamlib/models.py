@@ -317,10 +317,10 @@ def load_model(
     path to a ``.pth`` state dict. ``None`` means ``$DREAMLIB_WEIGHTS`` or ``"imagenet"``.
     Never falls back from imagenet to random: a failed download raises an error
     that names the URL and the cache file to place. ``"shapes"`` is the small
-    pattern classifier of notebook 08: its weights ship with dreamlib (``"shipped"``,
+    pattern classifier of notebook 09: its weights ship with dreamlib (``"shipped"``,
     the default; ``"skewed"``, its twin trained with dog faces over-represented, for
-    notebook 09; ``"ordinary"``, its twin trained without adversarial examples, for
-    notebook 10; ``$DREAMLIB_WEIGHTS`` does not apply to it).
+    notebook 11; ``"ordinary"``, its twin trained without adversarial examples, for
+    notebooks 10 and 12; ``$DREAMLIB_WEIGHTS`` does not apply to it).
 
     ``fallback`` (e.g. ``"shapes"``): when no weights were chosen (neither
     ``weights=`` nor ``$DREAMLIB_WEIGHTS``) and the ImageNet weights can be

@@ -127,7 +127,7 @@ def class_logit(index: int | Sequence[int]) -> Objective:
 
     A list of classes renders many at once: image ``i`` of the batch maximises class ``index[i]`` (the batch must
     have one image per class; MACO's crops are handled by :func:`dreamlib.render`). Taught in notebook 06; the list
-    form in notebook 11.
+    form in notebook 14.
     """
     if isinstance(index, Sequence) and not isinstance(index, str):
         picks = [int(i) for i in index]
@@ -208,7 +208,7 @@ def diversity(layer: str) -> Objective:
     positions, scaled to unit length); its score is minus the summed similarity
     to the other images' styles, divided by the batch size. A batch of one scores 0.
     After Lucid's ``diversity`` objective (Olah et al., "Feature Visualization",
-    Distill 2017, section "Diversity"). Taught in notebook 10.
+    Distill 2017, section "Diversity"). Taught in notebook 13.
     """
 
     def fn(a: Activations) -> torch.Tensor:
@@ -229,7 +229,7 @@ def direction(layer: str, vector) -> Objective:
 
     A direction is a mix of channels: ``direction(layer, e_k)`` is ``channel(layer, k)``,
     and the difference of two images' mean activations points from one concept to the
-    other. Taught in notebook 10.
+    other. Taught in notebook 13.
     """
     v = torch.as_tensor(vector, dtype=torch.float32).flatten()
     if not torch.isfinite(v).all() or v.norm() == 0:

@@ -211,7 +211,7 @@ def dream(
     print-size images pass a file path or a uint8 tensor (``load_image(path,
     max_size=None, dtype=torch.uint8)``): the undreamed image then stays uint8, a
     quarter of the memory. ``param="fft"`` takes every step in the decorrelated
-    Fourier basis of :func:`render` (notebook 10).
+    Fourier basis of :func:`render` (notebook 12).
 
     How it runs, not what it makes: ``device=None`` keeps the model where it is
     (otherwise it is moved there) and the image is moved to it once; ``fast=True``

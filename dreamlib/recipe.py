@@ -58,7 +58,7 @@ class Recipe:
     steps per octave of size ``lr`` (the mean pixel change per step, in [0, 1] units) after a random roll of up to
     ``jitter`` pixels; ``seed`` makes the rolls repeatable (None: new ones each run); ``tile`` (pixels) computes
     the gradient tile by tile for big images (notebook 06); ``param`` is the basis the steps are taken in
-    (``"pixel"`` or ``"fft"``, or a :class:`dreamlib.Param`; notebook 10), ``decorrelate`` its colour setting
+    (``"pixel"`` or ``"fft"``, or a :class:`dreamlib.Param`; notebook 12), ``decorrelate`` its colour setting
     (None: decorrelated for ``"fft"``). Taught in notebook 04.
     """
 
@@ -124,7 +124,7 @@ DEFAULT = Recipe()  # the defaults, one source: dream's keywords, the command li
 # A zoom (notebook 06) dreams every frame a little, at one scale, from a fixed seed.
 ZOOM_RECIPE = DEFAULT.replace(steps=5, octaves=1, seed=0)
 
-# A video (notebook 07): each frame at two scales from a fixed seed; the first frame gets more steps than the others,
+# A video (notebook 08): each frame at two scales from a fixed seed; the first frame gets more steps than the others,
 # which start from the dream carried over from the frame before, of which they keep a share (at 1 the dream would
 # grow frame after frame; at 0.7 it stays about as strong as the first frame's).
 VIDEO_RECIPE = DEFAULT.replace(steps=4, octaves=2, seed=0)
@@ -134,7 +134,7 @@ VIDEO_BLEND = 0.7
 
 def check_video_settings(first_steps, blend, fps, max_frames, size) -> None:
     """The settings :func:`dreamlib.dream_video` adds to a recipe (the command line checks them before the model
-    loads); None means "as the video is" for ``fps``, ``max_frames`` and ``size``. Notebook 07."""
+    loads); None means "as the video is" for ``fps``, ``max_frames`` and ``size``. Notebook 08."""
     check_whole("first steps", first_steps)
     if not _is_number(blend) or not 0 <= blend <= 1:
         raise DreamError(f"blend must be a number in [0, 1], got {blend!r}")
@@ -148,7 +148,7 @@ def check_video_settings(first_steps, blend, fps, max_frames, size) -> None:
 
 class RenderDefaults(NamedTuple):
     """The defaults of :func:`dreamlib.render` (and of :func:`dreamlib.catalogue`'s renders): image side,
-    Adam steps and learning rate. The command line shows the same. Notebooks 10-12."""
+    Adam steps and learning rate. The command line shows the same. Notebooks 12-16."""
 
     size: int
     steps: int
@@ -166,7 +166,7 @@ CATALOGUE = RenderDefaults(size=96, steps=64, lr=0.05)
 class AccentDefaults(NamedTuple):
     """How :func:`dreamlib.catalogue` accentuates each channel in its top example: Adam steps, learning rate, ``alpha``
     (how near the example it stays) and ``jitter``, its one transform (a random shift), as a share of the example's
-    side. Notebook 12."""
+    side. Notebook 16."""
 
     steps: int
     lr: float
@@ -174,7 +174,7 @@ class AccentDefaults(NamedTuple):
     jitter: float
 
 
-# The catalogue's extras (notebook 12). MACO renders at the catalogue's size with MACO_LR: on the shapes model
+# The catalogue's extras (notebook 16). MACO renders at the catalogue's size with MACO_LR: on the shapes model
 # (conv4, 96 px) 32 steps excite each channel as much as 96 do and look the same. Accentuation, measured on the top
 # examples of 24 conv4 channels, 3 seeds, 32 steps: Lucid's standard transforms (pad 12, jitter 8) are a quarter of a
 # 48-px shapes example, and with them the channel, measured on the example as it is, fell for 1 channel in 8 (alpha

@@ -4,7 +4,7 @@ A network's memory grows with the image it sees. For a print-size dream, :func:`
 computes the gradient one tile at a time (memory depends on the tile, not the image), and
 :func:`dream_step` — the step :func:`dreamlib.dream` takes — rolls the tile borders somewhere else
 every step so they leave no seams, and writes the step into the image itself. It is lesson 03's
-:func:`dreamlib.ascent_step`, plus tiles and, for ``param="fft"``, a change of basis (notebook 10).
+:func:`dreamlib.ascent_step`, plus tiles and, for ``param="fft"``, a change of basis (notebook 12).
 Taught in notebook 06 (beyond: ``dream(tile=...)``).
 """
 
@@ -96,7 +96,7 @@ def dream_step(
     gradient in bfloat16: half a float32 image, for the least memory (rounded to
     1 part in 256: a step of ``lr`` = 0.01 moves a pixel by at most ~4e-5 more or less,
     far under one grey level). ``precondition`` (:func:`dreamlib.vis.param.precondition`,
-    notebook 10) maps the pixel gradient to the change one step in another basis
+    notebook 12) maps the pixel gradient to the change one step in another basis
     makes, before the normalisation. Runs on the model's device; the new image and
     the score come back on ``image``'s device. Taught in notebook 06.
     """

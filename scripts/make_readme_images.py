@@ -119,7 +119,7 @@ if __name__ == "__main__":
         titles.append(f"{name} {dl.class_probabilities(model, d)[i]:.0%}" + ("" if seen == name else f" ({seen}?)"))
     row(dreams, titles, height=120).save(OUT / "shapes_classes.png", optimize=True)
 
-    # Lesson 09: the same photo dreamed on conv6 by the balanced model and by its twin trained on 45% dog faces;
+    # Lesson 11: the same photo dreamed on conv6 by the balanced model and by its twin trained on 45% dog faces;
     # the title gives the share of its 48x48 patches the judge calls dogs.
     skewed = dl.load_model("shapes", weights="skewed")
     pair, titles = [photo], ["original"]

@@ -3,11 +3,11 @@
 Trains :class:`dreamlib.shapes.ShapesNet` three times on the synthetic world of objects with the same recipe
 (:data:`dreamlib.shapes.net.ROBUST_RECIPE`: adversarial training, seed 0): once on balanced classes
 (``dreamlib/shapes/weights/shapes.pth``, ``weights="shipped"``), once with dog faces in 45% of the images
-(``shapes_skewed.pth``, ``weights="skewed"``, lesson 09's dataset bias), and once on balanced classes without the
+(``shapes_skewed.pth``, ``weights="skewed"``, lesson 11's dataset bias), and once on balanced classes without the
 adversarial examples (:data:`dreamlib.shapes.net.ORDINARY_RECIPE`, epsilon 0: ``shapes_ordinary.pth``,
-``weights="ordinary"``, lesson 10's ordinarily trained twin, whose pixel renders are noisy). Name files to train only
-those (``python scripts/train_shapes.py shapes_ordinary.pth``). ``python scripts/train_shapes.py judge.pth``
-remakes the independent judge of lessons 08, 11 and 13 and of the transfer test (``judge.pth``:
+``weights="ordinary"``, the ordinarily trained twin of lessons 10 and 12, whose pixel renders are noisy). Name files to
+train only those (``python scripts/train_shapes.py shapes_ordinary.pth``). ``python scripts/train_shapes.py judge.pth``
+remakes the independent judge of lessons 10, 14 and 18 and of the transfer test (``judge.pth``:
 :class:`dreamlib.shapes.judge.JudgeNet`, another architecture, seed 1, adversarial training too); it is test data,
 trained on its own because it takes longer. Prints each one's training time, its held-out accuracy on balanced
 images (overall and per class) and the SHA-256 of the file written: on one machine a re-run reproduces the files
@@ -19,7 +19,7 @@ Measured with 2 threads, on a 2-core AMD EPYC (Zen 3) unless said:
   61% as often as the balanced model: 73% and 71% of them right); the two in 532-770 s depending on the machine's
   load. ``judge.pth`` 99.5% in 716 s. 0.87 + 0.87 + 0.87 (ordinary) + 0.67 MB.
 - ``shapes_ordinary.pth`` 97.9% (3805 s on a 2-core Intel Xeon shared with other jobs, load average 6 to 11;
-  sha256 63361fb85755e2c4... there). Lesson 08's one-step attack (epsilon 0.75) takes it from 98% to 45% on
+  sha256 63361fb85755e2c4... there). Lesson 10's one-step attack (epsilon 0.75) takes it from 98% to 45% on
   300 held-out pictures, the shipped model from 96% to 83%.
 
 What did not work (held-out accuracy; the judge's top-1 hits of the 10 class dreams / fft renders):
@@ -48,7 +48,7 @@ from dreamlib.shapes.judge import JUDGE_RECIPE, JUDGE_SEED, JudgeNet
 from dreamlib.shapes.net import ORDINARY_RECIPE, ROBUST_RECIPE
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "dreamlib" / "shapes" / "weights"
-# file -> how to train it: the judge (lessons 08, 11, 13) is another architecture from another seed
+# file -> how to train it: the judge (lessons 10, 14, 18) is another architecture from another seed
 RUNS = {
     "shapes.pth": dict(ROBUST_RECIPE, seed=0),
     "shapes_skewed.pth": dict(ROBUST_RECIPE, seed=0, class_weights=shapes.SKEWED_CLASS_WEIGHTS),

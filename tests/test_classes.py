@@ -1,4 +1,4 @@
-"""Which classes a model sees in an image (dreamlib/classes.py, lesson 09)."""
+"""Which classes a model sees in an image (dreamlib/classes.py, lesson 11)."""
 
 import pytest
 import torch

@@ -138,7 +138,7 @@ def test_offline_switch_takes_the_fallback_without_touching_cache_or_network(mon
 
 
 def test_every_shipped_shapes_twin_loads_by_name_offline(monkeypatch):
-    """ "shipped", "skewed" (lesson 09) and "ordinary" (lesson 10) come from the package, never the network."""
+    """ "shipped", "skewed" (lesson 11) and "ordinary" (lessons 10 and 12) come from the package, never the network."""
     monkeypatch.setenv("DREAMLIB_OFFLINE", "1")
     monkeypatch.setenv("DREAMLIB_WEIGHTS", "random")  # does not apply to shapes
 

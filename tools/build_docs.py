@@ -51,7 +51,7 @@ PAGES = [
 
 
 def lessons() -> list[Path]:
-    """Every lesson, by glob: new lessons (09, 10, ...) appear without touching this file."""
+    """Every lesson, by glob: new lessons (11, 12, ...) appear without touching this file."""
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 

@@ -1,4 +1,4 @@
-"""The ``render``, ``accentuate`` and ``catalogue`` commands (notebooks 10, 12); the work is in :mod:`dreamlib.vis`.
+"""The ``render``, ``accentuate`` and ``catalogue`` commands (notebooks 12, 16); the work is in :mod:`dreamlib.vis`.
 
 Part of :mod:`dreamlib.cli`; heavy imports happen inside the commands.
 """

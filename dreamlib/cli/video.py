@@ -1,4 +1,4 @@
-"""The ``video`` command (notebook 07): dream every frame of a video, each carried along the optical flow.
+"""The ``video`` command (notebook 08): dream every frame of a video, each carried along the optical flow.
 
 Part of :mod:`dreamlib.cli`; heavy imports happen inside the command.
 """

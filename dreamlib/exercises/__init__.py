@@ -8,7 +8,7 @@ reported, never raised. Instructors' solutions live in ``notebooks/solutions/``;
 CI checks them with these same functions.
 
 One module per group of lessons: :mod:`.pixels` (01-03), :mod:`.scales` (04-05),
-:mod:`.beyond` (06), :mod:`.motion` (07), :mod:`.training` (08-09), :mod:`.visualisation` (10-13); the helpers
+:mod:`.beyond` (06), :mod:`.motion` (07-08), :mod:`.training` (09-11), :mod:`.visualisation` (12-17); the helpers
 they share are in :mod:`._shared`. A predict-then-run checker (``check_dog_twin(my_prediction, measured)``) compares
 the learner's prediction with what their own run measured. Every checker is importable from here:
 ``dl.exercises.check_octave_dream``.
@@ -35,6 +35,8 @@ from .scales import (
 )
 from .training import check_attack_accuracy, check_batch_without, check_dog_twin, check_top_k, check_train_step
 from .visualisation import (
+    check_better_references,
+    check_farthest_alpha,
     check_fooling_circuit,
     check_image_from,
     check_least_high_frequency,
@@ -61,19 +63,21 @@ __all__ = [
     "check_activation_shapes",  # 05
     "check_neuron_patch",
     "check_contrast",  # 06
-    "check_warp",
-    "check_same_seed",  # 07
+    "check_warp",  # 07
+    "check_same_seed",  # 08
     "check_train_step",
-    "check_attack_accuracy",
-    "check_batch_without",  # 08
+    "check_batch_without",  # 09
+    "check_attack_accuracy",  # 10
     "check_dog_twin",
-    "check_top_k",  # 09
-    "check_total_variation",
-    "check_robust_gap",  # 10
+    "check_top_k",  # 11
+    "check_robust_gap",  # 12
+    "check_total_variation",  # 13
     "check_image_from",
-    "check_least_high_frequency",  # 11
+    "check_least_high_frequency",  # 14
+    "check_farthest_alpha",  # 15
     "check_top_examples",
-    "check_super_stimulus",  # 12
+    "check_super_stimulus",  # 16
     "check_fooling_circuit",
-    "check_sanity_flag",  # 13
+    "check_sanity_flag",  # 17
+    "check_better_references",  # 18
 ]

@@ -1,4 +1,4 @@
-"""Checkers for notebook 07 (dreaming in time): moving a picture along an optical flow, and flicker."""
+"""Checkers for notebooks 07 (optical flow) and 08 (dreaming in time): moving a picture along a flow, and flicker."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ SAME_SEED_ANSWERS |= {"carried": "carried", "carried along the flow": "carried",
 
 
 def check_same_seed(prediction, measured: str) -> bool:
-    """Notebook 07: does dreaming every frame on its own but with the same seed flicker about as much as ``"frame by
+    """Notebook 08: does dreaming every frame on its own but with the same seed flicker about as much as ``"frame by
     frame"`` (a new seed per frame), or stay about as steady as ``"carried"``? Your prediction against your run
     (``measured``: the one whose flicker the same-seed video's is closer to).
     """

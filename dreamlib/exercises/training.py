@@ -1,4 +1,4 @@
-"""Checkers for notebooks 08 (train your own dreamer) and 09 (why dogs)."""
+"""Checkers for notebooks 09 (train your own dreamer), 10 (robust dreamers) and 11 (why dogs)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ._shared import _call, _params, _predicted, _report, _tiny_classifier
 
 
 def check_top_k(fn: Callable) -> bool:
-    """Notebook 09: ``fn(logits, categories, k)`` -> [(name, probability), ...] best first."""
+    """Notebook 11: ``fn(logits, categories, k)`` -> [(name, probability), ...] best first."""
     torch.manual_seed(1)
     logits, cats = torch.randn(1, 10), [f"class{i}" for i in range(10)]
     got, problem = _call("top_k", fn, logits, cats, 3)
@@ -51,7 +51,7 @@ def _all_close(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
 
 
 def check_train_step(fn: Callable) -> bool:
-    """Notebook 08: ``fn(net, optimizer, images, labels) -> float``, one training step, the loss before it.
+    """Notebook 09: ``fn(net, optimizer, images, labels) -> float``, one training step, the loss before it.
 
     Forward, cross-entropy on the logits, ``optimizer.zero_grad()``, ``loss.backward()``,
     ``optimizer.step()``, return ``loss.item()``. Two steps on a tiny classifier with
@@ -137,7 +137,7 @@ def _label_agreement(images: torch.Tensor, labels: torch.Tensor) -> float | None
 
 
 def check_batch_without(fn: Callable) -> bool:
-    """Notebook 08: ``fn(n, generator, removed)`` -> ``(images, labels)``: n shapes images, none of class ``removed``.
+    """Notebook 09: ``fn(n, generator, removed)`` -> ``(images, labels)``: n shapes images, none of class ``removed``.
 
     Either pass ``weights`` with a 0 for that class to ``dl.shapes.make_batch``, or
     generate more and keep the other classes; both are accepted. Checked: exactly n
@@ -212,7 +212,7 @@ def _share(value) -> float:
 
 
 def check_attack_accuracy(prediction, measured: float) -> bool:
-    """Notebook 08: your prediction of the ordinary network's accuracy after one attack step, against your run's.
+    """Notebook 10: your prediction of the ordinary network's accuracy after one attack step, against your run's.
 
     ``prediction`` is a share of the pictures, as a fraction (0.3) or a percentage (30); within 15 points of
     ``measured`` (what the run gave) counts as right.
@@ -238,7 +238,7 @@ def check_attack_accuracy(prediction, measured: float) -> bool:
 
 
 def check_dog_twin(prediction, measured: str) -> bool:
-    """Notebook 09: which twin's dreams the judge calls dogs more often, ``"balanced"`` or ``"skewed"``.
+    """Notebook 11: which twin's dreams the judge calls dogs more often, ``"balanced"`` or ``"skewed"``.
 
     ``measured`` is the twin the run found (the one with the larger share of dog patches).
     """

@@ -1,4 +1,4 @@
-"""Checkers for notebooks 10 (feature visualisation), 11 (after Lucid), 12 (the neuron catalogue) and 13 (trust)."""
+"""Checkers for notebooks 12-13 (feature visualisation), 14-15 (after Lucid), 16 (the catalogue) and 17-18 (trust)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ._shared import _call, _close, _predicted, _report
 
 
 def check_total_variation(fn: Callable) -> bool:
-    """Notebook 10: ``fn(images)`` -> (batch,): mean |difference| of vertical neighbours plus that of horizontal ones.
+    """Notebook 13: ``fn(images)`` -> (batch,): mean |difference| of vertical neighbours plus that of horizontal ones.
 
     Checked on a random batch of 3 against :func:`dreamlib.vis.regularisers.total_variation`,
     on a flat image (0) and on a one-pixel checkerboard (2: every neighbour differs by 1).
@@ -66,13 +66,13 @@ def _gap_word(text: str) -> str:
 
 
 def check_robust_gap(prediction, measured: str) -> bool:
-    """Notebook 10: is the robust shapes model's gap between pixel and Fourier renders (their mean high-frequency
+    """Notebook 12: is the robust shapes model's gap between pixel and Fourier renders (their mean high-frequency
     energy, pixel over fft) ``"smaller"`` or ``"larger"`` than the ordinary network's? ``measured`` is what the run
     found."""
     if measured == "smaller":
         why = (
             "The Fourier basis removes noise that comes from the gradient. Adversarial training smooths a network's "
-            "input gradients (lesson 08), so its pixel steps add little noise and the basis has less to remove."
+            "input gradients (lesson 10), so its pixel steps add little noise and the basis has less to remove."
         )
     else:
         why = "In this run the robust model's gap was the larger one: compare the pictures and the two HF ratios."
@@ -80,7 +80,7 @@ def check_robust_gap(prediction, measured: str) -> bool:
 
 
 def check_top_examples(fn: Callable) -> bool:
-    """Notebook 12: ``fn(scores, channel, k)`` -> the indices of the ``k`` images with the highest
+    """Notebook 16: ``fn(scores, channel, k)`` -> the indices of the ``k`` images with the highest
     ``scores[:, channel]``.
 
     ``scores`` is (images, channels): each image's mean activation per channel. Highest first.
@@ -115,7 +115,7 @@ def check_top_examples(fn: Callable) -> bool:
 
 
 def check_image_from(fn: Callable) -> bool:
-    """Notebook 11: ``fn(magnitude, phase)`` -> the real image (N, C, H, W) whose ``rfft2`` has these magnitudes and
+    """Notebook 14: ``fn(magnitude, phase)`` -> the real image (N, C, H, W) whose ``rfft2`` has these magnitudes and
     phases (both (N, C, H, W // 2 + 1)): ``irfft2(magnitude * exp(i * phase), s=(H, W))``, with W even.
 
     Checked on random magnitudes and phases against :func:`torch.fft.irfft2` of :func:`torch.polar`, and by a round
@@ -150,7 +150,7 @@ def check_image_from(fn: Callable) -> bool:
 
 
 def check_fooling_circuit(fn: Callable) -> bool:
-    """Notebook 13: ``fn(f, d, e, k)`` -> a unit that gives ``f`` when ``e = 0`` and ``d`` when ``e = 1``, built from
+    """Notebook 17: ``fn(f, d, e, k)`` -> a unit that gives ``f`` when ``e = 0`` and ``d`` when ``e = 1``, built from
     sums, multiples of the constant ``k`` and ReLUs, as a layer of a network can: Geirhos et al.'s fooling unit
     ``ReLU(f - k e) + ReLU(d - k (1 - e))`` is one.
 
@@ -185,7 +185,7 @@ def check_fooling_circuit(fn: Callable) -> bool:
 
 
 def check_least_high_frequency(prediction, measured: str) -> bool:
-    """Notebook 11: which parameterisation's renders keep the least high-frequency energy: ``"pixel"``, ``"fft"`` or
+    """Notebook 14: which parameterisation's renders keep the least high-frequency energy: ``"pixel"``, ``"fft"`` or
     ``"maco"``; ``measured`` is the one the run found."""
     if measured == "maco":
         why = (
@@ -203,8 +203,28 @@ def check_least_high_frequency(prediction, measured: str) -> bool:
     )
 
 
+def check_farthest_alpha(prediction, measured) -> bool:
+    """Notebook 15: which ``alpha`` of ``dl.accentuate`` (0, 1 or 8) ends farthest from the photo at the
+    regularisation layer; ``measured`` is the one the run found."""
+    if measured == 0:
+        why = (
+            "alpha weighs the penalty for leaving the photo's activations: at 0 nothing holds the image back, so "
+            "it drifts as far as the objective pulls it (a DeepDream in the Fourier basis); a larger alpha holds it "
+            "closer."
+        )
+    else:
+        why = "In this run another alpha drifted farthest: compare the distance column with the pictures."
+    return _predicted(
+        "farthest from the photo",
+        prediction,
+        measured,
+        why,
+        same=lambda p, m: float(p) == float(m),
+    )
+
+
 def check_super_stimulus(prediction, measured: str) -> bool:
-    """Notebook 12: does a channel respond ``"more"`` or ``"less"`` to its visualisation than to its best real
+    """Notebook 16: does a channel respond ``"more"`` or ``"less"`` to its visualisation than to its best real
     image (for most of the channels rendered)? ``measured`` is what the run found."""
     if measured == "more":
         why = (
@@ -234,7 +254,7 @@ def _unit_name(text: str) -> str:
 
 
 def check_sanity_flag(prediction, measured: str) -> bool:
-    """Notebook 13: which of the three visualisations the sanity check scores lowest: ``"unit F"``, ``"unit D"`` or
+    """Notebook 17: which of the three visualisations the sanity check scores lowest: ``"unit F"``, ``"unit D"`` or
     ``"fooled unit F"``; ``measured`` is the name the run gave."""
     if measured == "fooled unit F":
         why = (
@@ -245,4 +265,25 @@ def check_sanity_flag(prediction, measured: str) -> bool:
         why = "In this run an honest unit scored lowest: look at which layers pull its score down in the plot."
     return _predicted(
         "which visualisation the check flags", prediction, measured, why, same=lambda p, m: _unit_name(p) == m
+    )
+
+
+def check_better_references(prediction, measured: str) -> bool:
+    """Notebook 18: with which references the judge network answers more forced-choice trials right:
+    ``"synthetic"``, ``"natural"`` or ``"neither"`` (the same score); ``measured`` is what the run found."""
+    why = {
+        "natural": "Real top and bottom examples show the unit's feature as the queries show it, in the data's own "
+        "colours and textures; a render shows it exaggerated, in its own style. People did better with natural "
+        "references too (Borowski et al. 2021).",
+        "synthetic": "Here the renders carried the feature more plainly than the real examples; people did better with "
+        "natural references (Borowski et al. 2021), and a network that matches features is not a person.",
+        "neither": "The two kinds of reference gave the judge the same score here: this network's units respond to "
+        "simple shapes, which either kind of reference shows well enough.",
+    }.get(measured, "")
+    return _predicted(
+        "the better references",
+        prediction,
+        measured,
+        why,
+        same=lambda p, m: p.strip().lower() == m,
     )

@@ -9,14 +9,14 @@ adversarially (:func:`l2_attack`), which makes the network's gradients *perceptu
 the things it learned, and another network recognises them. They ship with dreamlib, so
 ``load_model("shapes")`` gives real learned dreams with no download. A twin trained on the same recipe but
 with 45% of its images showing dog faces (:data:`SKEWED_CLASS_WEIGHTS`, like ImageNet's 118 dog classes of
-1000) ships as ``load_model("shapes", weights="skewed")``: lesson 09 dreams the same photos with both and
+1000) ships as ``load_model("shapes", weights="skewed")``: lesson 11 dreams the same photos with both and
 asks an independent judge how many dogs it sees. :func:`judge` is that judge: another architecture trained
-from another seed (notebook 08).
+from another seed (notebook 10).
 
 ``python scripts/train_shapes.py`` remakes the weight files (bit for bit on one machine); its docstring
 and ``docs/results.md`` give their accuracy and what else was tried.
 
-Taught in notebooks 08 (training, perceptually aligned gradients) and 09 (the skewed twin).
+Taught in notebooks 09 (training), 10 (perceptually aligned gradients) and 11 (the skewed twin).
 """
 
 from .data import CLASSES, IMAGE_SIZE, class_shares, make_batch

@@ -8,8 +8,8 @@ coloured 1/f noise (the spectrum of natural photos) with blobs and lines in the 
 object of another class beside it; then a random blur and pixel noise. Colour and texture alone therefore say little
 about the class: a linear classifier that sees only colour histograms and the power spectrum gets about a third of
 the nine objects right (``tests/shapes``), so a network must learn the shapes. :func:`make_batch` draws a labelled
-batch; its ``weights`` choose how often each class appears (lesson 09's dataset bias, lesson 08's "remove a class").
-Taught in notebook 08.
+batch; its ``weights`` choose how often each class appears (lesson 11's dataset bias, lesson 09's "remove a class").
+Taught in notebook 09.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def class_shares(weights: Sequence[float] | None) -> torch.Tensor:
     """The probability of each class in a batch: ``weights`` normalised to sum to 1 (uniform when ``None``).
 
     A weight of 0 removes that class. Bad input raises a one-line :class:`DreamError`.
-    Taught in notebooks 08 (removing a class) and 09 (dataset bias).
+    Taught in notebooks 09 (removing a class) and 11 (dataset bias).
     """
     if weights is None:
         return torch.full((len(CLASSES),), 1 / len(CLASSES), dtype=torch.float64)
@@ -135,7 +135,7 @@ def make_batch(
     Each label is drawn independently: uniformly over :data:`CLASSES`, or with
     probabilities proportional to ``weights`` (one non-negative number per class;
     0 leaves a class out). The same ``generator`` seed gives the same batch.
-    Taught in notebook 06 (a guide picture); notebook 08 shows this world and trains on it.
+    Taught in notebook 06 (a guide picture); notebook 09 shows this world and trains on it.
     """
     shares = class_shares(weights)
     g = generator or torch.Generator().manual_seed(0)

@@ -8,7 +8,7 @@ first convolution, max pooling and group norm where :class:`ShapesNet` has 3x3 s
 it was trained from another seed, adversarially (:data:`JUDGE_RECIPE`; ``python scripts/train_shapes.py judge.pth``
 makes its weights, ``judge.pth``), so that it does not share an ordinary network's faint, non-robust features. It
 looks at every picture at the size of its training images (48x48, resized with antialiasing), as a person looks at a
-whole picture. Taught in notebook 08 (train your own dreamer); lessons 09, 11 and 13 use it too.
+whole picture. Taught in notebook 10 (robust dreamers); lessons 11, 14 and 18 use it too.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ JUDGE_SEED = 1  # the shapes model was trained from seed 0
 JUDGE_RECIPE = {"steps": 2400, "epsilon": 0.5, "attack_steps": 1}
 JUDGE_WIDTHS = (24, 48, 96, 128)
 JUDGE_KERNELS = (5, 3, 3, 3)
-# How lesson 08, docs/results.md and the transfer test dream a class for the judge: plain pixel steps from a grey
+# How lesson 10, docs/results.md and the transfer test dream a class for the judge: plain pixel steps from a grey
 # 64x64 picture, ``dl.dream(model, grey, objective=dl.class_logit(k), **CLASS_DREAM)``.
 CLASS_DREAM = {"octaves": 2, "steps": 50, "lr": 0.02, "jitter": 4, "seed": 0}
 
@@ -50,7 +50,7 @@ class JudgeNet(nn.Sequential):
     """Four conv blocks (5x5, 3x3, 3x3, 3x3; group norm; max pooling) and a linear classifier.
 
     Another architecture than :class:`dreamlib.shapes.ShapesNet`, trained on the same generator. Taught in
-    notebook 08.
+    notebook 10.
     """
 
     def __init__(self, classes: int = len(CLASSES)) -> None:
@@ -73,7 +73,7 @@ class JudgeNet(nn.Sequential):
 
 def judge(device: str = "auto"):
     """The shipped judge: a frozen :class:`JudgeNet` as a :class:`dreamlib.DreamModel` (call it on [0, 1] RGB
-    pictures of any size; ``categories`` names its classes). Taught in notebook 08."""
+    pictures of any size; ``categories`` names its classes). Taught in notebook 10."""
     from ..device import resolve_device
     from ..models import DreamModel
     from .net import MEAN, STD
@@ -98,7 +98,7 @@ def judge(device: str = "auto"):
 
 def verdicts(judge_model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     """The judge's top-1 class of each picture (N,), on the CPU: no gradients, on the judge's device.
-    Taught in notebook 08."""
+    Taught in notebook 10."""
     param = next(iter(judge_model.parameters()))
     with torch.no_grad():
         return judge_model(images.to(param.device, param.dtype)).argmax(1).cpu()
@@ -108,8 +108,8 @@ def patches(images: torch.Tensor, size: int = IMAGE_SIZE, stride: int | None = N
     """Every ``size`` x ``size`` patch of ``images`` (N, 3, H, W), ``stride`` apart (default ``size // 2``).
 
     Returns (N * P, 3, size, size): the pieces the judge looks at when a picture is bigger than its training
-    images (lesson 09 counts the patches of a dreamed photo it calls dogs). A picture smaller than ``size`` on a
-    side is returned whole. Taught in notebook 09.
+    images (lesson 11 counts the patches of a dreamed photo it calls dogs). A picture smaller than ``size`` on a
+    side is returned whole. Taught in notebook 11.
     """
     if not isinstance(images, torch.Tensor) or images.dim() != 4:
         shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__

@@ -1,6 +1,7 @@
 """The shapes network: :class:`ShapesNet`, how it is trained and measured, and its shipped weights.
 
-Part of :mod:`dreamlib.shapes`. Taught in notebooks 08 (training), 09 (the skewed twin) and 10 (the ordinary twin).
+Part of :mod:`dreamlib.shapes`. Taught in notebooks 09 (training), 10 (adversarial training and the ordinary
+twin) and 11 (the skewed twin).
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ CHUNK = 8  # training draws this many batches at a time
 # of 0.75 (in [0, 1] pixel units, about 1.6% of a typical 48x48 picture's norm) ramped up over the first half, one
 # attack step.
 ROBUST_RECIPE = {"steps": 1500, "epsilon": 0.75, "attack_steps": 1}
-# The ordinary twin (lesson 10, ``weights="ordinary"``): the same recipe and seed without the attack, so its input
-# gradients are the noisy ones of an ordinarily trained network. 97.9% held-out accuracy (the shipped one: 96.6%);
-# lesson 08's one-step attack at epsilon 0.75 leaves it 45% right on 300 held-out pictures, the shipped one 83%.
+# The ordinary twin (lessons 10 and 12, ``weights="ordinary"``): the same recipe and seed without the attack, so its
+# input gradients are the noisy ones of an ordinarily trained network. 97.9% held-out accuracy (the shipped one: 96.6%);
+# lesson 10's one-step attack at epsilon 0.75 leaves it 45% right on 300 held-out pictures, the shipped one 83%.
 ORDINARY_RECIPE = dict(ROBUST_RECIPE, epsilon=0.0)
 
 
@@ -42,9 +43,9 @@ class ShapesNet(nn.Sequential):
     a plain conv-ReLU, like every layer of the GoogLeNet of the original
     DeepDream: batch norm rescales each channel to the statistics of the
     training data, which would hide how often a feature was seen there, and
-    lesson 09 is about exactly that (in an earlier version, with batch norm in conv6 too,
+    lesson 11 is about exactly that (in an earlier version, with batch norm in conv6 too,
     the twin trained on more eyes dreamed *fewer* eyes than the balanced model).
-    Taught in notebook 08.
+    Taught in notebook 09.
     """
 
     def __init__(self, classes: int = len(CLASSES)) -> None:
@@ -68,7 +69,7 @@ MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
 LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
 DEFAULT_LAYER = "conv5"
 DEPTH_LAYERS = ("conv2", "conv4", "conv5", "conv6")  # receptive fields 5, 17, 33 and 65 px
-# shipped: balanced classes; skewed: 45% dogs (lesson 09); ordinary: balanced, not adversarially trained (lesson 10)
+# shipped: balanced classes; skewed: 45% dogs (lesson 11); ordinary: balanced, not adversarially trained (10, 12)
 WEIGHTS = ("shipped", "skewed", "ordinary", "random")
 
 
@@ -86,7 +87,7 @@ def l2_attack(
     takes normalised input (``MEAN``, ``STD``). Training on these images instead of the clean ones is adversarial
     training: it makes the network's input gradients look like the things it recognises (Santurkar et al. 2019;
     Engstrom et al. 2019), so its dreams do too. ``net`` keeps its mode: during :func:`train` its batch norm also
-    sees the attack's forward passes, as in the shipped weights' training. Taught in notebook 08.
+    sees the attack's forward passes, as in the shipped weights' training. Taught in notebook 10.
     """
     mean, std = _stats(images.device)
     delta = torch.zeros_like(images, requires_grad=True)
@@ -120,8 +121,8 @@ def train(
     ``epsilon`` > 0 trains adversarially (:func:`l2_attack` with ``attack_steps`` steps), the budget ramped up
     from 0 over the first half of the run: the robust dreamer. ``callback(step, loss, batch_accuracy)`` is
     called after every step (the notebook plots it). ``architecture`` builds the network to train (the judge of
-    notebook 11 is a :class:`dreamlib.shapes.judge.JudgeNet`). Deterministic for a given seed on one machine.
-    Taught in notebook 08.
+    notebook 10 is a :class:`dreamlib.shapes.judge.JudgeNet`). Deterministic for a given seed on one machine.
+    Taught in notebook 09.
     """
     from tqdm.auto import tqdm
 
@@ -171,7 +172,7 @@ def _predictions(model: nn.Module, images: torch.Tensor, chunk: int = 256) -> to
 def accuracy(model: nn.Module, n: int = 600, seed: int = 12345) -> float:
     """Accuracy on ``n`` balanced held-out images (a generator seed never used in training).
 
-    The images go to the model's device (CPU or GPU). Taught in notebook 08.
+    The images go to the model's device (CPU or GPU). Taught in notebook 09.
     """
     images, labels = make_batch(n, torch.Generator().manual_seed(seed))
     return (_predictions(model, images) == labels).float().mean().item()
@@ -181,7 +182,7 @@ def class_accuracy(model: nn.Module, n: int = 1000, seed: int = 12345) -> dict[s
     """Held-out accuracy of each class, ``{name: fraction correct}``, on ``n`` balanced images.
 
     Shows what a network never saw: after training with a class's weight at 0,
-    that class scores 0. Taught in notebook 08 (the remove-a-class exercise).
+    that class scores 0. Taught in notebook 09 (the remove-a-class exercise).
     """
     images, labels = make_batch(n, torch.Generator().manual_seed(seed))
     right = _predictions(model, images) == labels
@@ -194,10 +195,10 @@ def class_accuracy(model: nn.Module, n: int = 1000, seed: int = 12345) -> dict[s
 def class_share(model: nn.Module, images: torch.Tensor, index: int | str) -> float:
     """The fraction of ``images`` ((N, 3, H, W) in [0, 1]) whose top-1 class under ``model`` is ``index``.
 
-    ``index`` is a class number or a name from ``model.categories``. Lesson 09's
+    ``index`` is a class number or a name from ``model.categories``. Lesson 11's
     controlled experiment dreams the same photos with the balanced and the
     dog-heavy shapes models and compares ``class_share(judge, dreams, "dogs")``.
-    Runs on the model's device, without gradients. Taught in notebook 09.
+    Runs on the model's device, without gradients. Taught in notebook 11.
     """
     categories = list(getattr(model, "categories", None) or CLASSES)
     if isinstance(index, str):
@@ -216,7 +217,7 @@ def shipped_weights(which: str = "shipped"):
     """The packaged state dict file: ``"shipped"`` (balanced), ``"skewed"`` (dog-heavy twin) or ``"ordinary"``
     (the twin trained without adversarial examples).
 
-    All three are made by ``scripts/train_shapes.py``. Taught in notebook 08.
+    All three are made by ``scripts/train_shapes.py``. Taught in notebook 09.
     """
     files = {"shipped": "shapes.pth", "skewed": "shapes_skewed.pth", "ordinary": "shapes_ordinary.pth"}
     if which not in files:
@@ -228,9 +229,9 @@ def load(weights: str | None = None, device: str = "auto"):
     """The shapes model as ``load_model("shapes", weights, device)`` returns it: a frozen :class:`DreamModel`.
 
     ``weights``: ``"shipped"`` (default; trained on balanced classes), ``"skewed"``
-    (the same recipe with dog faces in 45% of the images, notebook 09), ``"ordinary"``
-    (the same recipe without the adversarial examples, :data:`ORDINARY_RECIPE`, notebook 10), ``"random"``,
-    or a path to a state dict. Taught in notebook 08.
+    (the same recipe with dog faces in 45% of the images, notebook 11), ``"ordinary"``
+    (the same recipe without the adversarial examples, :data:`ORDINARY_RECIPE`, notebooks 10 and 12), ``"random"``,
+    or a path to a state dict. Taught in notebook 09.
     """
     from ..device import resolve_device
     from ..io.weights import load_state_file

@@ -6,7 +6,7 @@ its own frame: ``u`` runs across it and ``v`` down it, one unit is ``scale`` pix
 tilted, flipped and stretched at random, so the same drawing code makes a dog's face at any size and pose.
 Parts are painted in order, each in a colour from the image's palette (``body``, ``acc1``, ``acc2``, ``light``,
 ``dark``), with a one-pixel soft edge so small shapes stay smooth. Used by :mod:`dreamlib.shapes.data`.
-Taught in notebook 08.
+Taught in notebook 09.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Dreaming in time (notebook 07): a video dreamed frame by frame, each frame's dream carried along the optical flow.
+"""Dreaming in time (notebooks 07-08): a video dreamed frame by frame, each dream carried along the optical flow.
 
 - :mod:`~dreamlib.video.frames`: video files in and out (ffmpeg), sound kept; sample clips made from the photos.
 - :mod:`~dreamlib.video.flow`: optical flow (OpenCV's Farnebäck, or torchvision's RAFT from the weights cache).

@@ -11,7 +11,7 @@ newly uncovered, found with the test that video style transfer uses, Ruder, Doso
 :func:`dream_video` keeps every finished frame in a work folder beside the output (``OUT.frames/``, with the run's
 settings), so a stopped run picks up at the first missing frame and makes exactly the video an uninterrupted run
 makes; the video itself is written whole or not at all, with the input's frame rate, size (or ``size``) and sound.
-Taught in notebook 07 (dreaming in time).
+Taught in notebook 08 (dreaming in time).
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def dream_video(
     (default: the input's). ``layer``/``objective``, ``octaves``, ``precision``, ``fast`` and the other
     :class:`dreamlib.Recipe` settings (``lr``, ``jitter``, ...) are :func:`dreamlib.dream`'s. A stopped run, called
     again with the same settings, picks up where it stopped (``OUT.frames/`` holds the finished frames; removed at
-    the end unless ``keep_frames``). Returns a :class:`VideoReport`. Taught in notebook 07.
+    the end unless ``keep_frames``). Returns a :class:`VideoReport`. Taught in notebook 08.
     """
     import time
 

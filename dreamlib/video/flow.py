@@ -5,7 +5,7 @@ expansion", 2003), from OpenCV (``opencv-python-headless``, a dependency): it fi
 pixel's neighbourhood in both frames and solves for the shift that turns one into the other, coarse to fine, on the
 CPU, with no weights to download. ``method="raft"`` uses torchvision's RAFT-small network (Teed and Deng, "RAFT:
 Recurrent All-Pairs Field Transforms for Optical Flow", 2020) instead: its weights come through the same cache as
-the ImageNet weights, and never silently from anywhere else. Taught in notebook 07 (dreaming in time).
+the ImageNet weights, and never silently from anywhere else. Taught in notebook 07 (optical flow).
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ def write_video(
 ) -> Path:
     """Write uint8 (height, width, 3) ``frames`` of ``size`` as ``out`` (.mp4 or .gif), atomically.
 
-    An MP4 takes the sound of ``audio_from`` (a video or audio file; None: silent). Taught in notebook 07.
+    An MP4 takes the sound of ``audio_from`` (a video or audio file; None: silent). Taught in notebook 08.
     """
     out = Path(out).expanduser()
     if out.suffix.lower() not in VIDEO_FORMATS:

@@ -5,7 +5,7 @@ plus the flow, bilinearly: with the *backward* flow of a frame (where each of it
 it carries anything drawn on the frame before into this one. Where the two directions of flow disagree, a pixel was
 hidden or uncovered between the frames (:func:`occlusion_mask`): nothing there can be carried over.
 :func:`flicker` measures how far each dreamed frame is from the one before carried along the flow.
-Taught in notebook 07 (dreaming in time).
+Taught in notebooks 07 (optical flow: warp, occlusion masks) and 08 (flicker).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def flicker(dreams: list[torch.Tensor], backward_flows: list[torch.Tensor], mask
     that can be followed (0: no flicker at all; lower is steadier).
 
     ``dreams``: frames (1, 3, H, W) in [0, 1]; ``backward_flows[t - 1]`` and ``masks[t - 1]``: frame t's backward flow
-    and occlusion mask, from the undreamed frames. Taught in notebook 07.
+    and occlusion mask, from the undreamed frames. Taught in notebook 08.
     """
     total = weight = 0.0
     for t in range(1, len(dreams)):

@@ -12,7 +12,7 @@ both seen through the same transformation. Its weight is ``alpha`` times a balan
 from the sizes of the two gradients: the photo's own penalty gradient is zero, so the balance is measured after the
 first step (``balance = |objective gradient| / |penalty gradient|``, sums of absolute values over the parameters).
 ``ball``: also project the image, after every step, onto the L2 ball of that radius around the photo (in pixels).
-Builds on notebooks 04 and 10. Taught in notebook 11 (modern feature visualisation).
+Builds on notebooks 04 and 12. Taught in notebook 15 (feature accentuation).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ EDGE = 1e-3  # photo values are kept in [EDGE, 1 - EDGE] so the sigmoid can be i
 class Accentuation:
     """What :func:`accentuate` returns: the image (1, 3, H, W) in [0, 1] on the CPU, the objective and the
     activation distance at ``reg_layer`` for the photo and for the image (seen without transformations), the
-    balance it used and where the objective's gradient fell (1, 1, H, W) in [0, 1]. Taught in notebook 11."""
+    balance it used and where the objective's gradient fell (1, 1, H, W) in [0, 1]. Taught in notebook 15."""
 
     image: torch.Tensor
     objective_before: float
@@ -51,7 +51,7 @@ class Accentuation:
 
 def seed_fourier(param: ImageParam, photo: torch.Tensor) -> None:
     """Set an ``"fft"`` :class:`ImageParam`'s coefficients so that ``param()`` is ``photo`` (1, 3, H, W), up to
-    ``EDGE``: the inverse of its sigmoid, colour matrix, 1/f scale and inverse FFT. Taught in notebook 11."""
+    ``EDGE``: the inverse of its sigmoid, colour matrix, 1/f scale and inverse FFT. Taught in notebook 15."""
     if param.settings.kind != "fft":
         raise DreamError("only a Fourier parameterisation (param='fft') can be seeded with a photo")
     h, w = param.size
@@ -86,7 +86,7 @@ def accentuate(
     decorrelated Fourier coefficients; ``transforms`` as :func:`dreamlib.render`'s; ``ball``: the largest L2
     distance from the photo, in pixels (None: no limit); ``size``: the longest side to work at (default: the
     photo's, shrunk to at most 512 px). Works on any ``nn.Module`` on the model's device. Returns an
-    :class:`Accentuation`. Taught in notebook 11.
+    :class:`Accentuation`. Taught in notebook 15.
     """
     from ..images import load_image
 

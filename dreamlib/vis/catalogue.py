@@ -15,7 +15,7 @@ map of where its gradient fell, and the channel accentuated in its top example
 scripts from elsewhere, sortable by channel or by activation, readable on a
 phone. For the shapes model the examples come from its own data generator
 (:func:`dreamlib.shapes.make_batch`); for other models from a folder of
-images. Taught in notebook 12 (the neuron catalogue).
+images. Taught in notebook 16 (the neuron catalogue).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from .transforms import jitter, maco_crops
 class ChannelEntry:
     """One channel: its visualisation, its top examples and their activations (mean over positions), and (unless
     :func:`catalogue` was told not to make them) its MACO render, where that render's gradient fell, and its top
-    example accentuated. Taught in notebook 12."""
+    example accentuated. Taught in notebook 16."""
 
     index: int
     visualisation: torch.Tensor  # (3, H, W) in [0, 1]
@@ -95,7 +95,7 @@ def example_images(
     """The images to search: ``folder``'s (each resized to ``size`` x ``size``), else the shapes training data.
 
     Without a folder only the shapes model has data of its own (``count``
-    images from :func:`dreamlib.shapes.make_batch` with ``seed``). Taught in notebook 12.
+    images from :func:`dreamlib.shapes.make_batch` with ``seed``). Taught in notebook 16.
     """
     if folder is not None:
         paths = list_images(folder)
@@ -145,7 +145,7 @@ def catalogue(
     the render's attribution map. ``accentuate`` (default True): also
     accentuate each channel in its top example (:func:`dreamlib.accentuate`,
     ``accent_steps`` steps, ``alpha`` as there, a small jitter sized to the
-    example: ``dreamlib.recipe.CATALOGUE_ACCENT``). Taught in notebook 12.
+    example: ``dreamlib.recipe.CATALOGUE_ACCENT``). Taught in notebook 16.
     """
     dm = as_dream_model(model)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:

@@ -16,7 +16,7 @@ between the two. E is computed without gradients, a switch, as in the paper, whe
 E and the switch run in float32 even inside a bfloat16 pass (a dream at ``precision="bf16"``), so the cut is exact
 there too.
 :func:`fool` returns a copy of the model with unit F of ``layer`` replaced by A; the layer keeps its name, so every
-dreamlib tool (render, catalogue, fast path) sees the fooled unit. Taught in notebook 13 (don't trust your eyes).
+dreamlib tool (render, catalogue, fast path) sees the fooled unit. Taught in notebook 17 (don't trust your eyes).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ STEP_EDGES = (0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32)  # bin edges of
 
 def circuit(f: torch.Tensor, d: torch.Tensor, e: torch.Tensor, k: float) -> torch.Tensor:
     """Geirhos et al.'s fooling unit: ``ReLU(f - k e) + ReLU(d - k (1 - e))`` (e: 1 = visualisation, 0 = natural).
-    Taught in notebook 13."""
+    Taught in notebook 17."""
     return F.relu(f - k * e) + F.relu(d - k * (1 - e))
 
 
@@ -69,7 +69,7 @@ def _flatten(images) -> list[torch.Tensor]:
 def statistics(images: torch.Tensor | Sequence) -> torch.Tensor:
     """The detector's view of (N, 3, H, W) pictures in [0, 1] (a batch, or a list of batches of any sizes): the share of
     neighbouring-pixel steps (largest over the colours) in each bin of :data:`STEP_EDGES`, the same for every second
-    pixel (a coarser scale), and each colour's mean and standard deviation, (N, 24). Taught in notebook 13."""
+    pixel (a coarser scale), and each colour's mean and standard deviation, (N, 24). Taught in notebook 17."""
     if not isinstance(images, torch.Tensor):
         return torch.cat([statistics(batch) for batch in _flatten(images)])
     x = images.detach().float()
@@ -79,7 +79,7 @@ def statistics(images: torch.Tensor | Sequence) -> torch.Tensor:
 
 class Detector(nn.Module):
     """E: is this picture a feature visualisation? A small classifier (two hidden layers of ``hidden`` units) of
-    :func:`statistics`; ``forward`` returns the probability (N,) that each picture is one. Taught in notebook 13."""
+    :func:`statistics`; ``forward`` returns the probability (N,) that each picture is one. Taught in notebook 17."""
 
     def __init__(self, hidden: int = 16) -> None:
         super().__init__()
@@ -106,7 +106,7 @@ class Detector(nn.Module):
 class FoolingCircuit(nn.Module):
     """``layer``'s module with its channel ``unit`` replaced by :func:`circuit` of ``unit`` (F) and ``decoy`` (D).
     E comes from ``detector`` on the network's input picture, handed over by :meth:`see` before each forward pass.
-    Taught in notebook 13."""
+    Taught in notebook 17."""
 
     def __init__(self, module: nn.Module, unit: int, decoy: int, detector: Detector, k: float) -> None:
         super().__init__()
@@ -145,7 +145,7 @@ def train_detector(
     """Fit E on ``natural`` pictures (label 0) and ``visualisations`` (label 1; a batch, or lists of batches of any
     sizes, as :func:`visualisation_set` makes them), all (N, 3, H, W) in [0, 1]. Its boundary then goes half way between
     the most visualisation-like natural picture and the least visualisation-like render, and its logits are scaled so
-    both lie :data:`MARGIN` from it. Fails with one line when the two sets overlap. Taught in notebook 13."""
+    both lie :data:`MARGIN` from it. Fails with one line when the two sets overlap. Taught in notebook 17."""
     check_whole("steps", steps)
     real = statistics(natural)
     made = statistics(visualisations)
@@ -185,7 +185,7 @@ def fool(model, layer: str, unit: int, decoy: int, detector: Detector, natural: 
     """A copy of ``model`` whose channel ``unit`` of ``layer`` is the fooling circuit: it behaves like ``unit`` on
     natural pictures and like ``decoy`` on visualisations. ``k`` is :data:`K_FACTOR` times the largest activation of
     the two channels on ``natural`` (when given; else 1000). The copy's network hands every input picture to the
-    circuit (a hook on the copy, never on your model). Taught in notebook 13."""
+    circuit (a hook on the copy, never on your model). Taught in notebook 17."""
     dm = as_dream_model(model)
     channels = activation(
         forward_until(dm, torch.zeros(1, 3, *(2 * [max(64, dm.min_size)]), device=dm.device), layer), layer
@@ -222,8 +222,8 @@ def visualisation_set(
     """What feature visualisation feeds the network, for :func:`train_detector`: the pictures the network is handed
     while rendering every channel in ``channels`` of ``layer`` (one batch), with each parameterisation and seed, kept
     every ``every`` steps from the starting noise to the end, after the render's random transforms (so their sizes
-    vary), and the finished renders: a list of (N, 3, H, W) batches on the CPU. Builds on notebooks 10-12; taught in
-    notebook 13."""
+    vary), and the finished renders: a list of (N, 3, H, W) batches on the CPU. Builds on notebooks 12-16; taught in
+    notebook 17."""
     from .catalogue import channels_objective
     from .render import render
 

@@ -4,7 +4,7 @@ Fel, Boissin, Boutin et al. ("Unlocking Feature Visualization for Deeper Network
 Optimization", NeurIPS 2023) keep the magnitude of every Fourier coefficient fixed to a template, the average
 magnitude spectrum of natural images, and let the optimiser change only the phases. Whatever the objective asks for,
 the image keeps the energy distribution of a photo over frequencies: no high-frequency noise, no flat blobs, and it
-still works on deep networks where Lucid-style renders (notebook 10) turn into noise.
+still works on deep networks where Lucid-style renders (notebook 12) turn into noise.
 
 - :func:`magnitude_spectrum`: the template, estimated from any images (a tensor, a folder, the bundled photos, the
   shapes generator); nothing is downloaded. The package ships the bundled photos' (``scripts/make_spectra.py``).
@@ -14,7 +14,7 @@ still works on deep networks where Lucid-style renders (notebook 10) turn into n
   mixed; :class:`dreamlib.vis.param.ImageParam` with ``param="maco"`` builds on it, and
   :func:`dreamlib.vis.transforms.maco_crops` is MACO's transform.
 
-Builds on notebook 10 (feature visualisation). Taught in notebook 11 (modern feature visualisation).
+Builds on notebook 12 (feature visualisation). Taught in notebook 14 (modern feature visualisation).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def magnitude_spectrum(
     bundled photos) or a list of those; images that are not ``size`` x ``size`` contribute ``crops`` random square
     crops each (seeded by ``seed``). Colours are first decorrelated with ``matrix`` (the colour square root of
     :func:`dreamlib.vis.param.colour_matrix`; default ImageNet's), because MACO mixes colours after the inverse
-    transform; each image is standardised, so only the shape of its spectrum counts. Taught in notebook 11.
+    transform; each image is standardised, so only the shape of its spectrum counts. Taught in notebook 14.
     """
     from .param import colour_matrix
 
@@ -129,7 +129,7 @@ def resize_spectrum(spectrum: torch.Tensor, height: int, width: int) -> torch.Te
     Each coefficient of the new size takes the template's magnitude at the same frequency in cycles per pixel (read
     bilinearly; the rows of an ``rfft2`` wrap around, so they are centred first), so a pattern keeps its size in
     pixels. The constant term is set to 0: the image is standardised anyway, and a colour cast is not a
-    frequency. Taught in notebook 11.
+    frequency. Taught in notebook 14.
     """
     if spectrum.dim() != 3 or spectrum.shape[0] != 3:
         raise DreamError(f"a magnitude spectrum is (3, H, W // 2 + 1), got shape {tuple(spectrum.shape)}")
@@ -165,13 +165,13 @@ def spectrum_for(model=None) -> torch.Tensor:
     model, the shapes model included. (Its own generator's spectrum, measured on the shapes model: 0.2% of the power
     above 0.25 cycles per pixel against the photos' 2.4%, its drawings being blurred; class renders with it were
     recognised by the model itself 8 times in 10, with the photos' 10 in 10, 128 px, 64 steps.) Taught in notebook
-    11."""
+    14."""
     return _shipped("photos").clone()
 
 
 def phase_image(phase: torch.Tensor, magnitude: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """The image of ``phase`` (B, 3, H, W // 2 + 1) with the fixed ``magnitude`` (3, H, W // 2 + 1), before colour
     mixing: ``irfft2(magnitude * exp(i * phase))``, each image standardised. The phase is standardised first, as in
-    the authors' code, so a learning rate means the same at any size. Taught in notebook 11."""
+    the authors' code, so a learning rate means the same at any size. Taught in notebook 14."""
     spectrum = torch.polar(magnitude.to(phase).expand_as(phase), _standardise(phase))
     return _standardise(torch.fft.irfft2(spectrum, s=size, norm="ortho"))

@@ -4,7 +4,7 @@
 its feature visualisation beside its top dataset examples and, when the catalogue made them, a second row with the
 channel's MACO render, where the gradient fell over that render, and its top example before and after
 accentuation. No network, no scripts from elsewhere, sortable, one column on a phone, written atomically.
-Taught in notebook 12 (the neuron catalogue).
+Taught in notebook 16 (the neuron catalogue).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def _buttons(entries: Sequence[ChannelEntry]) -> str:
 
 
 def check_output_dir(out: str | os.PathLike) -> Path:
-    """``out`` as a Path if a catalogue may be written there: new, empty, or an earlier catalogue. Notebook 12."""
+    """``out`` as a Path if a catalogue may be written there: new, empty, or an earlier catalogue. Notebook 16."""
     out = Path(out).expanduser()
     if out.exists():
         if not out.is_dir():
@@ -184,7 +184,7 @@ def write_catalogue(
     One card per entry of :func:`dreamlib.catalogue`: the visualisation and the top examples, then (where the
     entry has them) the MACO render, its attribution map as a grey picture, and the top example beside its
     accentuation, each captioned. Everything is written into a temporary folder beside ``out`` first and moved
-    into place at the end, so a failure never leaves half a catalogue. Taught in notebook 12.
+    into place at the end, so a failure never leaves half a catalogue. Taught in notebook 16.
     """
     out = check_output_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ our own, smaller version of it.
   estimated from the shapes model's own training data (:func:`estimate_colour_matrix`).
 - :func:`high_frequency_energy`: the measure lessons and tests use to compare.
 
-Taught in notebook 10 (feature visualisation).
+Taught in notebook 12 (feature visualisation).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Param:
     ``decorrelate``: use decorrelated colour; ``decay``: the exponent of the
     1/f scaling (1 as in Lucid); ``spectrum``: MACO's magnitude template
     (:func:`dreamlib.magnitude_spectrum`; None: the shipped one for the model).
-    Taught in notebook 10.
+    Taught in notebook 12.
     """
 
     kind: str = "fft"
@@ -107,7 +107,7 @@ def estimate_colour_matrix(images: torch.Tensor) -> torch.Tensor:
     """The square root of the colour covariance of ``images`` (N, 3, H, W): ``U diag(sqrt(s))`` from its eigenvectors.
 
     Multiplying three uncorrelated unit-variance channels by it gives colours
-    with the images' covariance. Taught in notebook 10.
+    with the images' covariance. Taught in notebook 12.
     """
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 3:
         raise DreamError("estimate_colour_matrix needs a (N, 3, H, W) batch of images")
@@ -130,9 +130,9 @@ def colour_matrix(model: nn.Module | None = None) -> torch.Tensor:
     """The (3, 3) colour square root for ``model``, scaled so its largest column has length 1.
 
     A model of the shapes world (named ``shapes``, or classifying :data:`dreamlib.shapes.CLASSES`: the shipped model,
-    its twin, the judge, one you train in notebook 08, a copy that :func:`dreamlib.fooling.fool` made) gets one
+    its twin, the judge, one you train in notebook 09, a copy that :func:`dreamlib.fooling.fool` made) gets one
     estimated from that world's images (512 of :func:`dreamlib.shapes.make_batch`, seed 0); every other model gets
-    ImageNet's. Taught in notebook 10.
+    ImageNet's. Taught in notebook 12.
     """
     from ..shapes.data import CLASSES
 
@@ -145,7 +145,7 @@ def colour_matrix(model: nn.Module | None = None) -> torch.Tensor:
 
 def to_rgb(raw: torch.Tensor, matrix: torch.Tensor | None) -> torch.Tensor:
     """Decorrelated channels (B, 3, H, W) -> RGB: each pixel's 3-vector times ``matrix`` (or unchanged if None).
-    Taught in notebook 10; notebook 11 uses it by hand."""
+    Taught in notebook 12; notebook 14 uses it by hand."""
     if matrix is None:
         return raw
     return torch.einsum("ij,bjhw->bihw", matrix.to(raw), raw)
@@ -166,7 +166,7 @@ class ImageParam(nn.Module):
     ``valid="sigmoid"`` squashes into [0, 1] (gradients never vanish at the
     border); ``"clamp"`` clips (and starts from 0.5 plus the noise).
     Start: Gaussian noise of standard deviation ``sd`` from ``generator``.
-    Taught in notebook 10.
+    Taught in notebook 12.
     """
 
     def __init__(
@@ -229,7 +229,7 @@ def precondition(grad: torch.Tensor, param: str | Param, matrix: torch.Tensor | 
     colours times ``matrix @ matrix.T`` (the tests check this equality with autograd). This lets
     ``dream(param="fft")`` keep
     its pixel image, octaves and tiles and still take Fourier-basis steps.
-    ``"pixel"`` without colour returns ``grad`` unchanged. Taught in notebook 10.
+    ``"pixel"`` without colour returns ``grad`` unchanged. Taught in notebook 12.
     """
     settings = as_param(param)
     if settings.kind == "maco":
@@ -253,7 +253,7 @@ def high_frequency_energy(images: torch.Tensor, cutoff: float = 0.25) -> torch.T
     along an axis (a one-pixel checkerboard); 0.25 means "detail finer than
     4 pixels per cycle". White noise scores about 0.8 at the default cutoff;
     natural photos only a few percent. Lessons and tests use it to compare
-    parameterisations. Taught in notebook 10.
+    parameterisations. Taught in notebook 12.
     """
     if not isinstance(images, torch.Tensor) or images.dim() != 4:
         raise DreamError("high_frequency_energy needs a (N, C, H, W) batch of images")

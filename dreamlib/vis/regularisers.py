@@ -10,7 +10,7 @@ call these frequency penalisation and priors; they fight high-frequency noise
 by penalising it, where the Fourier parameterisation (:mod:`dreamlib.vis.param`)
 makes it harder to reach. Each function returns ``r(images) -> (batch,)``
 penalties, already multiplied by ``weight``; pass them as
-``render(..., regularisers=[...])``. Taught in notebook 10.
+``render(..., regularisers=[...])``. Taught in notebook 13.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ high-frequency noise: a decorrelated Fourier parameterisation
 (:mod:`dreamlib.vis.param`), random transformations before every step
 (:mod:`dreamlib.vis.transforms`), and optional penalties on the image
 (:mod:`dreamlib.vis.regularisers`). The optimiser is Adam, as in Lucid and lucent.
-Taught in notebook 10.
+Taught in notebook 12.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def render(
     ``attribution=True`` it returns ``(images, maps)``: ``maps`` (batch, 1, size,
     size) in [0, 1] is where the objective's gradient fell over the whole run
     (MACO's "transparency" map: the accumulated absolute input gradient, summed
-    over colours, each map divided by its maximum). Taught in notebook 10.
+    over colours, each map divided by its maximum). Taught in notebooks 12 (and the maps in 15).
     """
     check_whole("steps", steps)
     settings = as_param(param, decorrelate)

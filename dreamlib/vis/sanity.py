@@ -7,7 +7,7 @@ cosine similarity between the visualisation's activations and the average activa
 examples, each layer's channels (averaged over positions) first standardised with natural reference images, so that
 a channel every image excites does not count. For comparison, the same number for a *natural* image that excites the
 unit (a held-out top example) says how similar "similar" is. A unit's score is the mean over layers.
-Taught in notebook 13 (don't trust your eyes).
+Taught in notebook 17 (don't trust your eyes).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ..objectives import activation
 
 def profiles(model, images: torch.Tensor, layers: Sequence[str], chunk: int = 128) -> dict[str, torch.Tensor]:
     """Each layer's channels averaged over positions, for every image: ``{layer: (N, channels)}`` on the CPU, without
-    gradients. Taught in notebook 13."""
+    gradients. Taught in notebook 17."""
     dm = as_dream_model(model)
     out: dict[str, list[torch.Tensor]] = {layer: [] for layer in layers}
     with torch.no_grad():
@@ -46,7 +46,7 @@ def processing_similarity(
     """Layer by layer, how alike the network processes each of ``pictures`` (P, 3, H, W) and the average of
     ``examples`` (the unit's top natural examples): ``{layer: (P,) cosine similarities}``, every channel standardised
     by its mean and spread over ``reference`` (natural images). ``layers`` defaults to the model's. Pictures of any
-    size work (activations are averaged over positions). Taught in notebook 13."""
+    size work (activations are averaged over positions). Taught in notebook 17."""
     dm = as_dream_model(model)
     layers = list(layers or dm.layers)
     if not layers:
@@ -68,5 +68,5 @@ def processing_similarity(
 
 
 def sanity_score(similarity: dict[str, torch.Tensor]) -> torch.Tensor:
-    """One number per picture: the mean over layers of :func:`processing_similarity`. Taught in notebook 13."""
+    """One number per picture: the mean over layers of :func:`processing_similarity`. Taught in notebook 17."""
     return torch.stack(list(similarity.values())).mean(0)

@@ -8,7 +8,7 @@ patterns the network still sees after the shake. Each transform here is a
 callable ``t(images, generator) -> images`` on a (B, 3, H, W) batch; the random
 numbers come from a CPU ``torch.Generator``, so a seed gives the same shakes on
 any device. :func:`compose` chains them; :func:`standard` is the default set
-(the one Lucid and lucent use, for 128-224 px images). Taught in notebook 10.
+(the one Lucid and lucent use, for 128-224 px images). Taught in notebook 12.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def compose(transforms: Sequence[Transform]) -> Transform:
 
 def standard() -> Transform:
     """Lucid's standard set: pad 12, jitter 8, scale 0.9-1.1, rotate -10..10 degrees, jitter 4.
-    Taught in notebook 10."""
+    Taught in notebook 13."""
     return compose(
         [
             pad(12),
@@ -114,7 +114,7 @@ class MacoCrops:
     image, late ones its details. Every side stays in the range asked for (``sides`` records them, in pixels, for
     the last call). Centres scatter around the image's centre (standard deviation 0.15 of its side), always with the
     whole crop inside. ``output`` None: the mean of ``box`` times the image's side (about the image's own scale).
-    One call per optimisation step: :func:`dreamlib.render` makes a fresh one per render. Taught in notebook 11.
+    One call per optimisation step: :func:`dreamlib.render` makes a fresh one per render. Taught in notebook 14.
     """
 
     def __init__(
@@ -166,7 +166,7 @@ class MacoCrops:
 
 def maco_crops(steps: int, **settings) -> MacoCrops:
     """:class:`MacoCrops` for a run of ``steps`` steps (``box``, ``crops``, ``noise``, ``output``). Taught in
-    notebook 11."""
+    notebook 14."""
     return MacoCrops(steps, **settings)
 
 

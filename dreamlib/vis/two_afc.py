@@ -6,7 +6,7 @@ saw a unit's strongly and weakly activating *reference* images, either synthetic
 right 82 ± 4% of the time with synthetic references and 92 ± 2% with natural ones (chance: 50%).
 :func:`make_trials` builds such trials for any units of any layer, :func:`show` draws one, :func:`score` marks your
 answers, and :func:`observer` answers them with a network that did not make them (the shapes judge, say), by
-similarity of its features. Taught in notebook 13 (don't trust your eyes).
+similarity of its features. Taught in notebook 18 (a forced-choice test).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ KINDS = ("synthetic", "natural")
 @dataclass
 class Trial:
     """One trial: references that excite ``unit`` most (``top``) and least (``bottom``), two queries (A, B) and the
-    right answer, the query that excites the unit more. Taught in notebook 13."""
+    right answer, the query that excites the unit more. Taught in notebook 18."""
 
     unit: int
     kind: str
@@ -51,7 +51,7 @@ def make_trials(
     """One trial per unit of ``layer``. Queries are natural: just below the ``refs`` best of ``images`` and just above
     the ``refs`` worst (the unit's mean activation over positions ranks them), in random order. References:
     ``kind="natural"``, the ``refs`` best and worst images; ``kind="synthetic"``, ``refs`` renders (``size`` px,
-    ``steps`` steps) of the unit and of its negative. Seeded, so a run repeats. Taught in notebook 13."""
+    ``steps`` steps) of the unit and of its negative. Seeded, so a run repeats. Taught in notebook 18."""
     from .catalogue import channels_objective, dataset_examples
     from .render import render
 
@@ -90,7 +90,7 @@ def make_trials(
 
 def score(trials: Sequence[Trial], answers: str) -> float:
     """The share of ``answers`` (one letter A or B per trial; spaces and case ignored) that are right.
-    Taught in notebook 13."""
+    Taught in notebook 18."""
     letters = answers.replace(" ", "").replace(",", "").upper()
     if len(letters) != len(trials) or set(letters) - {"A", "B"}:
         raise DreamError(f"give one letter, A or B, for each of the {len(trials)} trials; got {answers!r}")
@@ -100,7 +100,7 @@ def score(trials: Sequence[Trial], answers: str) -> float:
 def observer(trials: Sequence[Trial], features: Callable[[torch.Tensor], torch.Tensor]) -> str:
     """Answer every trial by similarity: the query whose ``features`` (a function from images to (N, D) vectors) are
     closer to the mean of the top references than to the mean of the bottom ones, more so than the other query's.
-    Returns the answers as a string ("ABBA..."). Taught in notebook 13."""
+    Returns the answers as a string ("ABBA..."). Taught in notebook 18."""
     answers = []
     for t in trials:
         with torch.no_grad():
@@ -112,7 +112,7 @@ def observer(trials: Sequence[Trial], features: Callable[[torch.Tensor], torch.T
 
 
 def show(trial: Trial, number: int = 1, size: float = 1.3) -> None:
-    """Draw a trial: the top references, the bottom references, then queries A and B. Taught in notebook 13."""
+    """Draw a trial: the top references, the bottom references, then queries A and B. Taught in notebook 18."""
     from ..compare import show_grid
 
     show_grid({f"{number}: top {i + 1}": trial.top[i : i + 1] for i in range(len(trial.top))}, size=size)

@@ -104,43 +104,6 @@ def receptive_field(layers):
 whole_picture_layer = {"shapes": "none", "inception_v3": "Mixed_6c"}
 
 
-# 09_why_dogs
-def top_k(logits, categories, k):
-    probs = logits.softmax(dim=1)[0]
-    values, indices = probs.topk(k)
-    return [(categories[i], p) for p, i in zip(values.tolist(), indices.tolist())]
-
-
-# 09 predict, then run: dreams climb the features a network has most of; the twin with 45% dog faces has most dog
-# features (the judge calls 76% of its dream patches dogs at full settings, 6% of the balanced twin's)
-dog_twin = "skewed"
-
-
-# 08_train_your_own_dreamer
-def train_step(net, optimizer, images, labels):
-    loss = F.cross_entropy(net(images), labels)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-# 08 predict, then run: one step of 1.6% of the picture's norm along the loss's gradient leaves the ordinary network
-# about a third of what it knew (87% -> 32% at full settings; 32% -> 15% in quick mode); the robust one keeps 83%
-attack_accuracy = 0.3
-
-
-def batch_without(n, generator, removed):
-    kept_images, kept_labels, count = [], [], 0
-    while count < n:  # each batch loses about 1/len(CLASSES) of its images: draw until there are enough
-        images, labels = dl.shapes.make_batch(n, generator)
-        keep = labels != removed
-        kept_images.append(images[keep])
-        kept_labels.append(labels[keep])
-        count += int(keep.sum())
-    return torch.cat(kept_images)[:n], torch.cat(kept_labels)[:n]
-
-
 # 06_beyond
 def contrast(layer, index):
     def score(acts):
@@ -154,48 +117,7 @@ def contrast(layer, index):
 neuron_patch = 17
 
 
-# 10 · Feature visualisation
-def total_variation(images):
-    dy = (images[..., 1:, :] - images[..., :-1, :]).abs().flatten(1).mean(1)
-    dx = (images[..., :, 1:] - images[..., :, :-1]).abs().flatten(1).mean(1)
-    return dy + dx
-
-
-# 10 predict, then run: adversarial training smooths the input gradients (lesson 08), so pixel steps add little noise
-# for the Fourier basis to remove. Mean high-frequency energy, pixel over fft, on the lesson's four classes: the
-# ordinary twin 1.97 at full settings and 3.50 in quick mode; the robust shipped model 0.88 and 1.31.
-robust_gap = "smaller"
-
-
-# 12 · The neuron catalogue
-def top_examples(scores, channel, k):
-    return scores[:, channel].argsort(descending=True)[:k]
-
-
-# 12 predict, then run: a visualisation is optimised for its channel alone, a super-stimulus (6 of 8 channels at full
-# settings on shapes' conv4)
-super_stimulus = "more"
-
-
-# 11 · Modern feature visualisation
-def image_from(magnitude, phase):
-    return torch.fft.irfft2(magnitude * torch.exp(1j * phase), s=(magnitude.shape[-2], 2 * (magnitude.shape[-1] - 1)))
-
-
-# 11 predict, then run: MACO's magnitudes are fixed to natural photos', so it cannot add high frequencies
-least_high_frequency = "maco"
-
-
-# 13 · Don't trust your eyes
-def fooling_circuit(f, d, e, k):
-    return torch.relu(f - k * e) + torch.relu(d - k * (1 - e))
-
-
-# 13 predict, then run: the fooled unit's render shows D's cars while its top examples are F's houses
-sanity_flag = "fooled unit F"
-
-
-# 07 · Dreaming in time
+# 07_optical_flow
 def warp(image, flow):
     n, _, h, w = image.shape
     ys, xs = torch.meshgrid(
@@ -209,5 +131,97 @@ def warp(image, flow):
     return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
-# 07 predict, then run: the same seed fixes the patterns to the screen, not to the moving picture: still flickers
+# 08_dreaming_in_time
+# 08 predict, then run: the same seed fixes the patterns to the screen, not to the moving picture: still flickers
 same_seed = "frame by frame"
+
+
+# 09_train_your_own_dreamer
+def train_step(net, optimizer, images, labels):
+    loss = F.cross_entropy(net(images), labels)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def batch_without(n, generator, removed):
+    kept_images, kept_labels, count = [], [], 0
+    while count < n:  # each batch loses about 1/len(CLASSES) of its images: draw until there are enough
+        images, labels = dl.shapes.make_batch(n, generator)
+        keep = labels != removed
+        kept_images.append(images[keep])
+        kept_labels.append(labels[keep])
+        count += int(keep.sum())
+    return torch.cat(kept_images)[:n], torch.cat(kept_labels)[:n]
+
+
+# 10_robust_dreamers
+# 10 predict, then run: one step of 1.6% of the picture's norm along the loss's gradient leaves the ordinary twin
+# less than half of what it knew (98% -> 45%, at full settings and in quick mode); the robust one keeps 83%
+attack_accuracy = 0.45
+
+
+# 11_why_dogs
+def top_k(logits, categories, k):
+    probs = logits.softmax(dim=1)[0]
+    values, indices = probs.topk(k)
+    return [(categories[i], p) for p, i in zip(values.tolist(), indices.tolist())]
+
+
+# 11 predict, then run: dreams climb the features a network has most of; the twin with 45% dog faces has most dog
+# features (the judge calls 76% of its dream patches dogs at full settings, 6% of the balanced twin's)
+dog_twin = "skewed"
+
+
+# 12_feature_visualisation
+# 12 predict, then run: adversarial training smooths the input gradients (lesson 10), so pixel steps add little noise
+# for the Fourier basis to remove. Mean high-frequency energy, pixel over fft, on the lesson's four classes: the
+# ordinary twin 1.97 at full settings and 3.50 in quick mode; the robust shipped model 0.88 and 1.31.
+robust_gap = "smaller"
+
+
+# 13_transformations_and_diversity
+def total_variation(images):
+    dy = (images[..., 1:, :] - images[..., :-1, :]).abs().flatten(1).mean(1)
+    dx = (images[..., :, 1:] - images[..., :, :-1]).abs().flatten(1).mean(1)
+    return dy + dx
+
+
+# 14_maco
+def image_from(magnitude, phase):
+    return torch.fft.irfft2(magnitude * torch.exp(1j * phase), s=(magnitude.shape[-2], 2 * (magnitude.shape[-1] - 1)))
+
+
+# 14 predict, then run: MACO's magnitudes are fixed to natural photos', so it cannot add high frequencies
+least_high_frequency = "maco"
+
+
+# 15_feature_accentuation
+# 15 predict, then run: alpha weighs the penalty for leaving the photo's activations; at 0 nothing holds the picture
+farthest_alpha = 0
+
+
+# 16_neuron_catalogue
+def top_examples(scores, channel, k):
+    return scores[:, channel].argsort(descending=True)[:k]
+
+
+# 16 predict, then run: a visualisation is optimised for its channel alone, a super-stimulus (6 of 8 channels at full
+# settings on shapes' conv4)
+super_stimulus = "more"
+
+
+# 17_dont_trust_your_eyes
+def fooling_circuit(f, d, e, k):
+    return torch.relu(f - k * e) + torch.relu(d - k * (1 - e))
+
+
+# 17 predict, then run: the fooled unit's render shows D's cars while its top examples are F's houses
+sanity_flag = "fooled unit F"
+
+
+# 18_forced_choice
+# 18 predict, then run: the judge matches features, and the shapes model's units respond to simple shapes that either
+# kind of reference shows: it answered all 16 trials right with each kind at full settings
+better_references = "neither"

@@ -52,13 +52,14 @@ PREDICTIONS = [
     ("check_whole_picture_layer", lambda s: s.whole_picture_layer["inception_v3"], "Mixed_6c", "Mixed_7c"),
     ("check_neuron_patch", lambda s: s.neuron_patch, 17, 81),
     ("check_same_seed", lambda s: s.same_seed, "frame by frame", "carried"),
-    ("check_attack_accuracy", lambda s: s.attack_accuracy, 0.32, 0.9),
-    ("check_attack_accuracy", lambda s: s.attack_accuracy, 0.15, 0.6),  # quick mode
+    ("check_attack_accuracy", lambda s: s.attack_accuracy, 0.45, 0.9),
     ("check_dog_twin", lambda s: s.dog_twin, "skewed", "balanced"),
     ("check_robust_gap", lambda s: s.robust_gap, "smaller", "larger"),
     ("check_least_high_frequency", lambda s: s.least_high_frequency, "maco", "pixel"),
+    ("check_farthest_alpha", lambda s: s.farthest_alpha, 0.0, 8),
     ("check_super_stimulus", lambda s: s.super_stimulus, "more", "less"),
     ("check_sanity_flag", lambda s: s.sanity_flag, "fooled unit F", "unit D"),
+    ("check_better_references", lambda s: s.better_references, "neither", "natural"),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The checkers of lessons 08-09 (dreamlib/exercises/training.py)."""
+"""The checkers of lessons 09-11 (dreamlib/exercises/training.py)."""
 
 import inspect
 
@@ -36,7 +36,7 @@ def test_labels_that_do_not_match_their_images_are_caught(capsys):
     assert "labels do not match the images" in capsys.readouterr().out
 
 
-# Lesson 08: the training loop by hand
+# Lesson 09: the training loop by hand
 
 
 def _step(zero_grad=True, step=True, sign=1.0, result="item", clear_after_backward=False, when="before"):
@@ -64,7 +64,7 @@ def _softmax_step(net, optimizer, images, labels):
     return loss.item()
 
 
-# Lesson 08: remove a class
+# Lesson 09: remove a class
 
 
 def _one_batch_filtered(n, generator, removed):
@@ -128,7 +128,7 @@ def test_mistakes_get_their_hint(checker, wrong, says, capsys):
     assert "❌" in out and says in out, out
 
 
-# Lessons 08-09: predict, then run
+# Lessons 09-11: predict, then run
 
 
 def test_attack_prediction_is_judged_within_fifteen_points(capsys):

@@ -1,9 +1,9 @@
-"""The checkers of lessons 10-13 (dreamlib/exercises/visualisation.py)."""
+"""The checkers of lessons 12-18 (dreamlib/exercises/visualisation.py)."""
 
 from dreamlib import exercises
 
 
-# Lessons 10-13: typical mistakes get a hint
+# Lessons 12-18: typical mistakes get a hint
 def test_total_variation_checker_names_the_mistakes(capsys):
     one_way = lambda x: (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).mean(1)
     squared = lambda x: (

@@ -1,4 +1,4 @@
-"""The synthetic world of objects (dreamlib/shapes/data.py and objects.py, lesson 08)."""
+"""The synthetic world of objects (dreamlib/shapes/data.py and objects.py, lesson 09)."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""The independent judge: another architecture, another seed, the same data (dreamlib/shapes/judge.py, lesson 11)."""
+"""The independent judge: another architecture, another seed, the same data (dreamlib/shapes/judge.py, lesson 10)."""
 
 import pytest
 import torch

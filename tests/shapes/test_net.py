@@ -1,4 +1,4 @@
-"""The shapes network, its training, evaluation and shipped weights (dreamlib/shapes/net.py, lessons 08-10)."""
+"""The shapes network, its training, evaluation and shipped weights (dreamlib/shapes/net.py, lessons 09-12)."""
 
 import pytest
 import torch
@@ -49,7 +49,7 @@ def ordinary():
 
 
 def _one_step_attack_accuracy(net, images, labels, epsilon=0.75):
-    """Lesson 08's one-step L2 attack at its epsilon: accuracy on the pictures, then after the step."""
+    """Lesson 10's one-step L2 attack at its epsilon: accuracy on the pictures, then after the step."""
     mean, std = torch.tensor(shapes.MEAN).view(1, 3, 1, 1), torch.tensor(shapes.STD).view(1, 3, 1, 1)
     x = images.clone().requires_grad_()
     (grad,) = torch.autograd.grad(torch.nn.functional.cross_entropy(net((x - mean) / std), labels), x)
@@ -59,8 +59,8 @@ def _one_step_attack_accuracy(net, images, labels, epsilon=0.75):
 
 
 def test_ordinary_twin_is_accurate_and_an_attack_fools_it_where_the_shipped_one_holds(model, ordinary):
-    """Lesson 10's twin: the shipped recipe without the attack. Measured: 97.7% -> 44.7% after lesson 08's one-step
-    attack (epsilon 0.75) on these 300 pictures, against 96.0% -> 83.0% for the shipped model."""
+    """The ordinary twin (lessons 10 and 12): the shipped recipe without the attack. Measured: 97.7% -> 44.7% after
+    lesson 10's one-step attack (epsilon 0.75) on these 300 pictures, against 96.0% -> 83.0% for the shipped model."""
     assert ordinary.weights == "ordinary" and ordinary.layers == model.layers and ordinary.name == "shapes"
     shapes_of = lambda m: {k: v.shape for k, v in m.net.state_dict().items()}  # noqa: E731
     assert shapes_of(ordinary) == shapes_of(model) and not any(p.requires_grad for p in ordinary.parameters())
@@ -79,10 +79,10 @@ def test_ordinary_twin_is_accurate_and_an_attack_fools_it_where_the_shipped_one_
 
 
 def test_ordinary_twin_renders_noisier_in_pixels_than_in_the_fourier_basis(model, ordinary):
-    """The point of the twin (lesson 10): its pixel renders carry more high-frequency energy than its fft renders, and
+    """The point of the twin (lesson 12): its pixel renders carry more high-frequency energy than its fft renders, and
     the gap is wider than the robust shipped model's. Measured at these settings (HF pixel / HF fft): eyes 4.7 and
     houses 3.1 on the twin, 1.5 and 1.1 on the shipped model."""
-    settings = dict(size=64, steps=48, seed=0, progress=False)  # lesson 10's quick settings
+    settings = dict(size=64, steps=48, seed=0, progress=False)  # lesson 12's quick settings
 
     def hf(m, k, param):
         return dreamlib.high_frequency_energy(
@@ -198,7 +198,7 @@ def test_bad_weights_files_for_shapes_are_clear_errors(tmp_path):
 
 @pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
 def test_the_model_trained_on_more_dogs_dreams_dogs_an_independent_judge_sees(model, skewed):
-    """Lesson 09's controlled experiment: same network, training and dream settings; only the data differs.
+    """Lesson 11's controlled experiment: same network, training and dream settings; only the data differs.
 
     Each model dreams the bundled photos on its deepest block; the judge (another architecture, another seed, the
     balanced data) looks at every 48x48 patch of every dream, the size of its training pictures, and we count the
@@ -212,7 +212,7 @@ def test_the_model_trained_on_more_dogs_dreams_dogs_an_independent_judge_sees(mo
     def dog_share(pictures):
         return sum(shapes.class_share(judge, shapes.patches(p), "dogs") for p in pictures) / len(pictures)
 
-    def dreams(m):  # lesson 09's settings in quick mode, at the lesson's precision="auto"
+    def dreams(m):  # lesson 11's settings in quick mode, at the lesson's precision="auto"
         settings = dict(octaves=2, steps=10, lr=0.02, seed=0, progress=False)
         return [dreamlib.dream(m, p, "conv6", **settings) for p in photos]
 

@@ -1,4 +1,4 @@
-"""How the shapes world draws its things (dreamlib/shapes/objects.py, lesson 08)."""
+"""How the shapes world draws its things (dreamlib/shapes/objects.py, lesson 09)."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""The neuron catalogue (dreamlib/vis/catalogue.py, lesson 12): top examples, visualisations, MACO renders and
+"""The neuron catalogue (dreamlib/vis/catalogue.py, lesson 16): top examples, visualisations, MACO renders and
 accentuations. The page: tests/vis/test_page.py."""
 
 import re
@@ -98,6 +98,6 @@ def test_on_the_shapes_model_maco_renders_and_accentuations_excite_their_channel
     for i, e in enumerate(entries):
         others = torch.cat([renders[:i, i], renders[i + 1 :, i]])
         # above the average image by a margin: MACO keeps a photo's low contrast, so its whole-picture activation stays
-        # modest (lesson 12); on the shipped model 1.24-1.81 times the average image, 1.5-2.9 times the other renders
+        # modest (lesson 16); on the shipped model 1.24-1.81 times the average image, 1.5-2.9 times the other renders
         assert e.maco_rendered > 1.2 * others.mean() and e.maco_rendered > 1.1 * mean[e.index], e.index
         assert e.accent_after > 1.1 * e.accent_before, e.index

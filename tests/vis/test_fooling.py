@@ -1,4 +1,4 @@
-"""The fooling circuit of Geirhos et al. (dreamlib/vis/fooling.py, lesson 13)."""
+"""The fooling circuit of Geirhos et al. (dreamlib/vis/fooling.py, lesson 17)."""
 
 import pytest
 import torch
@@ -7,7 +7,7 @@ import dreamlib as dl
 from dreamlib.vis import fooling
 from dreamlib.vis.catalogue import dataset_examples
 
-LAYER, UNIT, DECOY = "conv5", 17, 1  # the houses unit and the cars unit lesson 13 picks
+LAYER, UNIT, DECOY = "conv5", 17, 1  # the houses unit and the cars unit lesson 17 picks
 
 
 def test_circuit_passes_f_on_natural_input_and_d_on_visualisations():

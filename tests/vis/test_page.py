@@ -1,4 +1,4 @@
-"""The catalogue page (dreamlib/vis/page.py, lesson 12): its cards, pictures and atomic writing. The browser opens
+"""The catalogue page (dreamlib/vis/page.py, lesson 16): its cards, pictures and atomic writing. The browser opens
 one in tests/cli/test_render.py."""
 
 import re

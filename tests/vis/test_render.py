@@ -1,4 +1,4 @@
-"""render: feature visualisation from noise (dreamlib/vis/render.py, lesson 10)."""
+"""render: feature visualisation from noise (dreamlib/vis/render.py, lesson 12)."""
 
 import math
 
@@ -113,7 +113,7 @@ def test_diversity_splits_a_batch_between_the_two_edge_detectors(kind):
 
 
 # Issue 11's acceptance test, as issue 20 left it: on the shipped shapes model every class rendered with the FFT
-# parameterisation is recognised (the model's top class, p >= 0.9), at render's defaults with seed 0 (lesson 10 and
+# parameterisation is recognised (the model's top class, p >= 0.9), at render's defaults with seed 0 (lesson 12 and
 # docs/results.md give the numbers).
 
 
@@ -130,7 +130,7 @@ def test_fft_class_render_is_recognised(shipped, k):
     assert probs.argmax().item() == k and probs[k].item() >= 0.9
 
 
-# The FFT parameterisation's other claim (lesson 10): it keeps the noise of a network's gradients out of the picture.
+# The FFT parameterisation's other claim (lesson 12): it keeps the noise of a network's gradients out of the picture.
 # It shows on a network whose gradients are noisy - here one with random weights. (The shipped dreamer was trained
 # adversarially, so its gradients are smooth and its pixel renders about as smooth as its FFT renders.)
 

@@ -1,4 +1,4 @@
-"""The sanity check: is a visualisation processed like the unit's top examples? (dreamlib/vis/sanity.py, lesson 13)."""
+"""The sanity check: is a visualisation processed like the unit's top examples? (dreamlib/vis/sanity.py, lesson 17)."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""The forced-choice test of Borowski et al. (dreamlib/vis/two_afc.py, lesson 13)."""
+"""The forced-choice test of Borowski et al. (dreamlib/vis/two_afc.py, lesson 18)."""
 
 import pytest
 import torch
