@@ -8,6 +8,8 @@ Objectives compose: ``layer_mean("Mixed_5b") + 2 * channel("Mixed_6c", 7)``,
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from typing import Callable
 
@@ -21,11 +23,101 @@ from .models import as_dream_model
 Activations = dict[str, torch.Tensor]
 
 
+# How tightly the outermost operator of an objective's name binds: an operand that binds less gets brackets.
+_SUM, _PRODUCT, _NEGATION, _ATOM = range(4)
+
+_ALGEBRA = (
+    "objectives combine with + and - (another objective or a number) and with * and / (a number, or a tensor of "
+    "one weight per image, shape (batch,))"
+)
+
+
+def _kind(value) -> str:
+    """``an Objective``, ``a str``: what an operand is, for an error message."""
+    name = "Objective" if isinstance(value, Objective) else type(value).__name__
+    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _refuse(left, op: str, right, why: str = _ALGEBRA) -> DreamError:
+    return DreamError(f"cannot compute {_kind(left)} {op} {_kind(right)}: {why}")
+
+
+def _number(value) -> float | None:
+    """``value`` as a finite float, or None when it is not a real number (a bool is not one)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    value = float(value)
+    if not math.isfinite(value):
+        raise DreamError(f"an objective's constants and weights must be finite numbers, got {value}")
+    return value
+
+
+def _weight(value) -> float | torch.Tensor | None:
+    """A number, or a tensor of per-image weights (shape () or (batch,)); None for anything else."""
+    if isinstance(value, torch.Tensor):
+        if value.dim() > 1 or value.is_complex() or value.dtype == torch.bool:
+            raise DreamError(
+                f"per-image weights are a real tensor of shape (batch,), got {value.dtype} of shape "
+                f"{tuple(value.shape)}"
+            )
+        if not torch.isfinite(value).all():
+            raise DreamError("an objective's per-image weights must be finite numbers")
+        return value
+    return _number(value)
+
+
+def _weight_text(weight: float | torch.Tensor) -> str:
+    if not isinstance(weight, torch.Tensor):
+        return f"{weight:g}"
+    if weight.dim() == 0:
+        return f"{float(weight):g}"
+    if len(weight) > 8:
+        return f"weights({len(weight)})"
+    return f"[{', '.join(f'{w:g}' for w in weight.tolist())}]"
+
+
+def _weighted(score: torch.Tensor, weight: float | torch.Tensor) -> torch.Tensor:
+    """``score`` (batch,) times ``weight``: a number, or one weight per image."""
+    if not isinstance(weight, torch.Tensor):
+        return weight * score
+    if weight.dim() == 1 and score.shape[:1] != weight.shape:
+        raise DreamError(
+            f"{len(weight)} per-image weights for a batch of {score.shape[0] if score.dim() else 1} images: "
+            "give one weight per image"
+        )
+    return score * weight.to(device=score.device, dtype=score.dtype)
+
+
+def _refused(op: str):
+    """The operator ``op`` and its reflection, each refusing with one line that says what objectives allow."""
+
+    def forward(self, other):
+        raise _refuse(self, op, other)
+
+    def reflected(self, other):
+        raise _refuse(other, op, self)
+
+    return forward, reflected
+
+
+def _compound(fn: Callable[[Activations], torch.Tensor], layers: Sequence[str], name: str, binding: int) -> Objective:
+    objective = Objective(fn, layers, name)
+    objective._binding = binding
+    return objective
+
+
 class Objective:
     """A differentiable score of activations: ``objective(acts) -> tensor (batch,)``.
 
+    Objectives compose like the numbers they compute (as in Lucid and lucent): ``a + b``, ``a - b``, ``a + 1``,
+    ``2 * a``, ``a / 2``, ``-a``, ``sum([a, b])``, and ``weights * a`` with a tensor of one weight per image (shape
+    (batch,)). The name of the result reads as the maths: ``channel(conv4, 3) + 0.5 * diversity(conv4)``. Anything
+    else (``a * b``, ``a / 0``, ``a + "x"``) raises a :class:`DreamError` that says what is allowed.
     Taught in notebook 03.
     """
+
+    _binding = _ATOM  # a name given by hand is one whole term
+    __array_ufunc__ = None  # numpy scalars and arrays leave the arithmetic to the methods below
 
     def __init__(self, fn: Callable[[Activations], torch.Tensor], layers: Sequence[str], name: str) -> None:
         self.fn = fn
@@ -35,19 +127,94 @@ class Objective:
     def __call__(self, acts: Activations) -> torch.Tensor:
         return self.fn(acts)
 
-    def __add__(self, other: Objective) -> Objective:
-        return Objective(lambda a: self(a) + other(a), self.layers + other.layers, f"{self.name} + {other.name}")
+    def _term(self, binding: int) -> str:
+        """The name as an operand of an operator that binds as tightly as ``binding``: bracketed if needed."""
+        return f"({self.name})" if self._binding < binding else self.name
+
+    def _same(self) -> Objective:
+        return _compound(self.fn, self.layers, self.name, self._binding)
+
+    def __add__(self, other) -> Objective:
+        if isinstance(other, Objective):
+            return _compound(
+                lambda a: self(a) + other(a), self.layers + other.layers, f"{self.name} + {other._term(_SUM)}", _SUM
+            )
+        k = _number(other)
+        if k is None:
+            raise _refuse(self, "+", other)
+        if k == 0:  # sum([a, b]) starts from 0 + a
+            return self._same()
+        return _compound(lambda a: self(a) + k, self.layers, f"{self.name} {'-' if k < 0 else '+'} {abs(k):g}", _SUM)
+
+    def __radd__(self, other) -> Objective:
+        k = _number(other)
+        if k is None:
+            raise _refuse(other, "+", self)
+        if k == 0:
+            return self._same()
+        return _compound(lambda a: k + self(a), self.layers, f"{k:g} + {self.name}", _SUM)
+
+    def __sub__(self, other) -> Objective:
+        if isinstance(other, Objective):
+            return _compound(
+                lambda a: self(a) - other(a),
+                self.layers + other.layers,
+                f"{self.name} - {other._term(_PRODUCT)}",
+                _SUM,
+            )
+        k = _number(other)
+        if k is None:
+            raise _refuse(self, "-", other)
+        return self + (-k)
+
+    def __rsub__(self, other) -> Objective:
+        k = _number(other)
+        if k is None:
+            raise _refuse(other, "-", self)
+        if k == 0:
+            return -self
+        return _compound(lambda a: k - self(a), self.layers, f"{k:g} - {self._term(_PRODUCT)}", _SUM)
 
     def __neg__(self) -> Objective:
-        return Objective(lambda a: -self(a), self.layers, f"-{self.name}")
+        return _compound(lambda a: -self(a), self.layers, f"-{self._term(_NEGATION + 1)}", _NEGATION)
 
-    def __sub__(self, other: Objective) -> Objective:
-        return self + (-other)
+    def __mul__(self, weight) -> Objective:
+        w = None if isinstance(weight, Objective) else _weight(weight)
+        if w is None:
+            raise _refuse(self, "*", weight)
+        return _compound(
+            lambda a: _weighted(self(a), w), self.layers, f"{_weight_text(w)} * {self._term(_PRODUCT)}", _PRODUCT
+        )
 
-    def __mul__(self, weight: float) -> Objective:
-        return Objective(lambda a: weight * self(a), self.layers, f"{weight:g}*{self.name}")
+    def __rmul__(self, weight) -> Objective:
+        w = _weight(weight)
+        if w is None:
+            raise _refuse(weight, "*", self)
+        return self * w
 
-    __rmul__ = __mul__
+    def __truediv__(self, divisor) -> Objective:
+        d = None if isinstance(divisor, Objective) else _weight(divisor)
+        if d is None:
+            raise _refuse(self, "/", divisor)
+        if (d == 0).any() if isinstance(d, torch.Tensor) else d == 0:
+            raise DreamError("cannot divide an Objective by 0: divide by a non-zero number (or non-zero weights)")
+        return _compound(
+            lambda a: _weighted(self(a), 1 / d), self.layers, f"{self._term(_PRODUCT)} / {_weight_text(d)}", _PRODUCT
+        )
+
+    def __rtruediv__(self, other):
+        raise _refuse(other, "/", self, "nothing can be divided by an objective; " + _ALGEBRA)
+
+    __pow__, __rpow__ = _refused("**")
+    __floordiv__, __rfloordiv__ = _refused("//")
+    __mod__, __rmod__ = _refused("%")
+    __matmul__, __rmatmul__ = _refused("@")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
 
     def __repr__(self) -> str:
         return f"Objective({self.name})"

@@ -1,8 +1,10 @@
+import numpy as np
 import pytest
 import torch
 
 import dreamlib
-from dreamlib import channel, class_logit, dream, guide, layer_l2, layer_mean, layers_sum, neuron
+from dreamlib import channel, class_logit, diversity, dream, guide, layer_l2, layer_mean, layers_sum, neuron
+from dreamlib.vis.render import per_image
 from tests.helpers import edge_energy, two_edge_model
 
 
@@ -96,3 +98,130 @@ def test_class_logit_of_a_list_gives_each_image_its_class():
         class_logit([4, 0, 2])({"output": torch.randn(2, 5)})
     with pytest.raises(dreamlib.DreamError, match="out of range"):
         class_logit([9])({"output": torch.randn(1, 5)})
+
+
+# Objective algebra, after lucent's tests/optvis/test_objectives.py (test_sum, test_linear_transform,
+# test_mul_div_raises, test_diversity): the values, the names, and gradient ascent that climbs the composite.
+
+
+def _climbs(objective) -> bool:
+    """Five Adam steps on a batch of two images raise ``objective`` (on the two-edge model, channels "1")."""
+    model = dreamlib.as_dream_model(two_edge_model())
+    noise = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    image = (0.5 + 0.1 * noise).requires_grad_()
+    optimizer = torch.optim.Adam([image], lr=0.05)
+
+    def score() -> torch.Tensor:
+        return objective(dreamlib.forward_until(model, image, objective.layers)).sum()
+
+    start = score().item()
+    for _ in range(5):
+        optimizer.zero_grad()
+        (-score()).backward()
+        optimizer.step()
+    return score().item() > start
+
+
+def test_a_sum_of_objectives_is_their_sum_and_climbs():
+    acts, a, b = _acts(), channel("a", 0), channel("a", 2)
+    total = a + b
+    torch.testing.assert_close(total(acts), a(acts) + b(acts))
+    assert total.name == "channel(a, 0) + channel(a, 2)" and total.layers == ("a",)
+    assert _climbs(channel("1", 0) + channel("1", 1))
+
+
+def test_a_linear_transform_of_an_objective():
+    objective = 1 + 1 * -channel("a", 0) / 1 - 1
+    torch.testing.assert_close(objective(_acts()), -channel("a", 0)(_acts()))
+    assert objective.name == "1 + 1 * -channel(a, 0) / 1 - 1"
+    assert _climbs(1 + 1 * -channel("1", 0) / 1 - 1)
+
+
+def test_a_channel_with_diversity_climbs():
+    """Lucent subtracts its diversity (a penalty there); dreamlib's ``diversity`` is a reward, so it is added."""
+    objective = channel("1", 0) + 100 * diversity("1")
+    assert objective.name == "channel(1, 0) + 100 * diversity(1)" and objective.layers == ("1",)
+    acts = {"1": torch.rand(2, 2, 4, 4, generator=torch.Generator().manual_seed(0))}
+    torch.testing.assert_close(objective(acts), channel("1", 0)(acts) + 100 * diversity("1")(acts))
+    assert _climbs(objective)
+
+
+A, B = channel("a", 0), layer_mean("b")
+
+
+@pytest.mark.parametrize(
+    "combined, expected, name",
+    [
+        (A + B, lambda a, b: a + b, "channel(a, 0) + mean(b)"),
+        (A - B, lambda a, b: a - b, "channel(a, 0) - mean(b)"),
+        (A + 1, lambda a, b: a + 1, "channel(a, 0) + 1"),
+        (1 + A, lambda a, b: 1 + a, "1 + channel(a, 0)"),
+        (A - 1, lambda a, b: a - 1, "channel(a, 0) - 1"),
+        (1 - A, lambda a, b: 1 - a, "1 - channel(a, 0)"),
+        (2 * A, lambda a, b: 2 * a, "2 * channel(a, 0)"),
+        (A * 2, lambda a, b: 2 * a, "2 * channel(a, 0)"),
+        (A / 2, lambda a, b: a / 2, "channel(a, 0) / 2"),
+        (-A, lambda a, b: -a, "-channel(a, 0)"),
+        (sum([A, B]), lambda a, b: a + b, "channel(a, 0) + mean(b)"),
+        (A + 0.5 * B, lambda a, b: a + 0.5 * b, "channel(a, 0) + 0.5 * mean(b)"),
+        (-(A + B), lambda a, b: -(a + b), "-(channel(a, 0) + mean(b))"),
+        (2 * (A - B), lambda a, b: 2 * (a - b), "2 * (channel(a, 0) - mean(b))"),
+        (A - (A + B), lambda a, b: -b, "channel(a, 0) - (channel(a, 0) + mean(b))"),
+        ((A + B) / 4, lambda a, b: (a + b) / 4, "(channel(a, 0) + mean(b)) / 4"),
+        (torch.tensor([1.0, 0.5]) * A, lambda a, b: torch.tensor([1.0, 0.5]) * a, "[1, 0.5] * channel(a, 0)"),
+        (A * torch.tensor([2.0, 0.0]), lambda a, b: torch.tensor([2.0, 0.0]) * a, "[2, 0] * channel(a, 0)"),
+        (A / torch.tensor([2.0, 4.0]), lambda a, b: a / torch.tensor([2.0, 4.0]), "channel(a, 0) / [2, 4]"),
+        (np.float32(3) * A, lambda a, b: 3 * a, "3 * channel(a, 0)"),
+    ],
+)
+def test_objective_algebra_gives_the_values_and_names_of_the_maths(combined, expected, name):
+    acts = _acts()
+    torch.testing.assert_close(combined(acts), expected(A(acts), B(acts)))
+    assert combined.name == str(combined) == f"{combined}" == name
+    assert f"{combined:>60}" == f"{name:>60}" and repr(combined) == f"Objective({name})"
+    assert set(combined.layers) <= {"a", "b"}
+
+
+ALLOWED = "objectives combine with + and - (another objective or a number) and with * and / (a number, or a tensor"
+
+
+@pytest.mark.parametrize(
+    "operation, says",
+    [
+        pytest.param(lambda: A * B, ALLOWED, id="obj * obj"),
+        pytest.param(lambda: A * "a", ALLOWED, id="obj * str"),
+        pytest.param(lambda: "a" * A, ALLOWED, id="str * obj"),
+        pytest.param(lambda: A / B, ALLOWED, id="obj / obj"),
+        pytest.param(lambda: A + "x", ALLOWED, id="obj + str"),
+        pytest.param(lambda: "x" + A, ALLOWED, id="str + obj"),
+        pytest.param(lambda: A - "x", ALLOWED, id="obj - str"),
+        pytest.param(lambda: "x" - A, ALLOWED, id="str - obj"),
+        pytest.param(lambda: A + None, ALLOWED, id="obj + None"),
+        pytest.param(lambda: A * True, ALLOWED, id="obj * bool"),
+        pytest.param(lambda: A + torch.ones(2), ALLOWED, id="obj + tensor"),
+        pytest.param(lambda: [1, 2] * A, ALLOWED, id="list * obj"),
+        pytest.param(lambda: np.ones(2) * A, ALLOWED, id="ndarray * obj"),
+        pytest.param(lambda: A**2, ALLOWED, id="obj ** 2"),
+        pytest.param(lambda: A // 2, ALLOWED, id="obj // 2"),
+        pytest.param(lambda: 1 / A, "nothing can be divided by an objective", id="1 / obj"),
+        pytest.param(lambda: A / 0, "cannot divide an Objective by 0", id="obj / 0"),
+        pytest.param(lambda: A / torch.tensor([1.0, 0.0]), "by 0", id="obj / weights with a 0"),
+        pytest.param(lambda: A * float("nan"), "must be finite numbers, got nan", id="obj * nan"),
+        pytest.param(lambda: A + float("inf"), "must be finite numbers, got inf", id="obj + inf"),
+        pytest.param(lambda: A * torch.ones(2, 2), "shape (batch,), got torch.float32 of shape (2, 2)", id="2-d"),
+    ],
+)
+def test_refused_operands_raise_one_dream_error_line(operation, says):
+    with pytest.raises(dreamlib.DreamError) as caught:
+        operation()
+    assert says in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_per_image_weights_weigh_each_image_and_must_match_the_batch():
+    acts, weights = _acts(), torch.tensor([0.0, 3.0])
+    torch.testing.assert_close((weights * A)(acts), torch.stack([torch.tensor(0.0), 3 * A(acts)[1]]))
+    with pytest.raises(dreamlib.DreamError, match="3 per-image weights for a batch of 2 images"):
+        (torch.ones(3) * A)(acts)
+    # with several views of each image (MACO's crops), each view is scored per image: the weights still fit
+    views = {"a": acts["a"].repeat_interleave(3, 0)}  # images 0, 0, 0, 1, 1, 1
+    torch.testing.assert_close(per_image(weights * A, views, 2), weights * per_image(A, views, 2))
