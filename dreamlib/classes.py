@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import torch
 
+from .errors import DreamError
 from .models import DreamModel
+from .recipe import check_whole
 
 DOG_CLASSES = range(151, 269)
 
 
 def class_probabilities(model: DreamModel, image: torch.Tensor) -> torch.Tensor:
-    """Softmax probabilities (1000,) of ``model`` for one [0, 1] image. Taught in notebook 11."""
+    """Softmax probabilities (one per class: 1000 for ImageNet) of ``model`` for one [0, 1] image.
+
+    Taught in notebook 11.
+    """
     with torch.no_grad():
         logits = model(image.to(model.device))
     return logits.float().softmax(dim=1)[0].cpu()
@@ -24,13 +29,27 @@ def class_probabilities(model: DreamModel, image: torch.Tensor) -> torch.Tensor:
 
 def top_classes(model: DreamModel, image: torch.Tensor, k: int = 5) -> list[tuple[str, float]]:
     """The ``k`` most likely (class name, probability) pairs, best first. Taught in notebook 11."""
-    if not model.categories:
-        raise ValueError("this model has no class names (model.categories is empty)")
+    categories = getattr(model, "categories", None)
+    if not categories:
+        raise DreamError(f"{_name(model)} has no class names (model.categories is empty): top_classes needs them")
+    check_whole("k", k, 1, len(categories))
     probs = class_probabilities(model, image)
+    if len(probs) != len(categories):
+        raise DreamError(f"{_name(model)} gives {len(probs)} class scores but names {len(categories)} classes")
     values, indices = probs.topk(k)
-    return [(model.categories[i], p) for p, i in zip(values.tolist(), indices.tolist())]
+    return [(categories[i], p) for p, i in zip(values.tolist(), indices.tolist())]
 
 
 def dog_probability(model: DreamModel, image: torch.Tensor) -> float:
     """Total probability the classifier gives to the 118 dog-breed classes. Taught in notebook 11."""
-    return float(class_probabilities(model, image)[list(DOG_CLASSES)].sum())
+    probs = class_probabilities(model, image)
+    if len(probs) != 1000:
+        raise DreamError(
+            f"dog_probability needs a classifier of the 1000 ImageNet classes (the dogs are classes "
+            f"{DOG_CLASSES[0]}..{DOG_CLASSES[-1]}); {_name(model)} gives {len(probs)} class scores"
+        )
+    return float(probs[list(DOG_CLASSES)].sum())
+
+
+def _name(model) -> str:
+    return getattr(model, "name", None) or type(model).__name__
