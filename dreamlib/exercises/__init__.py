@@ -4,7 +4,8 @@ Each ``check_*`` calls the learner's function on random inputs, compares it with
 a reference implementation, prints a plain-words verdict and returns True or
 False. A function that still raises ``NotImplementedError`` is reported as "not
 done yet" (so the notebooks still run top to bottom); any other exception is
-reported, never raised. Instructors' solutions live in ``notebooks/solutions/``;
+reported, never raised. A checker leaves the notebook's random generators (torch's and
+Python's ``random``) as it found them. Instructors' solutions live in ``notebooks/solutions/``;
 CI checks them with these same functions.
 
 One module per group of lessons: :mod:`.pixels` (01-03), :mod:`.scales` (04-05),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Callable
 
 import torch
@@ -36,10 +39,26 @@ def _predicted(name: str, prediction, measured, why: str, same: Callable | None 
     return _report(name, f"you predicted {prediction!r}, the run gave {measured!r}. {why}")
 
 
-def _call(name: str, fn: Callable, *args):
-    """``(fn(*args), None)``, or ``(None, what went wrong)``: a learner's bug never crashes the notebook."""
+@contextmanager
+def _rng_kept(seed: int | None = None) -> Iterator[None]:
+    """Run with the learner's global generators (torch's on the CPU and Python's ``random``) given back afterwards
+    exactly as they were; ``seed`` seeds torch's inside (a network built there gets the same weights every call)."""
+    python_state = random.getstate()
     try:
-        return fn(*args), None
+        with torch.random.fork_rng(devices=[]):
+            if seed is not None:
+                torch.manual_seed(seed)
+            yield
+    finally:
+        random.setstate(python_state)
+
+
+def _call(name: str, fn: Callable, *args):
+    """``(fn(*args), None)``, or ``(None, what went wrong)``: a learner's bug never crashes the notebook, and the
+    random numbers their function draws leave the notebook's own generators as they were."""
+    try:
+        with _rng_kept():
+            return fn(*args), None
     except NotImplementedError:
         return None, NOT_DONE
     except Exception as exc:  # a learner's bug: say what happened, don't crash the notebook
@@ -62,8 +81,8 @@ def _compare(got, expected: torch.Tensor, hint: str) -> str | None:
 
 def _probe_net() -> nn.Module:
     """Two small random conv layers, named "1" and "3" (after their ReLUs); the same weights every call."""
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 6, 3, stride=2), nn.ReLU()).eval()
+    with _rng_kept(seed=0):
+        return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 6, 3, stride=2), nn.ReLU()).eval()
 
 
 SOBEL = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
@@ -74,7 +93,8 @@ def _edge_net() -> nn.Module:
 
     Nothing is learned, so we know by construction what each channel responds to.
     """
-    conv = nn.Conv2d(3, 2, 3, padding=1, bias=False)
+    with _rng_kept():  # its random initial weights are replaced below
+        conv = nn.Conv2d(3, 2, 3, padding=1, bias=False)
     with torch.no_grad():
         conv.weight[0] = SOBEL.expand(3, 3, 3) / 3.0
         conv.weight[1] = SOBEL.T.expand(3, 3, 3) / 3.0
@@ -83,10 +103,10 @@ def _edge_net() -> nn.Module:
 
 def _tiny_classifier(classes: int = 3) -> nn.Module:
     """A small random classifier (conv, ReLU, pooling, linear); the same weights every call."""
-    torch.manual_seed(0)
-    return nn.Sequential(
-        nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, classes)
-    )
+    with _rng_kept(seed=0):
+        return nn.Sequential(
+            nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, classes)
+        )
 
 
 def _params(net: nn.Module) -> list[torch.Tensor]:

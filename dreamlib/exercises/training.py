@@ -11,13 +11,12 @@ import torch.nn.functional as F
 
 from ..models import load_model
 from ..shapes import CLASSES, IMAGE_SIZE
-from ._shared import _call, _params, _predicted, _report, _tiny_classifier
+from ._shared import _call, _params, _predicted, _report, _rng_kept, _tiny_classifier
 
 
 def check_top_k(fn: Callable) -> bool:
     """Notebook 11: ``fn(logits, categories, k)`` -> [(name, probability), ...] best first."""
-    torch.manual_seed(1)
-    logits, cats = torch.randn(1, 10), [f"class{i}" for i in range(10)]
+    logits, cats = torch.randn(1, 10, generator=torch.Generator().manual_seed(1)), [f"class{i}" for i in range(10)]
     got, problem = _call("top_k", fn, logits, cats, 3)
     if problem:
         return _report("top_k", problem)
@@ -123,7 +122,7 @@ def check_train_step(fn: Callable) -> bool:
 def _label_agreement(images: torch.Tensor, labels: torch.Tensor) -> float | None:
     """How often the shipped shapes classifier agrees with ``labels``; None when it cannot tell."""
     try:
-        with warnings.catch_warnings():
+        with _rng_kept(), warnings.catch_warnings():  # building the network draws random numbers: not the learner's
             warnings.simplefilter("ignore")
             model = load_model("shapes", weights="shipped", device="cpu")
         with torch.no_grad():

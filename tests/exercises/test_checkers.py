@@ -3,9 +3,11 @@
 import importlib.util
 import inspect
 import pkgutil
+import random
 from pathlib import Path
 
 import pytest
+import torch
 
 from dreamlib import exercises
 from tests.helpers import ROOT
@@ -113,8 +115,6 @@ def test_a_raising_answer_is_reported_not_raised(capsys):
 
 
 def test_image_from_names_a_norm_mismatch(capsys):
-    import torch
-
     ortho = lambda m, p: torch.fft.irfft2(m * torch.exp(1j * p), s=(m.shape[-2], 2 * (m.shape[-1] - 1)), norm="ortho")  # noqa: E731
     assert exercises.check_image_from(ortho) is False
     assert "norm" in capsys.readouterr().out
@@ -132,3 +132,26 @@ def test_a_prediction_is_judged_against_the_run_and_explained(capsys):
     assert _predicted("layer", "conv5", "conv5", "w", same=lambda a, b: a.lower() == b) is True
     assert _predicted("layer", 5, "conv5", "w", same=lambda a, b: a.lower() == b) is False
     assert "could not compare" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("checker, name", CASES)
+def test_checkers_leave_the_learners_random_numbers_alone(solutions, checker, name, capsys):
+    """A checker run in a lesson must not reseed or advance the learner's global generators."""
+    torch.manual_seed(1234)
+    random.seed(1234)
+    torch_state, python_state = torch.get_rng_state(), random.getstate()
+    assert getattr(exercises, checker)(getattr(solutions, name)) is True
+    assert torch.equal(torch.get_rng_state(), torch_state), f"{checker} changed torch's global generator"
+    assert random.getstate() == python_state, f"{checker} changed Python's global random generator"
+
+
+def test_a_learner_drawing_random_numbers_leaves_them_as_they_were(capsys):
+    """The learner's own function may draw from the global generators; the check gives them back unchanged."""
+
+    def noisy_normalize(images, mean, std):
+        random.random()
+        return (images - mean) / std + 0 * torch.rand(())
+
+    torch_state, python_state = torch.get_rng_state(), random.getstate()
+    assert exercises.check_normalize(noisy_normalize) is True
+    assert torch.equal(torch.get_rng_state(), torch_state) and random.getstate() == python_state
