@@ -24,24 +24,6 @@ carried along the optical flow), ``io`` (files, downloads, weights, settings rec
 ``dreamlib`` program), ``fast`` (what ``dream(fast=True)`` does), ``exercises`` (the lessons' checkers).
 """
 
-import sys as _sys
-
-if _sys.argv[:1] == ["-m"]:  # ``python -m dreamlib`` is starting: a signal now ends it with one line (cli/signals.py)
-    import os as _os
-    import signal as _signal
-
-    def _stopped(signum, frame):
-        name = "interrupted" if signum == _signal.SIGINT else f"stopped by {_signal.Signals(signum).name}"
-        _os.write(2, f"error: {name}\n".encode())
-        _os._exit(128 + signum)
-
-    try:
-        for _name in ("SIGINT", "SIGTERM", "SIGHUP"):  # one started ignored (nohup, `cmd &` in a script) stays so
-            if hasattr(_signal, _name) and _signal.getsignal(getattr(_signal, _name)) is not _signal.SIG_IGN:
-                _signal.signal(getattr(_signal, _name), _stopped)
-    except ValueError:  # not the main thread
-        pass
-
 __version__ = "0.1.0"  # the one source of the version: pyproject.toml and the CLI read it
 
 # Where each name lives. Names load on first use (PEP 562): ``import dreamlib`` stays instant and torch loads

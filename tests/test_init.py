@@ -58,3 +58,20 @@ print("ok")
 def test_names_come_from_where_they_are_defined():
     assert dl.dream.__module__ == "dreamlib.octaves" and dl.render.__module__ == "dreamlib.vis.render"
     assert dl.param.__name__ == "dreamlib.vis.param" and "dream" in dir(dl)
+
+
+def test_importing_dreamlib_sets_no_signal_handler_and_no_warning_filter():
+    """Only the program (``dreamlib.__main__.run``) handles signals; importing dreamlib, even while ``python -m``
+    starts some other module that imports it (``sys.argv[0]`` is then ``"-m"``), leaves them as they were."""
+    code = """
+import signal, sys, warnings
+def state():
+    return signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), list(warnings.filters)
+sys.argv[0] = "-m"  # as while `python -m some_package` imports some_package, and it imports dreamlib
+before = state()
+import dreamlib, dreamlib.cli, dreamlib.cli.app, dreamlib.cli.signals, dreamlib.errors
+assert state() == before, (before, state())
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr

@@ -1,14 +1,15 @@
 """How the ``dreamlib`` program behaves toward its shell: signals, warnings and a closed standard output.
 
-Signals come in two phases. While the program **starts** (Python finds dreamlib, the command line is parsed,
-torch and the rest are imported) nothing has been written, so Ctrl-C, SIGTERM or SIGHUP end it at once with one
-line (:func:`starting_up`): an exception raised inside an import would leave half-loaded C extensions behind
-(numpy refuses to load twice and prints a traceback). :func:`ready` ends that phase after the imports; from then
-on Ctrl-C is a ``KeyboardInterrupt`` and SIGTERM/SIGHUP are :class:`Terminated` (:func:`handled_signals`), so
-every ``finally`` runs and no temporary file is left behind. A signal the program was started with *ignored*
-stays ignored, as Python itself does for Ctrl-C: ``nohup`` ignores SIGHUP, and a script's ``command &`` runs the
-command with SIGINT ignored, so that Ctrl-C stops the script and not its background jobs. Part of
-:mod:`dreamlib.cli`.
+Signals come in two phases. While the program **starts** (from the first line of ``dreamlib.__main__.run``, the
+entry point of both ``python -m dreamlib`` and the ``dreamlib`` script: the command line is parsed, torch and the
+rest are imported) nothing has been written, so Ctrl-C, SIGTERM or SIGHUP end it at once with one line
+(:func:`starting_up`): an exception raised inside an import would leave half-loaded C extensions behind (numpy
+refuses to load twice and prints a traceback). Importing dreamlib anywhere else installs no handler. :func:`ready`
+ends that phase after the imports; from then on Ctrl-C is a ``KeyboardInterrupt`` and SIGTERM/SIGHUP are
+:class:`Terminated` (:func:`handled_signals`), so every ``finally`` runs and no temporary file is left behind. A
+signal the program was started with *ignored* stays ignored, as Python itself does for Ctrl-C: ``nohup`` ignores
+SIGHUP, and a script's ``command &`` runs the command with SIGINT ignored, so that Ctrl-C stops the script and not
+its background jobs. Part of :mod:`dreamlib.cli`.
 """
 
 from __future__ import annotations
