@@ -28,6 +28,11 @@ def table() -> dict[str, tuple[str, str]]:
     return rows
 
 
+def on_what(imagenet: str) -> str:
+    """What the offline time was measured with: the offline model, or nothing (a lesson that uses no network)."""
+    return "without any network" if imagenet == "same (no network)" else "with the offline model"
+
+
 def time_line(reading: str, offline: str, imagenet: str) -> str:
     on_imagenet = (
         f", {imagenet} on InceptionV3 (plus a one-time 100 MB weight download)"
@@ -35,8 +40,8 @@ def time_line(reading: str, offline: str, imagenet: str) -> str:
         else ""
     )
     return (
-        f"**Time:** about {reading} minutes of reading; running it takes about {offline} on a 2-core CPU with the "
-        f"offline model{on_imagenet} (GPU: not measured yet)."
+        f"**Time:** about {reading} minutes of reading; running it takes about {offline} on a 2-core CPU "
+        f"{on_what(imagenet)}{on_imagenet} (GPU: not measured yet)."
     )
 
 

@@ -37,12 +37,12 @@ from .scales import (
 from .training import check_attack_accuracy, check_batch_without, check_dog_twin, check_top_k, check_train_step
 from .visualisation import (
     check_better_references,
-    check_farthest_alpha,
     check_fooling_circuit,
     check_image_from,
     check_least_high_frequency,
     check_robust_gap,
     check_sanity_flag,
+    check_still_rises,
     check_super_stimulus,
     check_top_examples,
     check_total_variation,
@@ -75,7 +75,7 @@ __all__ = [
     "check_total_variation",  # 13
     "check_image_from",
     "check_least_high_frequency",  # 14
-    "check_farthest_alpha",  # 15
+    "check_still_rises",  # 15
     "check_top_examples",
     "check_super_stimulus",  # 16
     "check_fooling_circuit",

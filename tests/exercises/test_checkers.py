@@ -58,7 +58,7 @@ PREDICTIONS = [
     ("check_dog_twin", lambda s: s.dog_twin, "skewed", "balanced"),
     ("check_robust_gap", lambda s: s.robust_gap, "smaller", "larger"),
     ("check_least_high_frequency", lambda s: s.least_high_frequency, "maco", "pixel"),
-    ("check_farthest_alpha", lambda s: s.farthest_alpha, 0.0, 8),
+    ("check_still_rises", lambda s: s.still_rises, True, "no"),
     ("check_super_stimulus", lambda s: s.super_stimulus, "more", "less"),
     ("check_sanity_flag", lambda s: s.sanity_flag, "fooled unit F", "unit D"),
     ("check_better_references", lambda s: s.better_references, "neither", "natural"),

@@ -294,5 +294,5 @@ def test_the_time_a_lesson_states_is_the_readmes(name):
     offline, imagenet = lesson_times.table()[name[:2]]
     first = "".join(_load(name)["cells"][0]["source"])
     assert re.fullmatch(r"\d+ s", offline), f"README has no measured offline time for {name}"
-    assert f"running it takes about {offline} on a 2-core CPU with the offline model" in first
+    assert f"running it takes about {offline} on a 2-core CPU {lesson_times.on_what(imagenet)}" in first
     assert (f"{imagenet} on InceptionV3" in first) == bool(re.fullmatch(r"\d+ s", imagenet))
