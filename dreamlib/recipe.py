@@ -159,6 +159,11 @@ RENDER = RenderDefaults(size=128, steps=128, lr=0.05)
 # MACO's phases take larger steps: 1.0, as its authors' code (with 0.2, 9 of the shapes model's 10 class renders were
 # recognised, mean p 0.82; with 1.0, 10 of 10, mean p 0.90; 128 px, 64 steps).
 MACO_LR = 1.0
+# The first steps of a render use Lucid's redirected ReLU gradient (dreamlib.vis.relu), as Lucid's render_vis does: on
+# the shipped shapes model (every channel of conv2-conv6, 96 px, 64 steps; scripts/blank_units.py) 45 of 368 render
+# flat grey without it, none with it, and 364 of 368 renders excite their channel above its mean on the training
+# pictures (319 without). Notebook 18.
+REDIRECT_RELU_STEPS = 16
 RENDER_PARAMS = (*PARAMS, "maco")  # render also takes MACO's phase-only parameterisation
 CATALOGUE = RenderDefaults(size=96, steps=64, lr=0.05)
 

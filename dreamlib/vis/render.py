@@ -14,6 +14,7 @@ Taught in notebook 12.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Callable
 
 import torch
@@ -26,9 +27,10 @@ from ..hooks import OUTPUT, forward_until
 from ..models import as_dream_model
 from ..objectives import Objective, as_objective
 from ..octaves import StepInfo
-from ..recipe import MACO_LR, RENDER, check_positive, check_whole
+from ..recipe import MACO_LR, REDIRECT_RELU_STEPS, RENDER, check_positive, check_whole
 from .param import ImageParam, Param, as_param, colour_matrix
 from .regularisers import Regulariser
+from .relu import redirected_relus
 from .transforms import MacoCrops, Transform, as_transform
 
 
@@ -65,6 +67,7 @@ def render(
     device: str | None = None,
     fast: bool = True,
     attribution: bool = False,
+    redirect_relu: int = REDIRECT_RELU_STEPS,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Optimise ``batch`` images from noise to maximise ``objective``; returns (batch, 3, size, size) in [0, 1].
 
@@ -90,9 +93,13 @@ def render(
     ``attribution=True`` it returns ``(images, maps)``: ``maps`` (batch, 1, size,
     size) in [0, 1] is where the objective's gradient fell over the whole run
     (MACO's "transparency" map: the accumulated absolute input gradient, summed
-    over colours, each map divided by its maximum). Taught in notebooks 12 (and the maps in 15).
+    over colours, each map divided by its maximum). ``redirect_relu``: for that many first steps every ReLU passes
+    Lucid's redirected gradient to an image that nothing reaches through it (:mod:`dreamlib.vis.relu`), so a unit
+    silent on the starting noise still gets a visualisation; 0 gives the plain gradient throughout. Taught in notebooks
+    12 (the maps in 15, ``redirect_relu`` in 18).
     """
     check_whole("steps", steps)
+    check_whole("redirect_relu", redirect_relu, low=0)
     settings = as_param(param, decorrelate)
     if lr is None:
         lr = MACO_LR if settings.kind == "maco" else RENDER.lr
@@ -136,7 +143,8 @@ def render(
     try:
         for step in bar:
             pictures = image()
-            acts = forward_until(net, shake(pictures, generator), objective.layers)
+            with redirected_relus() if step < redirect_relu else nullcontext():
+                acts = forward_until(net, shake(pictures, generator), objective.layers)
             score = per_image(objective, acts, batch)
             loss = -score.sum()
             for penalty in regularisers:

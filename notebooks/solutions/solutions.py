@@ -223,6 +223,6 @@ sanity_flag = "fooled unit F"
 
 
 # 18_forced_choice
-# 18 predict, then run: the judge matches features, and the shapes model's units respond to simple shapes that either
-# kind of reference shows: it answered all 16 trials right with each kind at full settings
-better_references = "neither"
+# 18 predict, then run: real examples show the feature as the queries do, in the data's own colours and textures;
+# at full settings the judge was right in 88% of the synthetic trials and 94% of the natural ones (16 of each)
+better_references = "natural"

@@ -61,7 +61,7 @@ PREDICTIONS = [
     ("check_still_rises", lambda s: s.still_rises, True, "no"),
     ("check_super_stimulus", lambda s: s.super_stimulus, "more", "less"),
     ("check_sanity_flag", lambda s: s.sanity_flag, "fooled unit F", "unit D"),
-    ("check_better_references", lambda s: s.better_references, "neither", "natural"),
+    ("check_better_references", lambda s: s.better_references, "natural", "neither"),
 ]
 
 
