@@ -1,4 +1,4 @@
-"""The checker of lesson 07 (dreamlib/exercises/motion.py) names typical mistakes."""
+"""The checkers of lessons 07-08 (dreamlib/exercises/motion.py) name typical mistakes."""
 
 import pytest
 
