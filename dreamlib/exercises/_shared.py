@@ -53,6 +53,11 @@ def _rng_kept(seed: int | None = None) -> Iterator[None]:
         random.setstate(python_state)
 
 
+def _same_word(prediction: str, measured: str) -> bool:
+    """A one-word prediction against what the run measured, ignoring case and surrounding spaces."""
+    return prediction.strip().lower() == measured
+
+
 def _call(name: str, fn: Callable, *args):
     """``(fn(*args), None)``, or ``(None, what went wrong)``: a learner's bug never crashes the notebook, and the
     random numbers their function draws leave the notebook's own generators as they were."""

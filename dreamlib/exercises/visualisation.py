@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 
 from ..vis.regularisers import total_variation as _reference_tv
-from ._shared import _call, _close, _predicted, _report
+from ._shared import _call, _close, _predicted, _report, _same_word
 
 
 def check_total_variation(fn: Callable) -> bool:
@@ -241,7 +241,7 @@ def check_super_stimulus(prediction, measured: str) -> bool:
         prediction,
         measured,
         why,
-        same=lambda p, m: p.strip().lower() == m,
+        same=_same_word,
     )
 
 
@@ -285,5 +285,5 @@ def check_better_references(prediction, measured: str) -> bool:
         prediction,
         measured,
         why,
-        same=lambda p, m: p.strip().lower() == m,
+        same=_same_word,
     )
