@@ -39,7 +39,7 @@ class RedirectedReLU(torch.autograd.Function):
         (x,) = ctx.saved_tensors
         plain = grad * (x > 0)
         redirected = torch.where((x < 0) & (grad > 0), torch.zeros_like(grad), grad)
-        if x.dim() == 0:
+        if x.dim() <= 1:  # a scalar or a single vector: no batch axis, one image
             return plain if plain.any() else redirected
         dead = plain.flatten(1).abs().amax(1) == 0  # per image: nothing got through this ReLU
         return torch.where(dead.view(-1, *([1] * (x.dim() - 1))), redirected, plain)

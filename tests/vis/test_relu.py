@@ -34,6 +34,13 @@ def test_a_dead_image_gets_the_gradient_that_raises_its_inputs_and_only_that_one
     assert _grad(F.relu, x, upstream)[0].abs().sum() == 0  # without the redirect: nothing
 
 
+def test_a_tensor_without_a_batch_axis_counts_as_one_image():
+    upstream = torch.tensor([-1.0, 1.0])
+    assert _grad(RedirectedReLU.apply, torch.tensor([-1.0, -2.0]), upstream).tolist() == [-1.0, 0.0]
+    assert _grad(RedirectedReLU.apply, torch.tensor([1.0, -2.0]), upstream).tolist() == [-1.0, 0.0]
+    assert _grad(RedirectedReLU.apply, torch.tensor(-1.0), torch.tensor(-1.0)).item() == -1.0
+
+
 def test_the_context_catches_every_relu_and_leaves_nothing_behind():
     class Net(nn.Module):
         def __init__(self):
