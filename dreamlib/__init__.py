@@ -2,22 +2,23 @@
 
 ``import dreamlib as dl`` gives every name the lessons use; each one's docstring names the lesson that teaches it.
 
-- 01 hooks:            ``capture_activations``, ``forward_until``, ``load_model``
-- 02 preprocessing:    ``load_image``, ``save_image``, ``sample_image``, ``DreamModel``
-- 03 gradient ascent:  ``normalize_gradient``, ``ascent_step``, ``layer_mean``
-- 04 octaves:          ``octave_sizes``, ``dream``, ``Recipe``
-- 05 layer comparison: ``compare_layers``, ``show_grid``, ``receptive_field``, ``receptive_field_size``
-- 06 why dogs:         ``top_classes``, ``dog_probability``, ``class_logit``, ``shapes.class_share``
-- 07 your own dreamer: ``shapes`` (its data, network and training), ``load_model("shapes")``
-- 08 beyond:           ``channel``, ``neuron``, ``guide``, ``zoom``, ``tile_spans`` (``dream(tile=...)``)
-- 09 feature visualisation: ``render``, ``Param``, ``diversity``, ``direction``, ``vis`` (``param``,
-                       ``transforms``, ``regularisers``)
-- 10 neuron catalogue: ``catalogue``, ``write_catalogue``
-- 11 modern feature visualisation: ``render(param="maco", attribution=True)``, ``magnitude_spectrum``,
-                       ``accentuate``, ``Accentuation``, ``maco``, ``shapes.judge``
-- 12 don't trust your eyes: ``fooling`` (``circuit``, ``train_detector``, ``fool``), ``sanity``
-                       (``processing_similarity``), ``two_afc`` (``make_trials``, ``score``, ``observer``)
-- 13 dreaming in time: ``dream_video``, ``video`` (``optical_flow``, ``warp``, ``occlusion_mask``, ``flicker``)
+- 00 first dream:       ``load_model``, ``sample_image``, ``dream``, ``show_grid``
+- 01 hooks:             ``capture_activations``, ``forward_until``, ``count_hooks``
+- 02 preprocessing:     ``load_image``, ``save_image``, ``resize``, ``DreamModel``
+- 03 gradient ascent:   ``normalize_gradient``, ``ascent_step``, ``layer_mean``
+- 04 octaves:           ``octave_sizes``, ``dream``, ``Recipe``
+- 05 layer comparison:  ``compare_layers``, ``receptive_field``, ``receptive_field_size``
+- 06 beyond:            ``channel``, ``neuron``, ``guide``, ``class_logit``, ``zoom``, ``tile_spans``
+- 07 optical flow, 08 dreaming in time: ``video`` (``optical_flow``, ``warp``, ``occlusion_mask``), ``dream_video``
+- 09 your own dreamer:  ``shapes`` (its world, network and training), ``load_model("shapes")``
+- 10 robust dreamers:   ``shapes.l2_attack``, ``shapes.judge``
+- 11 why dogs:          ``top_classes``, ``dog_probability``, ``shapes.class_share``
+- 12, 13 feature visualisation: ``render``, ``Param``, ``diversity``, ``direction``, ``vis`` (``param``,
+                        ``transforms``, ``regularisers``)
+- 14 MACO, 15 accentuation: ``render(param="maco")``, ``magnitude_spectrum``, ``accentuate``, ``Accentuation``
+- 16 neuron catalogue:  ``catalogue``, ``write_catalogue``
+- 17, 18 don't trust your eyes: ``fooling``, ``sanity``, ``two_afc``
+- 19 which unit sees what: ``shapes.make_batch(parts=True)``, ``dissect``, ``ablate``, ``accuracy_drop``, ``sae``
 
 Families live in subpackages: ``vis`` (feature visualisation), ``shapes`` (the network we train), ``video`` (dreams
 carried along the optical flow), ``io`` (files, downloads, weights, settings records, folders), ``cli`` (the
@@ -29,12 +30,14 @@ __version__ = "0.1.0"  # the one source of the version: pyproject.toml and the C
 # Where each name lives. Names load on first use (PEP 562): ``import dreamlib`` stays instant and torch loads
 # only when something needs it.
 _EXPORTS = {
+    "ablation": ["Ablation", "ablate", "accuracy_drop"],
     "animate": ["save_animation", "zoom", "zoom_in"],
     "ascent": ["ascent_step", "image_gradient", "normalize_gradient", "random_shift"],
     "classes": ["DOG_CLASSES", "class_probabilities", "dog_probability", "top_classes"],
     "compare": ["compare_layers", "per_image_layers", "show_grid"],
     "config": ["pick", "quick_mode", "stopwatch"],
     "device": ["resolve_device"],
+    "dissection": ["Dissection", "UnitLabel", "dissect"],
     "errors": ["DreamError", "DreamWarning", "ImageLoadError", "NonFiniteError", "WeightsUnavailableError"],
     "fast.precision": ["resolve_precision"],
     "hooks": ["capture_activations", "count_hooks", "forward_until"],
@@ -76,12 +79,14 @@ _EXPORTS = {
     "vis.render": ["render"],
 }
 _MODULES = [
+    "ablation",
     "animate",
     "ascent",
     "classes",
     "compare",
     "config",
     "device",
+    "dissection",
     "errors",
     "hooks",
     "images",
@@ -90,6 +95,7 @@ _MODULES = [
     "octaves",
     "receptive",
     "recipe",
+    "sae",
     "tiles",
     "cli",
     "exercises",

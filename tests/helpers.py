@@ -139,3 +139,43 @@ def stripes(vertical: bool, n: int = 4, size: int = 24, seed: int = 0) -> torch.
     coord = torch.arange(size).view(1, 1, size) if vertical else torch.arange(size).view(1, size, 1)
     wave = ((coord % period) < period // 2).float().expand(n, size, size)
     return wave[:, None].expand(n, 3, size, size) * (0.5 + 0.5 * torch.rand(n, 1, 1, 1, generator=g))
+
+
+class PartDetector(nn.Module):
+    """Channel ``j`` fires (up to 1) exactly where a pixel has colour ``colours[j]``: a detector of one part."""
+
+    def __init__(self, colours: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("colours", colours)  # (parts, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        distance = (x[:, None] - self.colours[None, :, :, None, None]).abs().sum(2)  # (N, parts, H, W)
+        return (1 - 10 * distance).relu()
+
+
+def part_world(n: int = 40, size: int = 32, seed: int = 0):
+    """Pictures whose parts have known colours, a network that detects each, and the pictures' part masks.
+
+    Returns ``(model, images, masks, parts)``: part ``j`` (1..3) is drawn as a square in colour ``COLOURS[j]`` on
+    grey noise; ``model.detect`` has one channel per part (channel ``j - 1`` detects part ``j``), ``model.pooled``
+    is the same map at half resolution; the output classifies a picture by which part covers most of it.
+    """
+    g = torch.Generator().manual_seed(seed)
+    colours = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    images = 0.3 + 0.2 * torch.rand(n, 3, size, size, generator=g)
+    masks = torch.zeros(n, size, size, dtype=torch.long)
+    for i in range(n):
+        for j in range(3):  # each part in its own quarter of the picture
+            s = int(torch.randint(3, 8, (1,), generator=g))
+            big = s + 6 if j == i % 3 else s  # the picture's class: its biggest part
+            y, x = (int(v) for v in torch.randint(0, size // 2 - big + 1, (2,), generator=g))
+            y, x = y + size // 2 * (j // 2), x + size // 2 * (j % 2)
+            images[i, :, y : y + big, x : x + big] = colours[j].view(3, 1, 1)
+            masks[i, y : y + big, x : x + big] = j + 1
+    model = nn.Sequential()
+    model.add_module("detect", PartDetector(colours))
+    model.add_module("pooled", nn.AvgPool2d(2))
+    model.add_module("flat", nn.AdaptiveAvgPool2d(1))
+    model.add_module("out", nn.Flatten())
+    labels = torch.arange(n) % 3
+    return model, images, masks, ("background", "red", "blue", "green"), labels

@@ -33,12 +33,15 @@ from .net import (
     shipped_weights,
     train,
 )
+from .objects import CLASS_PARTS, PARTS
 
 __all__ = [
     "CLASSES",
+    "CLASS_PARTS",
     "CLASS_DREAM",
     "IMAGE_SIZE",
     "MEAN",
+    "PARTS",
     "STD",
     "SKEWED_CLASS_WEIGHTS",
     "JudgeNet",

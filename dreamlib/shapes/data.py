@@ -24,7 +24,7 @@ from . import objects
 
 CLASSES = ("eyes", "faces", "dogs", "birds", "flowers", "houses", "stars", "cars", "cups", "stripes")
 IMAGE_SIZE = 48
-PARTS = ("body", "acc1", "acc2", "light", "dark")  # the palette an object is painted from
+PALETTE = ("body", "acc1", "acc2", "light", "dark")  # the colours an object is painted in
 
 
 def class_shares(weights: Sequence[float] | None) -> torch.Tensor:
@@ -94,8 +94,11 @@ def _blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     return flat.view(n, c, h, w)
 
 
-def _scene(labels: torch.Tensor, size: int, g: torch.Generator) -> torch.Tensor:
-    """Draw one image per label: background, distractors, maybe a small other object, the object, blur, noise."""
+def _scene(labels: torch.Tensor, size: int, g: torch.Generator, parts: bool = False) -> torch.Tensor:
+    """Draw one image per label: background, distractors, maybe a small other object, the object, blur, noise.
+
+    With ``parts`` the result has a fourth channel: the number in ``shapes.PARTS`` of the part each pixel shows.
+    """
     n = len(labels)
     rand = lambda k: torch.rand(k, 1, 1, generator=g)  # noqa: E731
     base = torch.rand(n, 3, 1, 1, generator=g)
@@ -104,11 +107,13 @@ def _scene(labels: torch.Tensor, size: int, g: torch.Generator) -> torch.Tensor:
     noise = _pink_noise(n, 4, size, g)  # one shared channel (tinted) and a little of three colour channels
     texture = noise[:, :1] * (1 + tint) + 0.3 * noise[:, 1:]
     canvas = (base + contrast * texture).clamp(0, 1)
+    if parts:  # a label channel rides along; painting writes part numbers into it and draws the colours unchanged
+        canvas = torch.cat([canvas, torch.zeros(n, 1, size, size)], 1)
     pal = _palette(n, base, g)
-    colours = torch.stack([pal[p] for p in PARTS], 1)  # (n, 5, 3, 1, 1)
+    colours = torch.stack([pal[p] for p in PALETTE], 1)  # (n, 5, 3, 1, 1)
     for _ in range(6):  # blobs and lines in the object's own colours
         f = objects.frame(n, size, rand, (0.03, 0.12), margin=0.0)
-        pick = colours[torch.arange(n), torch.randint(len(PARTS), (n,), generator=g)]
+        pick = colours[torch.arange(n), torch.randint(len(PALETTE), (n,), generator=g)]
         blob = objects.ellipse(f, 0.0, 0.0, 1.0, 0.3 + 0.7 * rand(n))
         line = objects.segment(f, -2.0, 0.0, 2.0, 0.0, 0.25)
         canvas = objects.paint(canvas, f, torch.where(rand(n) < 0.5, blob, line), pick)
@@ -120,26 +125,42 @@ def _scene(labels: torch.Tensor, size: int, g: torch.Generator) -> torch.Tensor:
             if len(idx):
                 f = objects.frame(len(idx), size, rand, scale, margin=0.8 if which is labels else 1.0)
                 canvas[idx] = objects.DRAW[name](canvas[idx], f, _subset(pal, idx), rand, len(idx))
+    canvas, label = canvas[:, :3], canvas[:, 3:]
     sigma = 1.0 * torch.rand(n, generator=g) ** 2 * size / IMAGE_SIZE
     canvas = torch.where((sigma > 0.2).view(n, 1, 1, 1), _blur(canvas, sigma), canvas)
     grain = torch.rand(canvas.shape, generator=g) - 0.5  # uniform pixel noise: quicker to draw than Gaussian
     canvas = canvas + 0.17 * torch.rand(n, 1, 1, 1, generator=g) * grain
-    return canvas.clamp(0, 1)
+    return torch.cat([canvas.clamp(0, 1), label], 1)
 
 
 def make_batch(
-    n: int, generator: torch.Generator | None = None, size: int = IMAGE_SIZE, weights: Sequence[float] | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
+    n: int,
+    generator: torch.Generator | None = None,
+    size: int = IMAGE_SIZE,
+    weights: Sequence[float] | None = None,
+    parts: bool = False,
+) -> tuple[torch.Tensor, ...]:
     """``n`` random images (n, 3, size, size) in [0, 1] with their labels (n,).
 
     Each label is drawn independently: uniformly over :data:`CLASSES`, or with
     probabilities proportional to ``weights`` (one non-negative number per class;
     0 leaves a class out). The same ``generator`` seed gives the same batch.
-    Taught in notebook 06 (a guide picture); notebook 09 shows this world and trains on it.
+    ``parts=True`` also returns the ground truth of every pixel, (n, size, size) integers: the number in
+    :data:`dreamlib.shapes.PARTS` of the part drawn there (0, "background", where no object is;
+    ``CLASS_PARTS`` lists each class's parts), for the small object beside the main one too. The pictures are
+    the same with or without it.
+    Taught in notebook 06 (a guide picture); notebook 09 shows this world and trains on it; notebook 19 dissects
+    the network with its parts.
     """
     shares = class_shares(weights)
+    if not isinstance(parts, bool):
+        raise DreamError(f"parts must be True or False, got {parts!r}")
     g = generator or torch.Generator().manual_seed(0)
     if n <= 0:
-        return torch.zeros(0, 3, size, size), torch.zeros(0, dtype=torch.long)
+        empty = torch.zeros(0, 3, size, size), torch.zeros(0, dtype=torch.long)
+        return (*empty, torch.zeros(0, size, size, dtype=torch.long)) if parts else empty
     labels = torch.multinomial(shares.float(), n, replacement=True, generator=g)
-    return _scene(labels, size, g), labels
+    drawn = _scene(labels, size, g, parts)
+    if parts:
+        return drawn[:, :3], labels, drawn[:, 3].round().long()
+    return drawn[:, :3], labels

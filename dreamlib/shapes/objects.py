@@ -79,12 +79,20 @@ def segment(f: Frame, u0, v0, u1, v1, width) -> torch.Tensor:
     return ((f.u - u0 - t * eu) ** 2 + (f.v - v0 - t * ev) ** 2).sqrt() - width / 2
 
 
-def paint(canvas: torch.Tensor, f: Frame, distance: torch.Tensor, colour: torch.Tensor, mask=None) -> torch.Tensor:
-    """``canvas`` (n, 3, H, W) with the shape painted in ``colour`` (n, 3, 1, 1), its edge soft over one pixel."""
+def paint(canvas: torch.Tensor, f: Frame, distance: torch.Tensor, colour: torch.Tensor, part: str | None = None):
+    """``canvas`` (n, 3, H, W) with the shape painted in ``colour`` (n, 3, 1, 1), its edge soft over one pixel.
+
+    A canvas with a fourth channel also records which part each pixel shows: where the shape covers more than
+    half a pixel, that channel becomes ``part``'s number in :data:`PARTS` (the colours are painted the same way).
+    """
     alpha = (0.5 - distance * f.scale).clamp(0, 1)[:, None]
-    if mask is not None:
-        alpha = alpha * mask.view(-1, 1, 1, 1)
-    return canvas * (1 - alpha) + colour * alpha
+    rgb = canvas[:, :3] * (1 - alpha) + colour * alpha
+    if canvas.shape[1] == 3:
+        return rgb
+    label = canvas[:, 3:]
+    if part is not None:
+        label = torch.where(alpha > 0.5, float(PARTS.index(part)), label)
+    return torch.cat([rgb, label], 1)
 
 
 def _eye(c, f, pal, cu, cv, w, h, gaze):
@@ -93,12 +101,12 @@ def _eye(c, f, pal, cu, cv, w, h, gaze):
     lens = torch.maximum(
         ellipse(f, cu, cv + radius - h, radius, radius), ellipse(f, cu, cv - radius + h, radius, radius)
     )
-    c = paint(c, f, lens, pal["light"])
+    c = paint(c, f, lens, pal["light"], "eye white")
     iris = torch.maximum(ellipse(f, cu + gaze * w, cv, h * 0.95, h * 0.95), lens)
-    c = paint(c, f, iris, pal["acc1"])
-    c = paint(c, f, torch.maximum(ellipse(f, cu + gaze * w, cv, h * 0.45, h * 0.45), lens), pal["dark"])
-    c = paint(c, f, ellipse(f, cu + gaze * w + h * 0.25, cv - h * 0.25, h * 0.18, h * 0.18), pal["light"])
-    return paint(c, f, lens.abs() - 0.03, pal["dark"])  # the outline of the lids
+    c = paint(c, f, iris, pal["acc1"], "iris")
+    c = paint(c, f, torch.maximum(ellipse(f, cu + gaze * w, cv, h * 0.45, h * 0.45), lens), pal["dark"], "pupil")
+    c = paint(c, f, ellipse(f, cu + gaze * w + h * 0.25, cv - h * 0.25, h * 0.18, h * 0.18), pal["light"], "glint")
+    return paint(c, f, lens.abs() - 0.03, pal["dark"], "eyelid")  # the outline of the lids
 
 
 def eyes(c, f, pal, rand, n):
@@ -106,21 +114,21 @@ def eyes(c, f, pal, rand, n):
     return _eye(c, f, pal, 0.0, 0.0, 1.0, 0.42 + 0.12 * rand(n), (rand(n) - 0.5) * 0.5)
 
 
-def _dot(c, f, colour, cu, cv, r):
-    return paint(c, f, ellipse(f, cu, cv, r, r), colour)
+def _dot(c, f, colour, cu, cv, r, part):
+    return paint(c, f, ellipse(f, cu, cv, r, r), colour, part)
 
 
 def faces(c, f, pal, rand, n):
     """A head with hair, two eyes, a nose and a smiling mouth."""
-    c = paint(c, f, ellipse(f, 0.0, -0.25, 0.88, 0.8), pal["acc2"])  # hair behind the head
-    c = paint(c, f, ellipse(f, 0.0, 0.05, 0.75, 0.95), pal["body"])
+    c = paint(c, f, ellipse(f, 0.0, -0.25, 0.88, 0.8), pal["acc2"], "hair")  # hair behind the head
+    c = paint(c, f, ellipse(f, 0.0, 0.05, 0.75, 0.95), pal["body"], "skin")
     spread = 0.3 + 0.06 * rand(n)
     for side in (-1, 1):
-        c = paint(c, f, ellipse(f, side * spread, -0.15, 0.17, 0.1), pal["light"])
-        c = _dot(c, f, pal["dark"], side * spread, -0.15, 0.075)
-    c = paint(c, f, polygon(f, [(0.0, -0.05), (-0.09, 0.25), (0.09, 0.25)]), pal["acc1"])
+        c = paint(c, f, ellipse(f, side * spread, -0.15, 0.17, 0.1), pal["light"], "eye white")
+        c = _dot(c, f, pal["dark"], side * spread, -0.15, 0.075, "pupil")
+    c = paint(c, f, polygon(f, [(0.0, -0.05), (-0.09, 0.25), (0.09, 0.25)]), pal["acc1"], "nose")
     smile = (ellipse(f, 0.0, 0.3, 0.38, 0.3).abs() - 0.04).maximum(0.42 - f.v)
-    return paint(c, f, smile, pal["dark"])
+    return paint(c, f, smile, pal["dark"], "mouth")
 
 
 def dogs(c, f, pal, rand, n):
@@ -129,55 +137,55 @@ def dogs(c, f, pal, rand, n):
     for side in (-1, 1):
         flop = ellipse(f, side * 0.72, 0.05, 0.26, 0.58, turn=side * -0.35)
         prick = polygon(f, [(side * 0.35, -0.55), (side * 0.85, -0.45), (side * 0.75, -1.15)])
-        c = paint(c, f, torch.where(floppy, flop, prick), pal["acc1"])
-    c = paint(c, f, ellipse(f, 0.0, -0.05, 0.66, 0.7), pal["body"])
-    c = paint(c, f, ellipse(f, 0.0, 0.38, 0.38, 0.3), pal["acc2"])  # muzzle
+        c = paint(c, f, torch.where(floppy, flop, prick), pal["acc1"], "ear")
+    c = paint(c, f, ellipse(f, 0.0, -0.05, 0.66, 0.7), pal["body"], "dog head")
+    c = paint(c, f, ellipse(f, 0.0, 0.38, 0.38, 0.3), pal["acc2"], "muzzle")
     for side in (-1, 1):
-        c = _dot(c, f, pal["dark"], side * 0.27, -0.2, 0.1)
-        c = _dot(c, f, pal["light"], side * 0.27 + 0.035, -0.235, 0.035)
-    c = paint(c, f, ellipse(f, 0.0, 0.24, 0.15, 0.1), pal["dark"])  # nose
-    c = paint(c, f, segment(f, 0.0, 0.3, 0.0, 0.5, 0.05), pal["dark"])
+        c = _dot(c, f, pal["dark"], side * 0.27, -0.2, 0.1, "pupil")
+        c = _dot(c, f, pal["light"], side * 0.27 + 0.035, -0.235, 0.035, "glint")
+    c = paint(c, f, ellipse(f, 0.0, 0.24, 0.15, 0.1), pal["dark"], "nose")
+    c = paint(c, f, segment(f, 0.0, 0.3, 0.0, 0.5, 0.05), pal["dark"], "nose")
     mouth = (ellipse(f, 0.0, 0.44, 0.18, 0.12).abs() - 0.03).maximum(0.48 - f.v)
-    return paint(c, f, mouth, pal["dark"])
+    return paint(c, f, mouth, pal["dark"], "mouth")
 
 
 def birds(c, f, pal, rand, n):
     """A bird in profile: body, wing, tail, head with an eye and a beak, two legs."""
     for side in (-0.1, 0.1):
-        c = paint(c, f, segment(f, side, 0.35, side, 0.8, 0.05), pal["dark"])
-    c = paint(c, f, ellipse(f, -0.75, -0.05, 0.36, 0.14, turn=0.35), pal["acc2"])  # a rounded tail
+        c = paint(c, f, segment(f, side, 0.35, side, 0.8, 0.05), pal["dark"], "leg")
+    c = paint(c, f, ellipse(f, -0.75, -0.05, 0.36, 0.14, turn=0.35), pal["acc2"], "tail")  # a rounded tail
     body = torch.minimum(ellipse(f, -0.1, 0.1, 0.6, 0.35, turn=-0.2), ellipse(f, 0.45, -0.3, 0.26, 0.26))
-    c = paint(c, f, body - 0.05, pal["dark"])  # an outlined silhouette: body and head
-    c = paint(c, f, body, pal["body"])
-    c = paint(c, f, ellipse(f, -0.15, 0.08, 0.38, 0.18, turn=-0.3), pal["acc2"])  # wing
-    c = paint(c, f, polygon(f, [(0.66, -0.37), (0.66, -0.23), (0.9, -0.3)]), pal["acc1"])  # a short beak
-    c = _dot(c, f, pal["light"], 0.5, -0.36, 0.08)
-    return _dot(c, f, pal["dark"], 0.52, -0.36, 0.05)
+    c = paint(c, f, body - 0.05, pal["dark"], "outline")  # an outlined silhouette: body and head
+    c = paint(c, f, body, pal["body"], "bird body")
+    c = paint(c, f, ellipse(f, -0.15, 0.08, 0.38, 0.18, turn=-0.3), pal["acc2"], "wing")
+    c = paint(c, f, polygon(f, [(0.66, -0.37), (0.66, -0.23), (0.9, -0.3)]), pal["acc1"], "beak")  # a short beak
+    c = _dot(c, f, pal["light"], 0.5, -0.36, 0.08, "eye white")
+    return _dot(c, f, pal["dark"], 0.52, -0.36, 0.05, "pupil")
 
 
 def flowers(c, f, pal, rand, n):
     """A flower: a stem with a leaf, five to eight petals around a round heart."""
-    c = paint(c, f, segment(f, 0.0, 0.2, 0.1, 1.1, 0.08), pal["acc2"])
-    c = paint(c, f, ellipse(f, 0.28, 0.75, 0.22, 0.08, turn=-0.5), pal["acc2"])
+    c = paint(c, f, segment(f, 0.0, 0.2, 0.1, 1.1, 0.08), pal["acc2"], "stem")
+    c = paint(c, f, ellipse(f, 0.28, 0.75, 0.22, 0.08, turn=-0.5), pal["acc2"], "leaf")
     petals = 5 + (rand(n) * 4).floor()
     angle = torch.atan2(f.v + 0.2, f.u)
     radius = ((f.v + 0.2) ** 2 + f.u**2).sqrt()
     reach = 0.3 + 0.35 * torch.cos(petals * angle / 2).abs() ** 0.7  # a rounded petal per lobe
-    c = paint(c, f, radius - reach - 0.05, pal["dark"])  # outlined petals
-    c = paint(c, f, radius - reach, pal["body"])
-    c = _dot(c, f, pal["dark"], 0.0, -0.2, 0.27)
-    return _dot(c, f, pal["acc1"], 0.0, -0.2, 0.22)
+    c = paint(c, f, radius - reach - 0.05, pal["dark"], "outline")  # outlined petals
+    c = paint(c, f, radius - reach, pal["body"], "petal")
+    c = _dot(c, f, pal["dark"], 0.0, -0.2, 0.27, "flower heart")
+    return _dot(c, f, pal["acc1"], 0.0, -0.2, 0.22, "flower heart")
 
 
 def houses(c, f, pal, rand, n):
     """A house: walls, a pointed roof, a door and two windows with crossbars."""
-    c = paint(c, f, box(f, 0.0, 0.35, 0.7, 0.5), pal["body"])
-    c = paint(c, f, polygon(f, [(-0.9, -0.1), (0.9, -0.1), (0.0, -0.9)]), pal["acc1"])
-    c = paint(c, f, box(f, 0.0, 0.6, 0.14, 0.25), pal["dark"])
+    c = paint(c, f, box(f, 0.0, 0.35, 0.7, 0.5), pal["body"], "wall")
+    c = paint(c, f, polygon(f, [(-0.9, -0.1), (0.9, -0.1), (0.0, -0.9)]), pal["acc1"], "roof")
+    c = paint(c, f, box(f, 0.0, 0.6, 0.14, 0.25), pal["dark"], "door")
     for side in (-1, 1):
-        c = paint(c, f, box(f, side * 0.42, 0.25, 0.15, 0.13), pal["light"])
-        c = paint(c, f, box(f, side * 0.42, 0.25, 0.02, 0.13), pal["dark"])
-        c = paint(c, f, box(f, side * 0.42, 0.25, 0.15, 0.02), pal["dark"])
+        c = paint(c, f, box(f, side * 0.42, 0.25, 0.15, 0.13), pal["light"], "window")
+        c = paint(c, f, box(f, side * 0.42, 0.25, 0.02, 0.13), pal["dark"], "window")
+        c = paint(c, f, box(f, side * 0.42, 0.25, 0.15, 0.02), pal["dark"], "window")
     return c
 
 
@@ -191,20 +199,21 @@ def stars(c, f, pal, rand, n):
     sector = ((torch.atan2(f.v, f.u) + math.pi / 2) % (2 * math.pi) / (math.pi / 5)).long().clamp(max=9)
     inside = side.gather(0, sector[None]).squeeze(0) < 0
     shape = torch.where(inside, -nearest, nearest)
-    c = paint(c, f, shape - 0.06, pal["dark"])
-    return paint(c, f, shape, pal["body"])
+    c = paint(c, f, shape - 0.06, pal["dark"], "outline")
+    return paint(c, f, shape, pal["body"], "star")
 
 
 def cars(c, f, pal, rand, n):
     """A car from the side: body, cabin with two windows, two dark wheels with light hubs."""
-    c = paint(c, f, polygon(f, [(-0.5, -0.05), (0.45, -0.05), (0.25, -0.45), (-0.3, -0.45)]), pal["body"])
+    cabin = polygon(f, [(-0.5, -0.05), (0.45, -0.05), (0.25, -0.45), (-0.3, -0.45)])
+    c = paint(c, f, cabin, pal["body"], "car body")
     for cu in (-0.2, 0.15):
-        c = paint(c, f, box(f, cu, -0.22, 0.14, 0.12), pal["light"])
-    c = paint(c, f, box(f, 0.0, 0.15, 0.95, 0.22, round_=0.1), pal["body"])
-    c = paint(c, f, box(f, 0.83, 0.08, 0.08, 0.05), pal["acc1"])  # headlight
+        c = paint(c, f, box(f, cu, -0.22, 0.14, 0.12), pal["light"], "window")
+    c = paint(c, f, box(f, 0.0, 0.15, 0.95, 0.22, round_=0.1), pal["body"], "car body")
+    c = paint(c, f, box(f, 0.83, 0.08, 0.08, 0.05), pal["acc1"], "headlight")
     for cu in (-0.55, 0.55):
-        c = _dot(c, f, pal["dark"], cu, 0.38, 0.22)
-        c = _dot(c, f, pal["light"], cu, 0.38, 0.09)
+        c = _dot(c, f, pal["dark"], cu, 0.38, 0.22, "wheel")
+        c = _dot(c, f, pal["light"], cu, 0.38, 0.09, "hub")
     return c
 
 
@@ -214,21 +223,21 @@ def stripes(c, f, pal, rand, n):
     across = f.u * torch.cos(angle) + f.v * torch.sin(angle)
     patch = box(f, 0.0, 0.0, 1.1, 1.1, round_=0.3)
     on = torch.sin(2 * math.pi * across / period) * period / (2 * math.pi)
-    c = paint(c, f, patch, pal["body"])
-    return paint(c, f, torch.maximum(on, patch), pal["dark"])
+    c = paint(c, f, patch, pal["body"], "stripes")
+    return paint(c, f, torch.maximum(on, patch), pal["dark"], "stripes")
 
 
 def cups(c, f, pal, rand, n):
     """A cup of coffee from the side: a saucer, a tapered cup with a handle, a light rim and a dark drink."""
-    c = paint(c, f, ellipse(f, 0.0, 0.62, 0.95, 0.16), pal["acc2"])  # saucer
+    c = paint(c, f, ellipse(f, 0.0, 0.62, 0.95, 0.16), pal["acc2"], "saucer")
     handle = ellipse(f, 0.62, 0.05, 0.3, 0.28).abs() - 0.08
-    c = paint(c, f, handle, pal["dark"])
-    c = paint(c, f, handle + 0.035, pal["body"])
+    c = paint(c, f, handle, pal["dark"], "handle")
+    c = paint(c, f, handle + 0.035, pal["body"], "handle")
     cup = polygon(f, [(-0.65, -0.35), (0.65, -0.35), (0.45, 0.6), (-0.45, 0.6)])
-    c = paint(c, f, cup - 0.05, pal["dark"])
-    c = paint(c, f, cup, pal["body"])
-    c = paint(c, f, ellipse(f, 0.0, -0.35, 0.65, 0.14), pal["light"])  # rim
-    return paint(c, f, ellipse(f, 0.0, -0.33, 0.55, 0.09), pal["dark"])  # the drink
+    c = paint(c, f, cup - 0.05, pal["dark"], "outline")
+    c = paint(c, f, cup, pal["body"], "cup")
+    c = paint(c, f, ellipse(f, 0.0, -0.35, 0.65, 0.14), pal["light"], "rim")
+    return paint(c, f, ellipse(f, 0.0, -0.33, 0.55, 0.09), pal["dark"], "drink")
 
 
 DRAW = {
@@ -243,6 +252,22 @@ DRAW = {
     "cups": cups,
     "stripes": stripes,
 }
+# Every part the world draws, numbered as :func:`dreamlib.shapes.make_batch` labels pixels with ``parts=True``
+# (0 is the background: noise, blobs and lines). A part drawn the same way in several classes shares a name (the
+# dark dot of an eye is a "pupil" in eyes, faces, dogs and birds; a light box is a "window" in houses and cars).
+CLASS_PARTS = {
+    "eyes": ("eye white", "iris", "pupil", "glint", "eyelid"),
+    "faces": ("hair", "skin", "eye white", "pupil", "nose", "mouth"),
+    "dogs": ("ear", "dog head", "muzzle", "pupil", "glint", "nose", "mouth"),
+    "birds": ("leg", "tail", "outline", "bird body", "wing", "beak", "eye white", "pupil"),
+    "flowers": ("stem", "leaf", "outline", "petal", "flower heart"),
+    "houses": ("wall", "roof", "door", "window"),
+    "stars": ("outline", "star"),
+    "cars": ("car body", "window", "headlight", "wheel", "hub"),
+    "cups": ("saucer", "handle", "outline", "cup", "rim", "drink"),
+    "stripes": ("stripes",),
+}
+PARTS = ("background", *dict.fromkeys(p for parts in CLASS_PARTS.values() for p in parts))
 # How big each class is drawn (its frame's scale, a fraction of the image side): textures fill more of it.
 SCALES = {"stripes": (0.3, 0.45), "eyes": (0.25, 0.42)}
 DEFAULT_SCALE = (0.22, 0.42)

@@ -5,8 +5,9 @@ import torch
 
 import dreamlib
 from dreamlib import shapes
+from dreamlib.errors import DreamError
+from dreamlib.shapes import CLASS_PARTS, CLASSES, PARTS, make_batch, objects
 from dreamlib.shapes import data as patterns
-from dreamlib.shapes import objects
 
 EYES = shapes.CLASSES.index("eyes")
 OBJECTS = [k for k, name in enumerate(shapes.CLASSES) if name != "stripes"]
@@ -119,3 +120,24 @@ def test_colour_and_spectrum_alone_cannot_tell_the_objects_apart():
 def test_shipped_model_tells_every_class_apart():
     per_class = shapes.class_accuracy(dreamlib.load_model("shapes", device="cpu"), n=600, seed=4242)
     assert min(per_class.values()) > 0.85, per_class
+
+
+@pytest.mark.parametrize("size, weights", [(48, None), (64, None), (48, [0, 0, 1, 0, 0, 0, 0, 0, 0, 1])])
+def test_parts_are_the_ground_truth_of_the_same_pictures(size, weights):
+    plain = make_batch(30, torch.Generator().manual_seed(4), size=size, weights=weights)
+    images, labels, parts = make_batch(30, torch.Generator().manual_seed(4), size=size, weights=weights, parts=True)
+    assert torch.equal(plain[0], images) and torch.equal(plain[1], labels)
+    assert parts.shape == (30, size, size) and parts.dtype == torch.long
+    assert 0 <= int(parts.min()) and int(parts.max()) < len(PARTS)
+    for label, part in zip(labels, parts):  # the main object's parts are in every picture
+        own = {PARTS.index(p) for p in CLASS_PARTS[CLASSES[label]]}
+        assert own & set(part.unique().tolist())
+    # labelled pixels differ from the background around them: where a part is, something was painted
+    assert (parts > 0).float().mean() > 0.05
+
+
+def test_parts_must_be_a_switch():
+    with pytest.raises(DreamError, match="parts must be True or False"):
+        make_batch(2, parts="yes")
+    empty = make_batch(0, parts=True)
+    assert [tuple(t.shape) for t in empty] == [(0, 3, 48, 48), (0,), (0, 48, 48)]

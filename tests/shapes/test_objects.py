@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dreamlib.shapes import objects
-from dreamlib.shapes.data import CLASSES, PARTS
+from dreamlib.shapes.data import CLASSES, PALETTE
 
 SIZE = 48
 
@@ -57,8 +57,16 @@ def test_paint_covers_the_inside_and_softens_only_the_edge():
     assert out[0, :, 30, 30].eq(1).all() and out[0, :, 0, 0].eq(0).all()
     soft = out[0, 0][(out[0, 0] > 0) & (out[0, 0] < 1)]
     assert 0 < len(soft) < 2 * math.pi * 1.5 * 10 * 1.5  # a one-pixel ring, about the circumference long
-    unmasked = objects.paint(canvas, f, objects.ellipse(f, 0.0, 0.0, 1.5, 1.5), torch.ones(1, 3, 1, 1), torch.zeros(1))
-    assert unmasked.eq(0).all()
+    labelled = objects.paint(
+        torch.cat([canvas, torch.zeros(1, 1, 61, 61)], 1),
+        f,
+        objects.ellipse(f, 0, 0, 1.5, 1.5),
+        torch.ones(1, 3, 1, 1),
+        "nose",
+    )
+    assert torch.equal(labelled[:, :3], out)  # a label channel changes nothing in the colours
+    nose = objects.PARTS.index("nose")
+    assert labelled[0, 3, 30, 30] == nose and labelled[0, 3, 0, 0] == 0  # and marks the shape's inside
 
 
 def test_frames_keep_the_object_inside_the_picture():
@@ -79,7 +87,7 @@ def test_every_class_draws_a_thing_of_its_own_inside_the_picture(name):
     g = torch.Generator().manual_seed(1)
     rand = lambda k: torch.rand(k, 1, 1, generator=g)  # noqa: E731
     grey = torch.full((n, 3, SIZE, SIZE), 0.5)
-    palette = {key: torch.rand(n, 3, 1, 1, generator=g) for key in PARTS}
+    palette = {key: torch.rand(n, 3, 1, 1, generator=g) for key in PALETTE}
     f = objects.frame(n, SIZE, rand, objects.SCALES.get(name, objects.DEFAULT_SCALE))
     drawn = objects.DRAW[name](grey.clone(), f, palette, rand, n)
     assert drawn.shape == grey.shape and torch.isfinite(drawn).all()
@@ -91,8 +99,21 @@ def test_every_class_draws_a_thing_of_its_own_inside_the_picture(name):
     # at one fixed size (0.3 of the picture), with the class's own seed: visible, never all, inside [0, 1]
     g = torch.Generator().manual_seed(CLASSES.index(name))
     rand = lambda m: torch.rand(m, 1, 1, generator=g)  # noqa: E731
-    palette = {part: torch.rand(n, 3, 1, 1) for part in PARTS}
+    palette = {part: torch.rand(n, 3, 1, 1) for part in PALETTE}
     drawn = objects.DRAW[name](grey.clone(), objects.frame(n, SIZE, rand, (0.3, 0.3)), palette, rand, n)
     covered = ((drawn - grey).abs().sum(1) > 0.05).float().mean((1, 2))
     assert ((covered > 0.08) & (covered < 0.95)).all(), (name, covered)
     assert 0 <= drawn.min() and drawn.max() <= 1
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_every_part_a_class_lists_is_drawn_and_nothing_else(name):
+    n, size = 24, 96
+    g = torch.Generator().manual_seed(5)
+    rand = lambda k: torch.rand(k, 1, 1, generator=g)  # noqa: E731
+    palette = {part: torch.rand(n, 3, 1, 1, generator=g) for part in PALETTE}
+    canvas = torch.zeros(n, 4, size, size)
+    f = objects.frame(n, size, rand, (0.3, 0.45))
+    drawn = objects.DRAW[name](canvas, f, palette, rand, n)[:, 3].round().long()
+    seen = {objects.PARTS[i] for i in drawn.unique().tolist()} - {"background"}
+    assert seen == set(objects.CLASS_PARTS[name])
