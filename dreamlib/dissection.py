@@ -56,6 +56,11 @@ def unit_maps(model, units, images: torch.Tensor, chunk: int = 64) -> torch.Tens
     return torch.cat(out)
 
 
+def _on(up: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
+    """Where each unit is "on": at or above its threshold, and above 0 (never where the unit is silent)."""
+    return (up >= thresholds.view(1, -1, 1, 1)) & (up > 0)
+
+
 def _one_hot(masks: torch.Tensor, parts: Sequence[str]) -> torch.Tensor:
     """Masks as (N, parts, H, W) booleans, from part numbers (N, H, W) or already one mask per part."""
     if masks.dim() == 3 and not masks.is_floating_point() and masks.dtype != torch.bool:
@@ -136,6 +141,16 @@ class Dissection:
             f"(IoU >= {DETECTOR_IOU})\n{self.table(rows=10)}"
         )
 
+    def regions(self, model, images: torch.Tensor, unit: int, units=None) -> torch.Tensor:
+        """Where ``unit`` is on in each of ``images``: (N, H, W) booleans at the images' size.
+
+        ``units``: what was dissected (default: the layer; pass the autoencoder for its features).
+        """
+        row = self[unit]
+        maps = unit_maps(model, self.layer if units is None else units, images)[:, row.unit : row.unit + 1]
+        up = F.interpolate(maps, size=images.shape[-2:], mode="bilinear", align_corners=False)
+        return _on(up, self.thresholds[row.unit : row.unit + 1])[:, 0]
+
     def plot(self, min_iou: float = DETECTOR_IOU, top: int = 16):
         """A matplotlib figure: how many units detect each part (left) and the ``top`` units' IoUs (right)."""
         import matplotlib.pyplot as plt
@@ -196,7 +211,7 @@ def dissect(
     part_area = onehot.sum((0, 2, 3)).double()
     for start in range(0, len(maps), chunk):
         up = F.interpolate(maps[start : start + chunk], size=masks.shape[-2:], mode="bilinear", align_corners=False)
-        on = ((up >= thresholds.view(1, -1, 1, 1)) & (up > 0)).float()  # never on where the unit is silent
+        on = _on(up, thresholds).float()
         inter += torch.einsum("nkhw,nphw->kp", on, onehot[start : start + chunk].float()).double()
         area += on.sum((0, 2, 3)).double()
     union = area.view(-1, 1) + part_area.view(1, -1) - inter

@@ -159,12 +159,14 @@ def fit(
 ) -> SparseAutoencoder:
     """A TopK autoencoder fitted to activation vectors ``rows`` (M, channels) by Adam on the squared error.
 
+    ``steps=0`` gives the untrained autoencoder: ``features`` random directions, a baseline to compare with.
+
     The generator is seeded with ``seed`` (the caller's global random state is left alone).
     """
     if not isinstance(rows, torch.Tensor) or rows.dim() != 2 or len(rows) < 2:
         raise DreamError("need at least two activation vectors (M, channels) to train an autoencoder")
     for name, value in (("steps", steps), ("batch", batch), ("seed", seed)):
-        check_whole(name, value, 0 if name == "seed" else 1)
+        check_whole(name, value, 1 if name == "batch" else 0)
     check_positive("lr", lr)
     rows = rows.float()
     scale = rows.pow(2).mean().sqrt().clamp(min=1e-8).item()
@@ -219,7 +221,8 @@ def train(
     """A sparse autoencoder on ``layer``'s activations for ``images`` (N, 3, H, W): every position is a sample.
 
     ``features`` (default four times the layer's channels) learned directions, ``k`` of them active per position;
-    ``steps`` Adam steps on ``batch`` positions at a time. The result's ``report`` (:class:`Report`) gives the
+    ``steps`` Adam steps on ``batch`` positions at a time (0: random directions, untrained, as a baseline). The
+    result's ``report`` (:class:`Report`) gives the
     variance it explains, the features active per position and the dead features. Taught in notebook 19.
     """
     maps = unit_maps(model, layer, images)  # (N, C, H, W) on the CPU

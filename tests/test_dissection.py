@@ -72,3 +72,12 @@ def test_a_unit_number_out_of_range_is_one_line():
     result = dl.dissect(model, "detect", images, masks, parts=parts)
     with pytest.raises(DreamError, match=r"unit 3 is out of range \(valid: 0..2\)"):
         result[3]
+
+
+def test_regions_show_where_a_unit_is_on():
+    model, images, masks, parts, _ = part_world()
+    result = dl.dissect(model, "detect", images, masks, parts=parts, quantile=0.05)
+    on = result.regions(model, images, 1)
+    assert on.shape == masks.shape and on.dtype == torch.bool
+    inter, union = (on & (masks == 2)).sum(), (on | (masks == 2)).sum()
+    assert float(inter / union) == pytest.approx(result[1].iou, abs=1e-6)

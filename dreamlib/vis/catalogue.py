@@ -57,6 +57,8 @@ class ChannelEntry:
     accentuated: torch.Tensor | None = None  # (3, h, w) in [0, 1]: the top example with the channel brought out
     accent_before: float | None = None  # the channel's mean activation on the top example (as accentuate measures it)
     accent_after: float | None = None  # ... and on the accentuated example
+    part: str | None = None  # the part network dissection labels it with (``dissection=``; lesson 19) ...
+    iou: float | None = None  # ... and that label's IoU
 
 
 def channels_objective(layer: str, channels: Sequence[int]) -> Objective:
@@ -134,6 +136,7 @@ def catalogue(
     maco_steps: int = CATALOGUE_MACO_STEPS,
     accent_steps: int = CATALOGUE_ACCENT.steps,
     alpha: float = CATALOGUE_ACCENT.alpha,
+    dissection=None,
 ) -> list[ChannelEntry]:
     """Visualise each channel of ``layer`` and find its ``top`` examples among ``images`` (N, 3, H, W).
 
@@ -145,7 +148,9 @@ def catalogue(
     the render's attribution map. ``accentuate`` (default True): also
     accentuate each channel in its top example (:func:`dreamlib.accentuate`,
     ``accent_steps`` steps, ``alpha`` as there, a small jitter sized to the
-    example: ``dreamlib.recipe.CATALOGUE_ACCENT``). Taught in notebook 16.
+    example: ``dreamlib.recipe.CATALOGUE_ACCENT``). ``dissection``: a :func:`dreamlib.dissect` result for
+    ``layer``, whose label and IoU each channel's entry (and page card) then shows. Taught in notebook 16;
+    ``dissection`` in notebook 19.
     """
     dm = as_dream_model(model)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
@@ -164,6 +169,8 @@ def catalogue(
             raise DreamError(f"channel {c!r} is out of range for {layer} (valid: 0..{count - 1})")
     if not channels:
         raise DreamError("no channels to catalogue")
+    if dissection is not None and (getattr(dissection, "layer", None) != layer or len(dissection) != count):
+        raise DreamError(f"the dissection given is not of {layer}'s {count} channels: dissect that layer first")
     entries = []
     for start in range(0, len(channels), chunk):
         group = channels[start : start + chunk]
@@ -189,6 +196,8 @@ def catalogue(
             )
             if maco:
                 entry.maco, entry.attribution, entry.maco_rendered = phased[i], maps[i], float(phased_scores[i, c])
+            if dissection is not None:
+                entry.part, entry.iou = dissection[c].part, dissection[c].iou
             entries.append(entry)
     if accentuate:
         for entry in tqdm(entries, desc="accentuating", disable=not progress, leave=False):

@@ -123,8 +123,12 @@ def _card(entry: ChannelEntry, files: dict[str, str]) -> str:
     data = f'data-index="{c}" data-top="{top:.6g}" data-rendered="{entry.rendered:.6g}"'
     if entry.maco is not None:
         data += f' data-maco="{entry.maco_rendered:.6g}"'
+    title = f"channel {c}"
+    if entry.part is not None:  # its network-dissection label (dreamlib.dissect, lesson 19)
+        title += f": {html.escape(entry.part)} <small>(IoU {entry.iou:.3f})</small>"
+        data += f' data-iou="{entry.iou:.6g}"'
     return (
-        f'<div class="card" {data}><h2>channel {c}</h2><div class="row">'
+        f'<div class="card" {data}><h2>{title}</h2><div class="row">'
         + _figure(files[f"v{c}"], f"visualisation of channel {c}", f"visualisation: {entry.rendered:.2f}", "vis")
         + f'<div class="examples">{examples}</div></div>'
         + (f'<div class="extras">{"".join(extras)}</div>' if extras else "")

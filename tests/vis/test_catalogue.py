@@ -101,3 +101,18 @@ def test_on_the_shapes_model_maco_renders_and_accentuations_excite_their_channel
         # modest (lesson 16); on the shipped model 1.24-1.81 times the average image, 1.5-2.9 times the other renders
         assert e.maco_rendered > 1.2 * others.mean() and e.maco_rendered > 1.1 * mean[e.index], e.index
         assert e.accent_after > 1.1 * e.accent_before, e.index
+
+
+def test_a_dissection_labels_each_channel_and_must_be_of_the_same_layer(tmp_path):
+    from tests.helpers import part_world
+
+    model, images, masks, parts, _ = part_world()
+    found = dl.dissect(model, "detect", images, masks, parts=parts)
+    entries = catalogue(model, "detect", images=images, size=24, steps=2, progress=False, dissection=found, **PLAIN)
+    assert [(e.part, round(e.iou, 3)) for e in entries] == [(r.part, round(r.iou, 3)) for r in found]
+    assert [e.part for e in entries] == ["red", "blue", "green"]
+    text = dl.write_catalogue(entries, tmp_path / "cat").read_text()
+    assert "channel 1: blue <small>(IoU" in text
+    other = dl.dissect(model, "pooled", images, masks, parts=parts)
+    with pytest.raises(dl.DreamError, match="not of detect's 3 channels"):
+        catalogue(model, "detect", images=images, size=24, steps=2, progress=False, dissection=other, **PLAIN)
