@@ -8,8 +8,8 @@ reported, never raised. A checker leaves the notebook's random generators (torch
 Python's ``random``) as it found them. Instructors' solutions live in ``notebooks/solutions/``;
 CI checks them with these same functions.
 
-One module per group of lessons: :mod:`.pixels` (01-03), :mod:`.scales` (04-05),
-:mod:`.beyond` (06), :mod:`.motion` (07-08), :mod:`.training` (09-11), :mod:`.visualisation` (12-17); the helpers
+One module per group of lessons: :mod:`.pixels` (01-03), :mod:`.scales` (04-05), :mod:`.beyond` (06),
+:mod:`.motion` (07-08), :mod:`.training` (09-11), :mod:`.visualisation` (12-18), :mod:`.units` (19); the helpers
 they share are in :mod:`._shared`. A predict-then-run checker (``check_dog_twin(my_prediction, measured)``) compares
 the learner's prediction with what their own run measured. Every checker is importable from here:
 ``dl.exercises.check_octave_dream``.
@@ -35,6 +35,7 @@ from .scales import (
     check_whole_picture_layer,
 )
 from .training import check_attack_accuracy, check_batch_without, check_dog_twin, check_top_k, check_train_step
+from .units import check_iou, check_unit_part
 from .visualisation import (
     check_better_references,
     check_fooling_circuit,
@@ -81,4 +82,6 @@ __all__ = [
     "check_fooling_circuit",
     "check_sanity_flag",  # 17
     "check_better_references",  # 18
+    "check_iou",
+    "check_unit_part",  # 19
 ]

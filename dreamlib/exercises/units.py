@@ -1,0 +1,68 @@
+"""Checks for notebook 19 (which unit sees what): the IoU of a unit's region with a part, and a predicted part."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from ._shared import _call, _close, _report
+
+
+def check_iou(fn: Callable) -> bool:
+    """Notebook 19: ``fn(on, part)`` -> the IoU of two boolean stacks (N, H, W), summed over all N images.
+
+    Checked on random masks against ``(on & part).sum() / (on | part).sum()``; on a unit never on (0) and on a
+    region equal to the part (1).
+    """
+    name = "iou"
+    g = torch.Generator().manual_seed(0)
+    on, part = torch.rand(4, 9, 9, generator=g) > 0.7, torch.rand(4, 9, 9, generator=g) > 0.6
+    got, problem = _call(name, fn, on, part)
+    if problem:
+        return _report(name, problem)
+    expected = (on & part).sum().float() / (on | part).sum().float()
+    try:
+        value = torch.as_tensor(got, dtype=torch.float32).reshape(())
+    except (TypeError, RuntimeError, ValueError):
+        return _report(name, f"returned {type(got).__name__} {tuple(getattr(got, 'shape', ()))}: expected one number")
+    if not _close(value, expected):
+        per_image = ((on & part).sum((1, 2)).float() / (on | part).sum((1, 2)).float()).mean()
+        if _close(value, per_image):
+            hint = "that is the mean of per-image IoUs: sum the intersections and the unions over all images first"
+        elif _close(value, (on & part).sum().float() / part.sum().float()):
+            hint = "you divided by the part's area: divide by the union (`on | part`)"
+        else:
+            hint = "intersection `(on & part).sum()` over union `(on | part).sum()`"
+        return _report(name, f"gave {float(value):.4f}, expected {float(expected):.4f}: {hint}")
+    silent, problem = _call(name, fn, torch.zeros_like(on), part)
+    if problem or not _close(torch.as_tensor(silent, dtype=torch.float32).reshape(()), torch.tensor(0.0)):
+        return _report(name, problem or "a unit that is never on overlaps no part: its IoU must be 0")
+    same, problem = _call(name, fn, part.clone(), part)
+    if problem or not _close(torch.as_tensor(same, dtype=torch.float32).reshape(()), torch.tensor(1.0)):
+        return _report(name, problem or "a region exactly equal to the part must have IoU 1")
+    return _report(name, None)
+
+
+def check_unit_part(guess, label) -> bool:
+    """Notebook 19: the part you predicted for a unit from its render and top examples, against its dissection
+    ``label`` (a :class:`dreamlib.UnitLabel`): right if it is the best part, half right if it is the runner-up."""
+    name = "the unit's part"
+    if guess is Ellipsis:
+        return _report(name, "not done yet: write your guess (a name from dl.shapes.PARTS) and run the cell again")
+    from ..shapes.objects import PARTS
+
+    word = guess.strip().lower() if isinstance(guess, str) else guess
+    if word not in PARTS:
+        return _report(name, f"{guess!r} is not a part of this world; choose from: {', '.join(PARTS[1:])}")
+    scores = f"{label.part} (IoU {label.iou:.3f}), then {label.runner_up} ({label.runner_up_iou:.3f})"
+    if word == label.part:
+        print(f"✅ {name}: you said {word!r}; dissection's best part is {scores}.")
+        return True
+    if word == label.runner_up:
+        return _report(name, f"close: {word!r} is the runner-up. Dissection says {scores}")
+    return _report(
+        name,
+        f"dissection says {scores}. A render shows what excites the unit most, top examples show what fires it in "
+        "the data: neither says which *part* its strongest activations cover",
+    )
