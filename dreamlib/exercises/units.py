@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 
-from ._shared import _call, _close, _report
+from ._shared import NO_PREDICTION, _call, _close, _report
 
 
 def check_iou(fn: Callable) -> bool:
@@ -44,25 +44,23 @@ def check_iou(fn: Callable) -> bool:
     return _report(name, None)
 
 
-def check_unit_part(guess, label) -> bool:
+def check_unit_part(guess, label, parts: Sequence[str] = ()) -> bool:
     """Notebook 19: the part you predicted for a unit from its render and top examples, against its dissection
-    ``label`` (a :class:`dreamlib.UnitLabel`): right if it is the best part, half right if it is the runner-up."""
+    ``label`` (a :class:`dreamlib.UnitLabel`); ``parts``: the valid names (``found.parts``), to catch a typo."""
     name = "the unit's part"
     if guess is Ellipsis:
-        return _report(name, "not done yet: write your guess (a name from dl.shapes.PARTS) and run the cell again")
-    from ..shapes.objects import PARTS
-
+        return _report(name, NO_PREDICTION)
     word = guess.strip().lower() if isinstance(guess, str) else guess
-    if word not in PARTS:
-        return _report(name, f"{guess!r} is not a part of this world; choose from: {', '.join(PARTS[1:])}")
+    if parts and word not in parts:
+        return _report(name, f"{guess!r} is not one of the parts; choose from: {', '.join(p for p in parts[1:])}")
     scores = f"{label.part} (IoU {label.iou:.3f}), then {label.runner_up} ({label.runner_up_iou:.3f})"
     if word == label.part:
-        print(f"✅ {name}: you said {word!r}; dissection's best part is {scores}.")
+        print(f"✅ {name}: you predicted {word!r}; dissection's best part is {scores}.")
         return True
-    if word == label.runner_up:
-        return _report(name, f"close: {word!r} is the runner-up. Dissection says {scores}")
-    return _report(
-        name,
-        f"dissection says {scores}. A render shows what excites the unit most, top examples show what fires it in "
-        "the data: neither says which *part* its strongest activations cover",
+    why = (
+        "close: your guess is the runner-up."
+        if word == label.runner_up
+        else "A render shows what excites the unit most and top examples what fires it in the data; neither says "
+        "which part its strongest activations cover."
     )
+    return _report(name, f"you predicted {guess!r}, the run gave {label.part!r}: {scores}. {why}")

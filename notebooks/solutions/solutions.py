@@ -226,3 +226,13 @@ sanity_flag = "fooled unit F"
 # 18 predict, then run: real examples show the feature as the queries do, in the data's own colours and textures;
 # at full settings the judge was right in 88% of the synthetic trials and 94% of the natural ones (16 of each)
 better_references = "natural"
+
+
+# 19_which_unit_sees_what
+def iou(on, part):
+    return (on & part).sum() / (on | part).sum()
+
+
+# 19 predict, then look: at full settings the quiz unit is conv4's channel 42, whose render shows rows of little
+# houses and whose top examples are houses and cars; dissection: door (IoU 0.094), then pupil (0.045)
+unit_part = "door"

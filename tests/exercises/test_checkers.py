@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from dreamlib import exercises
+from dreamlib.dissection import UnitLabel
 from tests.helpers import ROOT
 
 SOLUTIONS = ROOT / "notebooks" / "solutions" / "solutions.py"
@@ -41,6 +42,7 @@ CASES = [
     ("check_image_from", "image_from"),
     ("check_fooling_circuit", "fooling_circuit"),
     ("check_warp", "warp"),
+    ("check_iou", "iou"),
 ]
 
 
@@ -62,6 +64,7 @@ PREDICTIONS = [
     ("check_super_stimulus", lambda s: s.super_stimulus, "more", "less"),
     ("check_sanity_flag", lambda s: s.sanity_flag, "fooled unit F", "unit D"),
     ("check_better_references", lambda s: s.better_references, "natural", "neither"),
+    ("check_unit_part", lambda s: s.unit_part, UnitLabel(42, "door", 0.094, "pupil", 0.045), "stripes"),
 ]
 
 

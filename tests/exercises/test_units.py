@@ -20,10 +20,10 @@ def test_check_iou_passes_the_reference_and_names_the_usual_mistakes(capsys):
 
 @pytest.mark.parametrize(
     "guess, passed, says",
-    [("wheel", True, "✅"), (" Wheel ", True, "✅"), ("hub", False, "runner-up"), ("petal", False, "dissection says"),
-     ("tyre", False, "not a part of this world"), (..., False, "not done yet")],
+    [("wheel", True, "✅"), (" Wheel ", True, "✅"), ("hub", False, "runner-up"), ("petal", False, "neither says"),
+     ("tyre", False, "not one of the parts"), (..., False, "no prediction yet")],
 )  # fmt: skip
 def test_check_unit_part(guess, passed, says, capsys):
     label = dl.UnitLabel(7, "wheel", 0.08, "hub", 0.05)
-    assert check_unit_part(guess, label) is passed
+    assert check_unit_part(guess, label, dl.shapes.PARTS) is passed
     assert says in capsys.readouterr().out

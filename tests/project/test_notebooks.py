@@ -37,6 +37,7 @@ LESSONS = [
     "16_neuron_catalogue",
     "17_dont_trust_your_eyes",
     "18_forced_choice",
+    "19_which_unit_sees_what",
 ]
 ALL = [FIRST, *LESSONS]
 
