@@ -171,6 +171,16 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
         raise DreamError(f"{args.model} has no data of its own: give a folder of images with --images FOLDER")
     model, layer = load_for(args)
     images = example_images(model, args.images)
+    dissection = None
+    if args.images is None:  # the shapes world's own pictures: it knows every pixel's part, so label each channel
+        import torch
+
+        from ..dissection import dissect
+        from ..shapes.data import make_batch
+
+        # the same pictures example_images drew (its seed 0), now with the part of every pixel
+        _, _, parts = make_batch(len(images), torch.Generator().manual_seed(0), parts=True)
+        dissection = dissect(model, layer, images, parts)
     entries = catalogue(
         model,
         layer,
@@ -184,15 +194,22 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
         fast=args.fast,
         maco=not args.no_maco,
         accentuate=not args.no_accentuate,
+        dissection=dissection,
     )
     source = args.images or "its own training data (dreamlib.shapes.make_batch)"
+    labels = (
+        " Each title names the drawn part the channel's strongest activations overlap most, with that overlap "
+        "(network dissection's IoU, dreamlib.dissect)."
+        if dissection is not None
+        else ""
+    )
     print(
         write_catalogue(
             entries,
             out,
             title=f"{model.name} {layer}: {len(entries)} channels",
             intro=f"Each card: the channel's feature visualisation (left, dreamlib.render) and its "
-            f"top {args.top} examples from {source} (right), with mean activations.",
+            f"top {args.top} examples from {source} (right), with mean activations.{labels}",
         )
     )
     return 0

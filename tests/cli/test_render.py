@@ -34,6 +34,10 @@ def test_catalogue_command_page_opens_in_a_browser_with_every_image(capsys, tmp_
     assert stdout.strip() == str(page)
     text = page.read_text()
     assert text.count('class="card"') == 4 and "top 3 examples from its own training data" in text
+    labels = dl.dissect(
+        dl.load_model("shapes"), "conv2", *dl.shapes.make_batch(512, torch.Generator().manual_seed(0), parts=True)[::2]
+    )
+    assert f"channel 3: {labels[3].part} <small>(IoU {labels[3].iou:.3f})" in text  # network dissection's label
     for name in ("maco", "attribution", "accentuated"):  # the extras are on by default
         assert len(list((out / "images").glob(f"channel*_{name}.png"))) == 4, name
     report = page_report(page)
