@@ -69,3 +69,17 @@ def test_on_the_shipped_dreamer_the_classes_are_named():
     result = dl.accuracy_drop(model, "conv6", list(range(128)), images, labels)  # every unit off: nothing is left
     assert set(result.classes) <= set(dl.shapes.CLASSES) and len(result.classes) >= 8
     assert sum(result.after.values()) < sum(result.before.values())
+
+
+def test_on_the_shipped_dreamer_the_detectors_of_a_part_serve_the_class_that_has_it():
+    """Bau et al.'s check: switch off the units dissection labels with one part; the class owning it loses most."""
+    model = dl.load_model("shapes")
+    images, _, parts = dl.shapes.make_batch(1000, torch.Generator().manual_seed(0), parts=True)
+    found = dl.dissect(model, "conv4", images, parts)
+    labelled = [row.part for row in found.detectors()]
+    part = max(set(labelled), key=labelled.count)
+    owners = [c for c, names in dl.shapes.CLASS_PARTS.items() if part in names]
+    held, held_labels = dl.shapes.make_batch(1000, torch.Generator().manual_seed(12345))
+    drop = dl.accuracy_drop(model, "conv4", [r.unit for r in found.detectors() if r.part == part], held, held_labels)
+    others = sorted(d for c, d in drop.drop.items() if c not in owners)
+    assert max(drop.drop[c] for c in owners) > 2 * max(others[len(others) // 2], 1.0), drop

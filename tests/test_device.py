@@ -105,6 +105,25 @@ def _class_probabilities(model, image):
     return dreamlib.class_probabilities(dreamlib.as_dream_model(model), image)
 
 
+def _ablated_call(model, image):
+    with dreamlib.ablate(model, "2", [0, 3]):
+        return dreamlib.as_dream_model(model)(image)
+
+
+def _sae_render(model, image):
+    from dreamlib.sae import SparseAutoencoder
+
+    sae = SparseAutoencoder("2", channels=8, features=16, k=2)  # on the CPU: its weights go to the activations
+    return dreamlib.render(model, sae.feature(1), size=24, steps=2, progress=False)
+
+
+def _sae_ablated_call(model, image):
+    from dreamlib.sae import SparseAutoencoder
+
+    with dreamlib.ablate(model, SparseAutoencoder("2", channels=8, features=16, k=2), [1]):
+        return dreamlib.as_dream_model(model)(image)
+
+
 CALLS = {
     "call": lambda m, x: dreamlib.as_dream_model(m)(x),  # a plain module called directly is torch's business
     "forward_until": lambda m, x: forward_until(m, x, "2"),
@@ -135,6 +154,11 @@ CALLS = {
     "render": lambda m, x: dreamlib.render(m, "2", size=24, steps=2, progress=False),
     "accentuate": lambda m, x: dreamlib.accentuate(m, x, "2", steps=2, progress=False),
     "render_maco": lambda m, x: dreamlib.render(m, "2", size=24, steps=2, param="maco", progress=False),
+    "dissect": lambda m, x: dreamlib.dissect(m, "2", x, torch.zeros(1, 40, 48, dtype=torch.long), parts=("bg", "a")),
+    "accuracy_drop": lambda m, x: dreamlib.accuracy_drop(m, "2", [0], x, torch.zeros(1, dtype=torch.long)),
+    "ablate": _ablated_call,
+    "sae_render": _sae_render,
+    "sae_ablate": _sae_ablated_call,
     "render_pixel_batch": lambda m, x: dreamlib.render(
         m, "2", size=24, steps=2, param="pixel", batch=2, progress=False
     ),
