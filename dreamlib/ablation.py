@@ -1,12 +1,13 @@
 """Unit ablation: switch units off and watch what the network can no longer do.
 
 Bau et al. ("Understanding the role of individual units in a deep neural network", PNAS 2020) remove a unit by
-setting its activation to zero everywhere and measure how much each class's accuracy drops: a unit that
-dissection labels "dog nose" should cost the dogs more than the cars. :func:`ablate` switches units off for the
-duration of a ``with`` block (a forward hook, always removed: the caller's model is unchanged afterwards);
-:func:`accuracy_drop` measures the per-class accuracy before and after. The units are a layer's channels or a sparse
-autoencoder's features (:mod:`dreamlib.sae`): a feature is switched off by subtracting its part of the layer's
-activation, ``activation(feature) * decoder direction``. Taught in notebook 19.
+setting its activation to zero everywhere and measure how much each class's accuracy drops: if a label says what
+a unit is for, switching off a unit that dissection labels "dog nose" should cost the dogs more than the cars.
+:func:`ablate` switches units off for the duration of a ``with`` block (a forward hook, always removed: the
+caller's model is unchanged afterwards); :func:`accuracy_drop` measures the per-class accuracy before and after.
+The units are a layer's channels or a sparse autoencoder's features (:mod:`dreamlib.sae`): a feature is switched
+off by subtracting its part of the layer's activation, ``activation(feature) * decoder direction``.
+Taught in notebook 19.
 """
 
 from __future__ import annotations

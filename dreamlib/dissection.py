@@ -3,13 +3,13 @@
 Bau et al. ("Network Dissection: Quantifying Interpretability of Deep Visual Representations", CVPR 2017) score a
 unit against labelled concept masks. For each unit ``k`` they take the activation level ``T_k`` that only the
 top 0.5% of its activations (every position of every image) exceed, upsample each activation map to the
-mask's size, keep the pixels at or above ``T_k`` (and above 0: a unit is never "on" where it is silent), and
-measure over the whole image set how well that region matches
+mask's size, keep the pixels at or above ``T_k`` (our addition: and above 0, so a unit is never "on" where it is
+silent), and measure over the whole image set how well that region matches
 each concept ``c``:
 
     IoU(k, c) = sum over images |unit region ∩ mask of c| / sum over images |unit region ∪ mask of c|
 
-A unit is called a detector of its best concept when that IoU is at least 0.04 (their threshold). Here the
+A unit is called a detector of its best concept when that IoU is above 0.04 (their threshold). Here the
 concepts are the parts the world of objects draws (:data:`dreamlib.shapes.PARTS`, from
 ``make_batch(..., parts=True)``); the units are a layer's channels, or the features of a sparse autoencoder
 (:mod:`dreamlib.sae`) trained on that layer. Taught in notebook 19.
@@ -61,17 +61,29 @@ def _on(up: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
     return (up >= thresholds.view(1, -1, 1, 1)) & (up > 0)
 
 
-def _one_hot(masks: torch.Tensor, parts: Sequence[str]) -> torch.Tensor:
-    """Masks as (N, parts, H, W) booleans, from part numbers (N, H, W) or already one mask per part."""
-    if masks.dim() == 3 and not masks.is_floating_point() and masks.dtype != torch.bool:
-        if masks.numel() and (masks.min() < 0 or masks.max() >= len(parts)):
-            raise DreamError(f"mask values must be part numbers in 0..{len(parts) - 1}, got {int(masks.max())}")
-        return F.one_hot(masks.long(), len(parts)).permute(0, 3, 1, 2).bool()
-    if masks.dim() == 4 and masks.shape[1] == len(parts):
+def _check_masks(masks, images: torch.Tensor, parts: Sequence[str]) -> None:
+    """Part numbers (N, H, W) in range, or one boolean mask per part (N, parts, H, W); one per image, same size."""
+    if not isinstance(masks, torch.Tensor):
+        raise DreamError(f"masks must be a tensor of part numbers (N, H, W), got {type(masks).__name__}")
+    numbers = masks.dim() == 3 and not masks.is_floating_point() and masks.dtype != torch.bool
+    if not numbers and not (masks.dim() == 4 and masks.shape[1] == len(parts)):
+        raise DreamError(
+            f"masks must be part numbers (N, H, W) or one mask per part (N, {len(parts)}, H, W), "
+            f"got {tuple(masks.shape)}"
+        )
+    if isinstance(images, torch.Tensor) and (len(masks) != len(images) or masks.shape[-2:] != images.shape[-2:]):
+        raise DreamError(
+            f"masks {tuple(masks.shape)} do not match images {tuple(images.shape)}: one mask per image, same size"
+        )
+    if numbers and masks.numel() and (masks.min() < 0 or masks.max() >= len(parts)):
+        raise DreamError(f"mask values must be part numbers in 0..{len(parts) - 1}, got {int(masks.max())}")
+
+
+def _one_hot(masks: torch.Tensor, count: int) -> torch.Tensor:
+    """A chunk of masks as (n, parts, H, W) booleans (one chunk at a time: the whole set would not fit)."""
+    if masks.dim() == 4:
         return masks.bool()
-    raise DreamError(
-        f"masks must be part numbers (N, H, W) or one mask per part (N, {len(parts)}, H, W), got {tuple(masks.shape)}"
-    )
+    return masks.unsqueeze(1) == torch.arange(count, device=masks.device).view(1, -1, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -92,7 +104,7 @@ class UnitLabel:
 class Dissection:
     """What :func:`dissect` found: ``ious`` (units, parts) and, per unit, a :class:`UnitLabel` (``result[k]``).
 
-    ``detectors()`` lists the units whose best IoU is at least ``min_iou``; ``counts()`` says how many units
+    ``detectors()`` lists the units whose best IoU is above ``min_iou``; ``counts()`` says how many units
     match no part, one part, or several at that level; ``table()`` is the result as text, a row per unit;
     ``plot()`` draws it. Taught in notebook 19.
     """
@@ -102,6 +114,7 @@ class Dissection:
     ious: torch.Tensor  # (units, parts); "background" (part 0 of the shapes world) is never a label
     thresholds: torch.Tensor  # (units,): the activation level each unit's region starts at
     quantile: float
+    features: bool = False  # True: the units were a sparse autoencoder's features, not the layer's channels
 
     def __len__(self) -> int:
         return len(self.ious)
@@ -118,13 +131,13 @@ class Dissection:
         return (self[k] for k in range(len(self)))
 
     def detectors(self, min_iou: float = DETECTOR_IOU) -> list[UnitLabel]:
-        """The units whose best part reaches ``min_iou``, best first."""
-        return sorted((row for row in self if row.iou >= min_iou), key=lambda row: -row.iou)
+        """The units whose best part's IoU is above ``min_iou``, best first."""
+        return sorted((row for row in self if row.iou > min_iou), key=lambda row: -row.iou)
 
     def counts(self, min_iou: float = DETECTOR_IOU) -> dict[str, int]:
-        """How many units match no part, exactly one part, or several parts with an IoU of at least ``min_iou``."""
+        """How many units match no part, exactly one part, or several parts with an IoU above ``min_iou``."""
         labelled = [p for p in self.parts if p != "background"]
-        above = (self.ious[:, [self.parts.index(p) for p in labelled]] >= min_iou).sum(1)
+        above = (self.ious[:, [self.parts.index(p) for p in labelled]] > min_iou).sum(1)
         return {"none": int((above == 0).sum()), "one": int((above == 1).sum()), "several": int((above > 1).sum())}
 
     def table(self, rows: int | None = None) -> str:
@@ -138,7 +151,7 @@ class Dissection:
         counts = self.counts()
         return (
             f"Dissection of {self.layer}: {len(self)} units, {counts['one'] + counts['several']} detectors "
-            f"(IoU >= {DETECTOR_IOU})\n{self.table(rows=10)}"
+            f"(IoU > {DETECTOR_IOU})\n{self.table(rows=10)}"
         )
 
     def regions(self, model, images: torch.Tensor, unit: int, units=None) -> torch.Tensor:
@@ -147,7 +160,15 @@ class Dissection:
         ``units``: what was dissected (default: the layer; pass the autoencoder for its features).
         """
         row = self[unit]
-        maps = unit_maps(model, self.layer if units is None else units, images)[:, row.unit : row.unit + 1]
+        if self.features != (units is not None and not isinstance(units, str)):
+            what = (
+                "an autoencoder's features: pass units=the autoencoder" if self.features else f"{self.layer}'s channels"
+            )
+            raise DreamError(f"this dissection is of {what}")
+        maps = unit_maps(model, self.layer if units is None else units, images)
+        if maps.shape[1] != len(self):
+            raise DreamError(f"these units are {maps.shape[1]}, the dissection's {len(self)}: dissect them first")
+        maps = maps[:, row.unit : row.unit + 1]
         up = F.interpolate(maps, size=images.shape[-2:], mode="bilinear", align_corners=False)
         return _on(up, self.thresholds[row.unit : row.unit + 1])[:, 0]
 
@@ -159,7 +180,7 @@ class Dissection:
         found = [row.part for row in self.detectors(min_iou)]
         names = sorted(set(found), key=lambda p: -found.count(p))
         left.barh(names[::-1], [found.count(p) for p in names[::-1]], color="tab:blue")
-        left.set_title(f"{self.layer}: units per part (IoU >= {min_iou})", fontsize=10)
+        left.set_title(f"{self.layer}: units per part (IoU > {min_iou})", fontsize=10)
         best = sorted(self, key=lambda row: -row.iou)[:top]
         right.barh([f"{r.unit}: {r.part}" for r in best[::-1]], [r.iou for r in best[::-1]], color="tab:orange")
         right.axvline(min_iou, color="grey", ls="--", lw=1)
@@ -193,14 +214,8 @@ def dissect(
     if parts is None:
         from .shapes.objects import PARTS as parts
     parts = tuple(parts)
-    if not isinstance(masks, torch.Tensor):
-        raise DreamError(f"masks must be a tensor of part numbers (N, H, W), got {type(masks).__name__}")
+    _check_masks(masks, images, parts)
     maps = unit_maps(model, units, images, chunk)
-    if len(masks) != len(images) or masks.shape[-2:] != images.shape[-2:]:
-        raise DreamError(
-            f"masks {tuple(masks.shape)} do not match images {tuple(images.shape)}: one mask per image, same size"
-        )
-    onehot = _one_hot(masks, parts)
     # Each unit's threshold over all its activations (positions of every image), as NetDissect does it, before
     # upsampling: torch.quantile is limited in size, so the top k values give the same level.
     flat = maps.transpose(0, 1).flatten(1)
@@ -208,13 +223,15 @@ def dissect(
     thresholds = flat.topk(top, dim=1).values[:, -1]
     inter = torch.zeros(maps.shape[1], len(parts), dtype=torch.float64)
     area = torch.zeros(maps.shape[1], dtype=torch.float64)
-    part_area = onehot.sum((0, 2, 3)).double()
+    part_area = torch.zeros(len(parts), dtype=torch.float64)
     for start in range(0, len(maps), chunk):
         up = F.interpolate(maps[start : start + chunk], size=masks.shape[-2:], mode="bilinear", align_corners=False)
         on = _on(up, thresholds).float()
-        inter += torch.einsum("nkhw,nphw->kp", on, onehot[start : start + chunk].float()).double()
+        onehot = _one_hot(masks[start : start + chunk].cpu(), len(parts)).float()
+        inter += torch.einsum("nkhw,nphw->kp", on, onehot).double()
         area += on.sum((0, 2, 3)).double()
+        part_area += onehot.sum((0, 2, 3)).double()
     union = area.view(-1, 1) + part_area.view(1, -1) - inter
     ious = torch.where(union > 0, inter / union.clamp(min=1), torch.zeros_like(inter)).float()
     layer = units if isinstance(units, str) else units.layer
-    return Dissection(layer, parts, ious, thresholds, quantile)
+    return Dissection(layer, parts, ious, thresholds, quantile, features=not isinstance(units, str))

@@ -10,8 +10,9 @@ networks: Gorton 2024, Stevens et al. 2025, Fel et al. 2025).
 This one is a *TopK* autoencoder (Gao et al., "Scaling and evaluating sparse autoencoders", 2024): the encoder
 keeps the ``k`` largest feature activations and zeroes the rest, so sparsity is a number you choose, not a
 penalty to tune, and the kept activations are not shrunk towards zero as an L1 penalty shrinks them. As Gao et
-al. do, the decoder's directions are kept at length 1, the encoder starts as the decoder's transpose (fewer dead
-features), and activations are scaled to unit mean square before encoding.
+al. do, the decoder's directions are kept at length 1 and the encoder starts as the decoder's transpose (fewer dead
+features). Activations are divided by one global scale so that their mean square is 1 (Gao et al. normalise each
+activation vector; one scale keeps the map linear, so switching a feature off subtracts exactly its share).
 
 A feature is used like a channel: ``sae.feature(j)`` is an objective for :func:`dreamlib.render` and
 :func:`dreamlib.dream`, and :func:`dreamlib.dissect` and :func:`dreamlib.ablate` take the autoencoder where they

@@ -81,3 +81,17 @@ def test_regions_show_where_a_unit_is_on():
     assert on.shape == masks.shape and on.dtype == torch.bool
     inter, union = (on & (masks == 2)).sum(), (on | (masks == 2)).sum()
     assert float(inter / union) == pytest.approx(result[1].iou, abs=1e-6)
+
+
+def test_regions_refuse_units_other_than_the_ones_dissected():
+    from dreamlib.sae import SparseAutoencoder
+
+    model, images, masks, parts, _ = part_world()
+    sae = SparseAutoencoder("detect", channels=3, features=6, k=1)
+    of_features = dl.dissect(model, sae, images, masks, parts=parts)
+    with pytest.raises(DreamError, match="of an autoencoder's features: pass units="):
+        of_features.regions(model, images, 4)
+    assert of_features.regions(model, images, 4, units=sae).shape == masks.shape
+    of_channels = dl.dissect(model, "detect", images, masks, parts=parts)
+    with pytest.raises(DreamError, match="of detect's channels"):
+        of_channels.regions(model, images, 1, units=sae)

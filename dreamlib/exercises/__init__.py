@@ -35,7 +35,7 @@ from .scales import (
     check_whole_picture_layer,
 )
 from .training import check_attack_accuracy, check_batch_without, check_dog_twin, check_top_k, check_train_step
-from .units import check_iou, check_unit_part
+from .units import check_iou, check_more_detectors, check_owner_loses_most, check_unit_part
 from .visualisation import (
     check_better_references,
     check_fooling_circuit,
@@ -83,5 +83,7 @@ __all__ = [
     "check_sanity_flag",  # 17
     "check_better_references",  # 18
     "check_iou",
-    "check_unit_part",  # 19
+    "check_unit_part",
+    "check_owner_loses_most",
+    "check_more_detectors",  # 19
 ]

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from ._shared import NO_PREDICTION, _call, _close, _report
+from ._shared import NO_PREDICTION, _call, _close, _predicted, _report, _same_word
 
 
 def check_iou(fn: Callable) -> bool:
@@ -64,3 +64,27 @@ def check_unit_part(guess, label, parts: Sequence[str] = ()) -> bool:
         "which part its strongest activations cover."
     )
     return _report(name, f"you predicted {guess!r}, the run gave {label.part!r}: {scores}. {why}")
+
+
+def check_owner_loses_most(prediction, measured: str) -> bool:
+    """Notebook 19: with the detectors of one part switched off, does the class that has the part lose the most
+    accuracy (``"yes"`` or ``"no"``)? ``measured`` is what the run found."""
+    why = {
+        "yes": "The units that fire on the part matter most to the class it belongs to; other classes can lose some "
+        "too, because a unit that fires on a cup may also help tell another class apart.",
+        "no": "Another class lost more: a label says where a unit fires, not what the network needs it for.",
+    }.get(measured, "")
+    return _predicted("the class that loses most", prediction, measured, why, same=_same_word)
+
+
+def check_more_detectors(prediction, measured: str) -> bool:
+    """Notebook 19: will a larger share of the autoencoder's features than of the channels be detectors
+    (``"more"``, ``"fewer"`` or ``"same"``, to the nearest 5 points)? ``measured`` is what the run found."""
+    why = {
+        "more": "The autoencoder's directions pick out single parts more often than the channels do.",
+        "fewer": "Fewer of its directions match a part than channels do: sparsity alone does not make a feature "
+        "line up with a part someone labelled.",
+        "same": "About the same share of features as of channels detect a part; compare with random directions "
+        "(below) before calling either single-minded.",
+    }.get(measured, "")
+    return _predicted("detectors among features", prediction, measured, why, same=_same_word)

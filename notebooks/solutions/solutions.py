@@ -236,3 +236,10 @@ def iou(on, part):
 # 19 predict, then look: at full settings the quiz unit is conv4's channel 42, whose render shows rows of little
 # houses and whose top examples are houses and cars; dissection: door (IoU 0.094), then pupil (0.045)
 unit_part = "door"
+
+
+# 19 predict, then run: at full settings the five cup detectors of conv4 cost the cups 26 points, the birds 12
+owner_loses_most = "yes"
+
+# 19 predict, then run: at full settings 32% of the autoencoder's features and 30% of the channels are detectors
+more_detectors = "same"

@@ -64,6 +64,8 @@ PREDICTIONS = [
     ("check_super_stimulus", lambda s: s.super_stimulus, "more", "less"),
     ("check_sanity_flag", lambda s: s.sanity_flag, "fooled unit F", "unit D"),
     ("check_better_references", lambda s: s.better_references, "natural", "neither"),
+    ("check_owner_loses_most", lambda s: s.owner_loses_most, "yes", "no"),
+    ("check_more_detectors", lambda s: s.more_detectors, "same", "more"),
     ("check_unit_part", lambda s: s.unit_part, UnitLabel(42, "door", 0.094, "pupil", 0.045), "stripes"),
 ]
 
