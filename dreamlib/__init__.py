@@ -21,7 +21,8 @@
 - 19 which unit sees what: ``shapes.make_batch(parts=True)``, ``dissect``, ``ablate``, ``accuracy_drop``, ``sae``
 
 Families live in subpackages: ``vis`` (feature visualisation), ``shapes`` (the network we train), ``video`` (dreams
-carried along the optical flow), ``io`` (files, downloads, weights, settings records, folders), ``cli`` (the
+carried along the optical flow), ``units`` (dissection, ablation, sparse autoencoders), ``io`` (files, downloads,
+weights, settings records, folders), ``cli`` (the
 ``dreamlib`` program), ``fast`` (what ``dream(fast=True)`` does), ``exercises`` (the lessons' checkers).
 """
 
@@ -30,14 +31,12 @@ __version__ = "0.1.0"  # the one source of the version: pyproject.toml and the C
 # Where each name lives. Names load on first use (PEP 562): ``import dreamlib`` stays instant and torch loads
 # only when something needs it.
 _EXPORTS = {
-    "ablation": ["Ablation", "ablate", "accuracy_drop"],
     "animate": ["save_animation", "zoom", "zoom_in"],
     "ascent": ["ascent_step", "image_gradient", "normalize_gradient", "random_shift"],
     "classes": ["DOG_CLASSES", "class_probabilities", "dog_probability", "top_classes"],
     "compare": ["compare_layers", "per_image_layers", "show_grid"],
     "config": ["pick", "quick_mode", "stopwatch"],
     "device": ["resolve_device"],
-    "dissection": ["Dissection", "UnitLabel", "dissect"],
     "errors": ["DreamError", "DreamWarning", "ImageLoadError", "NonFiniteError", "WeightsUnavailableError"],
     "fast.precision": ["resolve_precision"],
     "hooks": ["capture_activations", "count_hooks", "forward_until"],
@@ -53,7 +52,8 @@ _EXPORTS = {
     "io.folders": ["dream_folder"],
     "io.records": ["dream_record", "read_record", "rerun_command"],
     "io.weights": ["weights_cache_path"],
-    "models": ["DreamModel", "as_dream_model", "available_models", "load_model"],
+    "dream_model": ["DreamModel", "as_dream_model"],
+    "models": ["available_models", "list_models", "load_model", "register_model"],
     "objectives": [
         "Objective",
         "as_objective",
@@ -71,6 +71,8 @@ _EXPORTS = {
     "receptive": ["receptive_field", "receptive_field_size"],
     "recipe": ["Recipe"],
     "tiles": ["tile_spans", "tiled_gradient"],
+    "units.ablation": ["Ablation", "ablate", "accuracy_drop"],
+    "units.dissection": ["Dissection", "UnitLabel", "dissect"],
     "video.dream": ["dream_video"],
     "vis.accentuate": ["Accentuation", "accentuate"],
     "vis.catalogue": ["catalogue", "write_catalogue"],
@@ -79,14 +81,13 @@ _EXPORTS = {
     "vis.render": ["render"],
 }
 _MODULES = [
-    "ablation",
     "animate",
     "ascent",
     "classes",
     "compare",
     "config",
     "device",
-    "dissection",
+    "dream_model",
     "errors",
     "hooks",
     "images",
@@ -95,13 +96,13 @@ _MODULES = [
     "octaves",
     "receptive",
     "recipe",
-    "sae",
     "tiles",
     "cli",
     "exercises",
     "fast",
     "io",
     "shapes",
+    "units",
     "vis",
     "video",
 ]
@@ -114,6 +115,7 @@ _SUBMODULES = {
     "fooling": "vis.fooling",
     "sanity": "vis.sanity",
     "two_afc": "vis.two_afc",
+    "sae": "units.sae",
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted([*_WHERE, *_SUBMODULES])

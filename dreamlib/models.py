@@ -1,13 +1,15 @@
-"""Networks to dream with, each wrapped together with its own preprocessing.
+"""The networks a lesson can load by name: a registry, and torchvision's ImageNet classifiers in it.
 
-A :class:`DreamModel` takes RGB images in [0, 1] and normalises them itself, so
-no normalised tensor ever leaks into user code (notebook 02 explains why the
-model should own this). :func:`load_model` builds the four torchvision
-classifiers the lessons use; :func:`as_dream_model` wraps any ``nn.Module``.
+:func:`load_model` looks a name up in the registry (:func:`list_models`) and calls its loader: torchvision's
+InceptionV3, GoogLeNet, VGG16 and ResNet-50 with their ImageNet weights (through the torch hub cache), and
+``"shapes"``, the small network that ships with dreamlib (:mod:`dreamlib.shapes`). :func:`register_model` adds
+your own, as torchvision's ``register_model`` does. Each returns a :class:`dreamlib.DreamModel`
+(:mod:`dreamlib.dream_model`), the network with its own preprocessing. Taught in notebook 01.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from collections.abc import Sequence
@@ -19,8 +21,10 @@ from torch import nn
 
 from .config import OFFLINE_ENV, chosen_weights, default_weights, offline_mode
 from .device import resolve_device
+from .dream_model import DreamModel, as_dream_model, short_list, spread  # noqa: F401 (their old home, still valid)
 from .errors import DreamError, DreamWarning, WeightsUnavailableError
 from .io.weights import CorruptWeightsError, fetch_imagenet_weights, load_state_file, weights_cache_path
+from .shapes import net as shapes_net
 
 RANDOM_SEED = 0  # the seed of weights="random": one fixed draw per architecture
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -29,136 +33,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # torchvision reaches that with ``transform_input=True``; we normalise directly.
 INCEPTION_MEAN = (0.5, 0.5, 0.5)
 INCEPTION_STD = (0.5, 0.5, 0.5)
-
-
-def short_list(names: Sequence[str], limit: int = 40) -> str:
-    """Names joined by commas, cut after ``limit`` (error messages list the valid options)."""
-    if len(names) <= limit:
-        return ", ".join(names)
-    return ", ".join(names[:limit]) + f", ... ({len(names)} in all; see model.layers)"
-
-
-def spread(layers: Sequence[str], count: int = 4) -> tuple[str, ...]:
-    """``count`` layers spread evenly from the first to the last (all of them if there are fewer)."""
-    if len(layers) <= count:
-        return tuple(layers)
-    return tuple(layers[round(i * (len(layers) - 1) / (count - 1))] for i in range(count))
-
-
-class DreamModel(nn.Module):
-    """A network plus its input normalisation; call it on RGB images in [0, 1].
-
-    ``layers`` lists the names of the layers worth dreaming on (they are
-    ``named_modules()`` names of ``net``); ``depth_layers`` picks four of them,
-    shallow to deep, that the lessons compare (so a lesson runs unchanged on
-    any model); ``min_size`` is the smallest image side the network accepts;
-    ``weights`` says what the weights are (``"imagenet"``, ``"random"``,
-    ``"shipped"``, a file path, or ``"custom"``).
-    Taught in notebooks 01 (layers) and 02 (normalisation).
-    """
-
-    def __init__(
-        self,
-        net: nn.Module,
-        *,
-        mean: Sequence[float] | None = None,
-        std: Sequence[float] | None = None,
-        layers: Sequence[str] | None = None,
-        min_size: int = 1,
-        name: str = "custom",
-        default_layer: str | None = None,
-        categories: Sequence[str] | None = None,
-        depth_layers: Sequence[str] | None = None,
-        weights: str = "custom",
-    ) -> None:
-        super().__init__()
-        self.net = net.eval()
-        if (mean is None) != (std is None):
-            raise DreamError("give both mean and std for the normalisation, or neither")
-        if mean is not None:
-            self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
-            self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
-        else:
-            self.mean = self.std = None
-        all_names = [n for n, _ in net.named_modules() if n]
-        self.layers: tuple[str, ...] = tuple(layers) if layers is not None else tuple(all_names)
-        self.min_size = int(min_size)
-        self.name = name
-        self.default_layer = default_layer or (self.layers[-1] if self.layers else "")
-        self.categories = list(categories) if categories is not None else None
-        self.depth_layers: tuple[str, ...] = tuple(depth_layers) if depth_layers is not None else spread(self.layers)
-        self.weights = weights
-
-    def normalize(self, images: torch.Tensor) -> torch.Tensor:
-        """[0, 1] RGB -> what the network was trained on."""
-        if self.mean is None:
-            return images
-        return (images - self.mean) / self.std
-
-    def denormalize(self, images: torch.Tensor) -> torch.Tensor:
-        """The inverse of :meth:`normalize`: back to [0, 1] RGB."""
-        if self.mean is None:
-            return images
-        return images * self.std + self.mean
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """Run the network on [0, 1] images from any device: they are moved to the model's device and dtype.
-
-        The move is differentiable, so a CPU leaf tensor with ``requires_grad``
-        still gets its gradient when the model lives on a GPU or in another
-        precision. The output stays on the model's device, in its dtype.
-        """
-        x = self.normalize(images.to(self.device))  # normalise in the image's precision (or the buffers', if finer)
-        return self.net(x.to(self.dtype))
-
-    @property
-    def device(self) -> torch.device:
-        """Where the model lives: the device of its first parameter or buffer (CPU if it has none)."""
-        for p in self.parameters():
-            return p.device
-        for b in self.buffers():
-            return b.device
-        return torch.device("cpu")
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """The model's floating dtype (float32, float64, float16, bfloat16): that of its first floating
-        parameter or buffer (float32 if it has none). Input images are cast to it."""
-        for tensors in (self.parameters(), self.buffers()):
-            for t in tensors:
-                if t.is_floating_point():
-                    return t.dtype
-        return torch.float32
-
-    def module(self, layer: str) -> nn.Module:
-        """The submodule called ``layer``; a clear error lists the valid names."""
-        modules = dict(self.net.named_modules())
-        if layer not in modules or not layer:
-            raise DreamError(f"unknown layer {layer!r} for {self.name}; valid layers: {short_list(self.layers)}")
-        return modules[layer]
-
-    def extra_repr(self) -> str:
-        return f"name={self.name!r}, weights={self.weights!r}, layers={len(self.layers)}, min_size={self.min_size}"
-
-
-def as_dream_model(
-    model: nn.Module,
-    normalization: tuple[Sequence[float], Sequence[float]] | None = None,
-    min_size: int = 1,
-) -> DreamModel:
-    """Wrap any ``nn.Module`` (put in eval mode) so :func:`dream` can use it.
-
-    Its layers are addressed by their ``named_modules()`` names. Input is [0, 1]
-    RGB unless ``normalization=(mean, std)`` is given. A :class:`DreamModel`
-    is returned unchanged.
-    Taught in notebook 01.
-    """
-    if isinstance(model, DreamModel):
-        return model
-    if not isinstance(model, nn.Module):
-        raise DreamError(f"expected a torch.nn.Module or a DreamModel, got {type(model).__name__}")
-    mean, std = normalization if normalization is not None else (None, None)
-    return DreamModel(model, mean=mean, std=std, min_size=min_size)
 
 
 @dataclass(frozen=True)
@@ -290,20 +164,58 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
+@dataclass(frozen=True)
+class Registered:
+    """A model :func:`load_model` knows by name: how to load it and its layers, without building it."""
+
+    load: Callable[..., DreamModel]  # load(weights, device) -> DreamModel
+    layers: tuple[str, ...]
+    default_layer: str
+    imagenet: bool = False  # its weights are torchvision's ImageNet download (so ``fallback=`` applies)
+
+
+_REGISTRY: dict[str, Registered] = {}
+
+
+def register_model(name: str, *, layers: Sequence[str], default_layer: str, imagenet: bool = False):
+    """Register a loader under ``name``: ``@register_model("mine", layers=..., default_layer=...)`` over a function
+    ``load(weights=None, device="auto") -> DreamModel`` makes ``load_model("mine")`` call it, and lists it in
+    :func:`list_models` (torchvision's ``register_model`` / ``list_models`` shape). Taught in notebook 09.
+    """
+    if not isinstance(name, str) or not name:
+        raise DreamError(f"a model name must be a non-empty string, got {name!r}")
+    if default_layer not in layers:
+        raise DreamError(f"default layer {default_layer!r} of {name!r} is not among its layers")
+
+    def wrap(load: Callable[..., DreamModel]) -> Callable[..., DreamModel]:
+        if name in _REGISTRY:
+            raise DreamError(f"a model named {name!r} is already registered")
+        _REGISTRY[name] = Registered(load, tuple(layers), default_layer, imagenet)
+        return load
+
+    return wrap
+
+
+def list_models() -> list[str]:
+    """Names :func:`load_model` accepts (the registry's). Taught in notebook 01."""
+    return sorted(_REGISTRY)
+
+
 def available_models() -> list[str]:
-    """Names :func:`load_model` accepts. Taught in notebook 01."""
-    return sorted([*MODELS, "shapes"])
+    """Names :func:`load_model` accepts: the same as :func:`list_models`. Taught in notebook 01."""
+    return list_models()
+
+
+def _registered(name: str) -> Registered:
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise DreamError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}")
+    return _REGISTRY[name]
 
 
 def model_layers(name: str) -> tuple[tuple[str, ...], str]:
     """(dreamable layers, default layer) of a named model, without building it."""
-    if name == "shapes":
-        from .shapes.net import DEFAULT_LAYER, LAYERS
-
-        return LAYERS, DEFAULT_LAYER
-    if name not in MODELS:
-        raise DreamError(f"unknown model {name!r}; choose one of: {', '.join(available_models())}")
-    return MODELS[name].layers, MODELS[name].default_layer
+    entry = _registered(name)
+    return entry.layers, entry.default_layer
 
 
 def load_model(
@@ -330,8 +242,9 @@ def load_model(
     ``weights="imagenet"`` never falls back. ``$DREAMLIB_OFFLINE=1`` takes the
     fallback at once (``make test`` sets it). Taught in notebook 01.
     """
-    if fallback is not None and weights is None and chosen_weights() is None and name in MODELS:
-        if fallback not in available_models():
+    entry = _registered(name)
+    if fallback is not None and weights is None and chosen_weights() is None and entry.imagenet:
+        if fallback not in _REGISTRY:
             raise DreamError(f"unknown fallback model {fallback!r}; choose one of: {', '.join(available_models())}")
         if offline_mode():
             reason = f"{OFFLINE_ENV} is set"
@@ -349,12 +262,11 @@ def load_model(
             file=sys.stderr,
         )
         return load_model(fallback, device=device)
-    if name == "shapes":
-        from .shapes.net import load
+    return entry.load(weights, device)
 
-        return load(weights, device)
-    if name not in MODELS:
-        raise DreamError(f"unknown model {name!r}; choose one of: {', '.join(available_models())}")
+
+def _load_imagenet(name: str, weights: str | None = None, device: str = "auto") -> DreamModel:
+    """One of torchvision's ImageNet classifiers (:data:`MODELS`), as :func:`load_model` describes."""
     spec = MODELS[name]
     weights = weights or default_weights()
     meta = spec.weights()
@@ -400,3 +312,10 @@ def load_model(
         weights=weights,
     )
     return model.to(resolve_device(device)).eval()
+
+
+for _name, _spec in MODELS.items():
+    register_model(_name, layers=_spec.layers, default_layer=_spec.default_layer, imagenet=True)(
+        functools.partial(_load_imagenet, _name)
+    )
+register_model("shapes", layers=shapes_net.LAYERS, default_layer=shapes_net.DEFAULT_LAYER)(shapes_net.load)

@@ -111,14 +111,14 @@ def _ablated_call(model, image):
 
 
 def _sae_render(model, image):
-    from dreamlib.sae import SparseAutoencoder
+    from dreamlib.units.sae import SparseAutoencoder
 
     sae = SparseAutoencoder("2", channels=8, features=16, k=2)  # on the CPU: its weights go to the activations
     return dreamlib.render(model, sae.feature(1), size=24, steps=2, progress=False)
 
 
 def _sae_ablated_call(model, image):
-    from dreamlib.sae import SparseAutoencoder
+    from dreamlib.units.sae import SparseAutoencoder
 
     with dreamlib.ablate(model, SparseAutoencoder("2", channels=8, features=16, k=2), [1]):
         return dreamlib.as_dream_model(model)(image)

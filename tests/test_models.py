@@ -62,17 +62,6 @@ def test_unknown_layer_names_the_valid_layers(inception_random):
         inception_random.module("Mixed_9z")
 
 
-def test_any_module_can_be_wrapped_with_its_normalisation(tiny, image):
-    wrapped = dreamlib.as_dream_model(tiny, normalization=((0.5, 0.5, 0.5), (0.25, 0.25, 0.25)))
-    assert "0" in wrapped.layers and wrapped.default_layer == wrapped.layers[-1]
-    with torch.no_grad():
-        torch.testing.assert_close(wrapped(image), tiny((image - 0.5) / 0.25))
-        torch.testing.assert_close(wrapped.denormalize(wrapped.normalize(image)), image)
-    assert dreamlib.as_dream_model(wrapped) is wrapped
-    with pytest.raises(dreamlib.DreamError, match="Module"):
-        dreamlib.as_dream_model("not a model")
-
-
 def test_device_and_precision_choices():
     cpu = torch.device("cpu")
     assert dreamlib.resolve_device("cpu") == cpu
@@ -154,11 +143,6 @@ def test_every_shipped_shapes_twin_loads_by_name_offline(monkeypatch):
     assert not torch.equal(states[0], states[2]) and not torch.equal(states[1], states[2])
 
 
-def test_model_on_a_meta_device_reports_it():
-    model = dreamlib.load_model("shapes", device="cpu").to("meta")
-    assert model.device.type == "meta"
-
-
 @pytest.mark.parametrize("name", ["inception_v3", "googlenet", "vgg16", "resnet50"])
 def test_depth_layers_are_real_layers_shallow_to_deep(name):
     spec = MODELS[name]
@@ -180,3 +164,23 @@ def test_random_weights_are_one_fixed_draw_that_leaves_the_callers_random_number
         b = dreamlib.load_model("googlenet", weights="random", device="cpu")
     for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
         assert torch.equal(x, y), name
+
+
+def test_the_registry_lists_every_model_and_takes_your_own():
+    assert dreamlib.list_models() == dreamlib.available_models() == sorted([*MODELS, "shapes"])
+    from dreamlib import models
+
+    def load(weights=None, device="auto"):
+        return dreamlib.as_dream_model(torch.nn.Sequential(torch.nn.Conv2d(3, 2, 3), torch.nn.ReLU()))
+
+    try:
+        models.register_model("mine", layers=("0", "1"), default_layer="1")(load)
+        assert "mine" in dreamlib.list_models() and models.model_layers("mine") == (("0", "1"), "1")
+        assert "1" in dreamlib.load_model("mine").layers  # load_model calls the registered loader
+        with pytest.raises(dreamlib.DreamError, match="already registered"):
+            models.register_model("mine", layers=("0",), default_layer="0")(load)
+    finally:
+        models._REGISTRY.pop("mine", None)
+    with pytest.raises(dreamlib.DreamError, match="not among its layers"):
+        models.register_model("other", layers=("0",), default_layer="9")
+    assert "mine" not in dreamlib.list_models()

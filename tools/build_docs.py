@@ -152,9 +152,10 @@ def api_page(lesson_names: list[str]) -> str:
         # The defining module's path: dreamlib imports its names lazily, so document them where they live.
         module = f"dreamlib.{dreamlib._WHERE[name]}"
         by_lesson.setdefault(match.group(1) if match else "", []).append(f"{module}.{name}")
-    for name in dreamlib._MODULES:  # a module the lessons use as a namespace (``dl.sae.train``): documented whole
-        path = ROOT / "dreamlib" / f"{name}.py"
-        if name not in dreamlib._EXPORTS and path.is_file():
+    for name in sorted({*dreamlib._SUBMODULES.values()} - {*dreamlib._EXPORTS}):
+        # a module the lessons use as a namespace (``dl.sae.train``, ``dl.two_afc.score``): documented whole
+        path = ROOT / "dreamlib" / (name.replace(".", "/") + ".py")
+        if path.is_file():
             match = re.search(r"taught\s+in\s+(?:notebook|lesson)s?\s+(\d\d)", path.read_text(encoding="utf-8"), re.I)
             by_lesson.setdefault(match.group(1) if match else "", []).append(f"dreamlib.{name}")
     parts = [

@@ -12,23 +12,16 @@ import argparse
 import functools
 import sys
 import warnings
-from pathlib import Path
 
 from ..errors import DreamError
 from . import dream, info, render, video
-from .options import Help, Parser
+from .options import Help, Parser, program_name
 from .signals import Terminated, handled_signals, message, ready, silence_stdout, stdout_failed, warn_one_line
 
 # What each command imports before it starts work: imported while a signal still ends the program at once
 # (an exception inside a C extension's import would leave it half-loaded).
 HEAVY = ("numpy", "PIL.Image", "torch", "tqdm.auto", "dreamlib.octaves")
 MODELS = ("torchvision", "dreamlib.vis.render")
-
-
-def program_name(argv0: str | None = None) -> str:
-    """``dreamlib`` when run as the console script, ``python -m dreamlib`` otherwise (as a module, in tests)."""
-    name = Path(sys.argv[0] if argv0 is None else argv0).name.lower()
-    return "dreamlib" if name in ("dreamlib", "dreamlib.exe", "dreamlib-script.py") else "python -m dreamlib"
 
 
 def build_parser() -> argparse.ArgumentParser:

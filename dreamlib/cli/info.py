@@ -74,7 +74,7 @@ def cmd_samples(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from ..io.records import read_record, rerun_command
-    from .app import program_name
+    from .options import program_name
 
     record = read_record(args.file)
     width = max(len(k) for k in record)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from ..errors import DreamError
@@ -175,3 +176,9 @@ def objective_of(args: argparse.Namespace, model, layer: str, size: int | None =
 
         return guide(model, load_image(args.guide, max_size=size), layer)
     return None
+
+
+def program_name(argv0: str | None = None) -> str:
+    """``dreamlib`` when run as the console script, ``python -m dreamlib`` otherwise (as a module, in tests)."""
+    name = Path(sys.argv[0] if argv0 is None else argv0).name.lower()
+    return "dreamlib" if name in ("dreamlib", "dreamlib.exe", "dreamlib-script.py") else "python -m dreamlib"

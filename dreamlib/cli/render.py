@@ -175,8 +175,8 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     if args.images is None:  # the shapes world's own pictures: it knows every pixel's part, so label each channel
         import torch
 
-        from ..dissection import dissect
         from ..shapes.data import make_batch
+        from ..units.dissection import dissect
 
         # the same pictures example_images drew (its seed 0), now with the part of every pixel
         _, _, parts = make_batch(len(images), torch.Generator().manual_seed(0), parts=True)

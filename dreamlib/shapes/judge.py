@@ -75,7 +75,7 @@ def judge(device: str = "auto"):
     """The shipped judge: a frozen :class:`JudgeNet` as a :class:`dreamlib.DreamModel` (call it on [0, 1] RGB
     pictures of any size; ``categories`` names its classes). Taught in notebook 10."""
     from ..device import resolve_device
-    from ..models import DreamModel
+    from ..dream_model import DreamModel
     from .net import MEAN, STD
 
     net = JudgeNet()

@@ -234,8 +234,8 @@ def load(weights: str | None = None, device: str = "auto"):
     or a path to a state dict. Taught in notebook 09.
     """
     from ..device import resolve_device
+    from ..dream_model import DreamModel
     from ..io.weights import load_state_file
-    from ..models import DreamModel
 
     weights = weights or "shipped"
     net = ShapesNet()

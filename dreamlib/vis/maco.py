@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from ..errors import DreamError
 from ..recipe import check_whole
+from .colour import colour_matrix
 
 SPECTRUM_SIZE = 256  # the side of the shipped templates: (3, 256, 129) rfft2 magnitudes
 SPECTRA = Path(__file__).with_name("spectra")
@@ -102,11 +103,9 @@ def magnitude_spectrum(
     ``images``: a (N, 3, H, W) tensor in [0, 1] (uint8 is scaled by 1/255), a folder of pictures, ``"samples"`` (the
     bundled photos) or a list of those; images that are not ``size`` x ``size`` contribute ``crops`` random square
     crops each (seeded by ``seed``). Colours are first decorrelated with ``matrix`` (the colour square root of
-    :func:`dreamlib.vis.param.colour_matrix`; default ImageNet's), because MACO mixes colours after the inverse
+    :func:`dreamlib.vis.colour.colour_matrix`; default ImageNet's), because MACO mixes colours after the inverse
     transform; each image is standardised, so only the shape of its spectrum counts. Taught in notebook 14.
     """
-    from .param import colour_matrix
-
     check_whole("size", size, 8)
     matrix = colour_matrix(None) if matrix is None else matrix.float()
     unmix = torch.linalg.inv(matrix.double()).float()

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from dreamlib import exercises
-from dreamlib.dissection import UnitLabel
+from dreamlib.units.dissection import UnitLabel
 from tests.helpers import ROOT
 
 SOLUTIONS = ROOT / "notebooks" / "solutions" / "solutions.py"

@@ -1,4 +1,4 @@
-"""Network dissection (dreamlib/dissection.py, lesson 19): units labelled with the parts they detect."""
+"""Network dissection (dreamlib/units/dissection.py, lesson 19): units labelled with the parts they detect."""
 
 import pytest
 import torch
@@ -84,7 +84,7 @@ def test_regions_show_where_a_unit_is_on():
 
 
 def test_regions_refuse_units_other_than_the_ones_dissected():
-    from dreamlib.sae import SparseAutoencoder
+    from dreamlib.units.sae import SparseAutoencoder
 
     model, images, masks, parts, _ = part_world()
     sae = SparseAutoencoder("detect", channels=3, features=6, k=1)

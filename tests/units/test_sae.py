@@ -1,11 +1,11 @@
-"""Sparse autoencoders (dreamlib/sae.py, lesson 19): directions recovered, used like channels."""
+"""Sparse autoencoders (dreamlib/units/sae.py, lesson 19): directions recovered, used like channels."""
 
 import pytest
 import torch
 
 import dreamlib as dl
-from dreamlib import sae as S
 from dreamlib.errors import DreamError
+from dreamlib.units import sae as S
 
 
 def sparse_rows(n=20000, channels=16, true=24, active=3, seed=0):

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import DreamError
-from .models import as_dream_model, short_list
+from ..errors import DreamError
+from ..models import as_dream_model, short_list
 
 
 def _unit_list(which, count: int | None = None, what: str = "unit") -> list[int]:

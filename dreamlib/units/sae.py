@@ -27,10 +27,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..errors import DreamError
+from ..objectives import Activations, Objective, activation
+from ..recipe import check_positive, check_whole
 from .dissection import unit_maps
-from .errors import DreamError
-from .objectives import Activations, Objective, activation
-from .recipe import check_positive, check_whole
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .errors import DreamError
-from .hooks import forward_until
-from .models import as_dream_model, short_list
-from .recipe import check_positive
+from ..errors import DreamError
+from ..hooks import forward_until
+from ..models import as_dream_model, short_list
+from ..recipe import check_positive
 
 QUANTILE = 0.005  # the share of a unit's activations that count as "on" (Bau et al. 2017)
 DETECTOR_IOU = 0.04  # the IoU from which a unit is a detector of its best part (Bau et al. 2017)
@@ -212,7 +212,7 @@ def dissect(
     if quantile >= 1:
         raise DreamError(f"quantile must be below 1 (the share of activations that count as on), got {quantile}")
     if parts is None:
-        from .shapes.objects import PARTS as parts
+        from ..shapes.objects import PARTS as parts
     parts = tuple(parts)
     _check_masks(masks, images, parts)
     maps = unit_maps(model, units, images, chunk)

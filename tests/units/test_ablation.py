@@ -1,4 +1,4 @@
-"""Unit ablation (dreamlib/ablation.py, lesson 19): switch units off, measure what each class loses."""
+"""Unit ablation (dreamlib/units/ablation.py, lesson 19): switch units off, measure what each class loses."""
 
 import pytest
 import torch
