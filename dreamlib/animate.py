@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from .checks import check_whole
 from .device import resolve_device
 from .errors import DreamError
 from .images import resize, tensor_to_pil
@@ -36,8 +37,7 @@ def zoom_in(image: torch.Tensor, factor: float) -> torch.Tensor:
 
 def check_zoom(frames: int, zoom: float) -> None:
     """Validate zoom settings with one-line errors (the CLI calls this before loading anything). Notebook 06."""
-    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
-        raise DreamError(f"frames must be a whole number >= 1, got {frames!r}")
+    check_whole("frames", frames)
     if isinstance(zoom, bool) or not isinstance(zoom, (int, float)) or not 1.0 <= zoom < math.inf:
         raise DreamError(f"zoom must be a number >= 1 (1.05 = 5% closer per frame), got {zoom!r}")
 

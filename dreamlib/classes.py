@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
+from .checks import check_whole
 from .errors import DreamError
 from .models import DreamModel
-from .recipe import check_whole
 
 DOG_CLASSES = range(151, 269)
 

@@ -15,6 +15,7 @@ from typing import Callable
 
 import torch
 
+from .checks import check_index
 from .errors import DreamError
 from .hooks import OUTPUT, forward_until
 from .images import load_image, tensor_values
@@ -255,17 +256,12 @@ def layers_sum(weights: dict[str, float], kind: Callable[[str], Objective] = lay
     return total
 
 
-def _check_index(what: str, index: int, size: int, layer: str) -> None:
-    if not 0 <= index < size:
-        raise DreamError(f"{what} {index} is out of range for {layer} (valid: 0..{size - 1})")
-
-
 def channel(layer: str, index: int) -> Objective:
     """Mean activation of one channel (one feature detector) of a layer. Taught in notebook 06."""
 
     def fn(a: Activations) -> torch.Tensor:
         x = activation(a, layer)
-        _check_index("channel", index, x.shape[1], layer)
+        check_index("channel", index, x.shape[1], layer)
         return x[:, index].flatten(1).mean(1)
 
     return Objective(fn, [layer], f"channel({layer}, {index})")
@@ -279,11 +275,11 @@ def neuron(layer: str, index: int, y: int | None = None, x: int | None = None) -
 
     def fn(a: Activations) -> torch.Tensor:
         t = activation(a, layer)
-        _check_index("channel", index, t.shape[1], layer)
+        check_index("channel", index, t.shape[1], layer)
         h, w = t.shape[2], t.shape[3]
         yy, xx = (h // 2 if y is None else y), (w // 2 if x is None else x)
-        _check_index("row", yy, h, layer)
-        _check_index("column", xx, w, layer)
+        check_index("row", yy, h, layer)
+        check_index("column", xx, w, layer)
         return t[:, index, yy, xx]
 
     return Objective(fn, [layer], f"neuron({layer}, {index})")
@@ -302,7 +298,7 @@ def class_logit(index: int | Sequence[int]) -> Objective:
         def many(a: Activations) -> torch.Tensor:
             out = activation(a, OUTPUT)
             for i in picks:
-                _check_index("class", i, out.shape[1], "the classifier output")
+                check_index("class", i, out.shape[1], "the classifier output")
             if out.shape[0] != len(picks):
                 raise DreamError(
                     f"class_logit of {len(picks)} classes needs a batch of {len(picks)}, got {out.shape[0]}"
@@ -313,7 +309,7 @@ def class_logit(index: int | Sequence[int]) -> Objective:
 
     def fn(a: Activations) -> torch.Tensor:
         out = activation(a, OUTPUT)
-        _check_index("class", index, out.shape[1], "the classifier output")
+        check_index("class", index, out.shape[1], "the classifier output")
         return out[:, index]
 
     return Objective(fn, [OUTPUT], f"class({index})")

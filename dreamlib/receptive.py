@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .checks import check_whole
 from .errors import DreamError, DreamWarning
 from .hooks import forward_until
 from .models import as_dream_model
@@ -112,8 +113,7 @@ def receptive_field(
     """
     dm = as_dream_model(model)
     dm.module(layer)  # unknown layer: a clear error listing the valid ones
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise DreamError(f"trials must be a whole number >= 1, got {trials!r}")
+    check_whole("trials", trials)
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < max(dm.min_size, 1)):
         raise DreamError(f"size must be a whole number of pixels >= {max(dm.min_size, 1)} for {dm.name}, got {size!r}")
     side = size if size is not None else max(64, dm.min_size)

@@ -13,37 +13,15 @@ This module imports nothing heavy, so the command line reads its defaults and he
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .checks import check_positive, check_whole
+from .checks import is_number as _is_number
 from .errors import DreamError
 
 MAX_JITTER = 4096  # pixels; a roll wraps around, so a larger jitter only repeats the same offsets
 PARAMS = ("fft", "pixel")
-
-
-def _is_number(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float))
-
-
-def check_whole(name: str, value, low: int = 1, high: int | None = None) -> None:
-    """A whole number in ``low..high`` (``high=None``: no upper end), else a one-line :class:`DreamError`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        valid = f"in {low}..{high}" if high is not None else f">= {low}"
-        raise DreamError(f"{name.replace('_', ' ')} must be a whole number {valid}, got {value!r}")
-
-
-def check_positive(name: str, value) -> None:
-    """A finite number > 0, else a one-line :class:`DreamError`."""
-    if not _is_number(value) or not 0 < value < math.inf:
-        raise DreamError(f"{name.replace('_', ' ')} must be a finite number > 0, got {value!r}")
-
-
-def check_non_negative(name: str, value) -> None:
-    """A finite number >= 0, else a one-line :class:`DreamError`."""
-    if not _is_number(value) or not 0 <= value < math.inf:
-        raise DreamError(f"{name.replace('_', ' ')} must be a number >= 0, got {value!r}")
 
 
 def _help(text: str) -> dict:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..checks import check_positive
 from ..errors import DreamError
-from ..recipe import CATALOGUE, CATALOGUE_MACO_STEPS, RENDER, RENDER_PARAMS, check_positive
+from ..recipe import CATALOGUE, CATALOGUE_MACO_STEPS, RENDER, RENDER_PARAMS
 from .options import SAVE_FORMATS, add_model_options, add_objective_options, check_output, check_size, load_for, number
 
 

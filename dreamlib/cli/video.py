@@ -9,8 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..checks import check_whole
 from ..errors import DreamError
-from ..recipe import VIDEO_BLEND, VIDEO_FIRST_STEPS, VIDEO_RECIPE, check_video_settings, check_whole
+from ..recipe import VIDEO_BLEND, VIDEO_FIRST_STEPS, VIDEO_RECIPE, check_video_settings
 from .options import (
     PRECISIONS,
     add_model_options,

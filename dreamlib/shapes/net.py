@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..checks import check_index, check_non_negative
 from ..errors import DreamError, DreamWarning, WeightsUnavailableError
-from ..recipe import check_non_negative
 from .data import CLASSES, class_shares, make_batch
 
 # The skewed twin's data: dog faces in 45% of the images, the other nine classes share the rest equally.
@@ -205,8 +205,7 @@ def class_share(model: nn.Module, images: torch.Tensor, index: int | str) -> flo
         if index not in categories:
             raise DreamError(f"unknown class {index!r}; valid classes: {', '.join(categories)}")
         index = categories.index(index)
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(categories):
-        raise DreamError(f"class {index!r} is out of range (valid: 0..{len(categories) - 1})")
+    check_index("class", index, len(categories))
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 3 or not len(images):
         shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
         raise DreamError(f"class_share needs a non-empty (N, 3, H, W) batch of images, got {shape}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..checks import check_index
 from ..errors import DreamError
 from ..models import as_dream_model, short_list
 
@@ -31,9 +32,7 @@ def _unit_list(which, count: int | None = None, what: str = "unit") -> list[int]
     if not picks:
         raise DreamError("no units to switch off: give at least one")
     for k in picks:
-        if isinstance(k, bool) or not isinstance(k, int) or k < 0 or (count is not None and k >= count):
-            valid = f"0..{count - 1}" if count is not None else "whole numbers >= 0"
-            raise DreamError(f"{what} {k!r} is out of range (valid: {valid})")
+        check_index(what, k, count)
     return picks
 
 

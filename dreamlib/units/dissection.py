@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ..checks import check_index, check_positive
 from ..errors import DreamError
 from ..hooks import forward_until
 from ..models import as_dream_model, short_list
-from ..recipe import check_positive
 
 QUANTILE = 0.005  # the share of a unit's activations that count as "on" (Bau et al. 2017)
 DETECTOR_IOU = 0.04  # the IoU from which a unit is a detector of its best part (Bau et al. 2017)
@@ -120,8 +120,7 @@ class Dissection:
         return len(self.ious)
 
     def __getitem__(self, unit: int) -> UnitLabel:
-        if isinstance(unit, bool) or not isinstance(unit, int) or not 0 <= unit < len(self):
-            raise DreamError(f"unit {unit!r} is out of range (valid: 0..{len(self) - 1})")
+        check_index("unit", unit, len(self))
         scores = self.ious[unit].clone()
         scores[[i for i, p in enumerate(self.parts) if p == "background"]] = -1.0
         (iou, second), (best, runner) = scores.topk(2)

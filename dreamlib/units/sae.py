@@ -27,9 +27,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..checks import check_index, check_positive, check_whole
 from ..errors import DreamError
 from ..objectives import Activations, Objective, activation
-from ..recipe import check_positive, check_whole
 from .dissection import unit_maps
 
 
@@ -124,8 +124,7 @@ class SparseAutoencoder(nn.Module):
         return self.decoder[j].detach().clone()
 
     def _check(self, j) -> None:
-        if isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < self.features:
-            raise DreamError(f"feature {j!r} is out of range (valid: 0..{self.features - 1})")
+        check_index("feature", j, self.features)
 
     def feature(self, j: int) -> Objective:
         """An objective: feature ``j``'s activation (before the top-k choice), averaged over positions.

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
+from ..checks import check_non_negative, check_positive, check_whole
 from ..device import resolve_device
 from ..errors import DreamError
 from ..fast import fast_model
 from ..hooks import OUTPUT, forward_until
 from ..models import as_dream_model
 from ..objectives import Objective, as_objective
-from ..recipe import RENDER, check_non_negative, check_positive, check_whole
+from ..recipe import RENDER
 from .param import ImageParam, colour_matrix, spectrum_scale, to_rgb
 from .transforms import as_transform
 

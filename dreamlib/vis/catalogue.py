@@ -28,12 +28,13 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from ..checks import check_index, check_non_negative, check_whole
 from ..errors import DreamError
 from ..hooks import forward_until
 from ..images import load_image, resize
 from ..models import as_dream_model
 from ..objectives import Activations, Objective, activation, channel
-from ..recipe import CATALOGUE, CATALOGUE_ACCENT, CATALOGUE_MACO_STEPS, check_non_negative, check_whole
+from ..recipe import CATALOGUE, CATALOGUE_ACCENT, CATALOGUE_MACO_STEPS
 from .accentuate import accentuate as accentuate_photo  # the keyword `accentuate` switches it on and off
 from .page import MARKER, check_output_dir, write_catalogue  # noqa: F401 (the page, re-exported: dl.write_catalogue)
 from .render import render
@@ -153,8 +154,7 @@ def catalogue(
     ``dissection`` in notebook 19.
     """
     dm = as_dream_model(model)
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise DreamError(f"top must be a whole number >= 1, got {top!r}")
+    check_whole("top", top)
     _check_switch("maco", maco)
     _check_switch("accentuate", accentuate)
     check_whole("maco_steps", maco_steps)
@@ -165,8 +165,7 @@ def catalogue(
     count = scores.shape[1]
     channels = list(range(count)) if channels is None else list(channels)
     for c in channels:
-        if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < count:
-            raise DreamError(f"channel {c!r} is out of range for {layer} (valid: 0..{count - 1})")
+        check_index("channel", c, count, layer)
     if not channels:
         raise DreamError("no channels to catalogue")
     if dissection is not None and (getattr(dissection, "layer", None) != layer or len(dissection) != count):

@@ -29,11 +29,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..checks import check_index, check_whole
 from ..errors import DreamError
 from ..hooks import forward_until
 from ..models import as_dream_model
 from ..objectives import activation
-from ..recipe import check_whole
 
 MARGIN = 30.0  # after training, the detector's logits are scaled so the training data lie at least this far from 0
 K_FACTOR = 10.0  # k is this many times the largest activation of F or D seen on the data
@@ -195,8 +195,7 @@ def fool(model, layer: str, unit: int, decoy: int, detector: Detector, natural: 
         forward_until(dm, torch.zeros(1, 3, *(2 * [max(64, dm.min_size)]), device=dm.device), layer), layer
     ).shape[1]
     for what, index in (("unit", unit), ("decoy", decoy)):
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < channels:
-            raise DreamError(f"{what} {index!r} is out of range for {layer} (valid: 0..{channels - 1})")
+        check_index(what, index, channels, layer)
     if unit == decoy:
         raise DreamError("the decoy must be another unit than the one fooled")
     k = 1000.0

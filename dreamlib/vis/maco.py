@@ -26,8 +26,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from ..checks import check_whole
 from ..errors import DreamError
-from ..recipe import check_whole
 from .colour import colour_matrix
 
 SPECTRUM_SIZE = 256  # the side of the shipped templates: (3, 256, 129) rfft2 magnitudes

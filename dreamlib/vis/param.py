@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from ..checks import check_non_negative
 from ..errors import DreamError
 from .colour import IMAGENET_COLOUR_SQRT, colour_matrix, estimate_colour_matrix, to_rgb  # noqa: F401 (dl.param.*)
 
@@ -57,8 +58,7 @@ class Param:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise DreamError(f"param must be one of {', '.join(repr(k) for k in KINDS)}, got {self.kind!r}")
-        if isinstance(self.decay, bool) or not isinstance(self.decay, (int, float)) or self.decay < 0:
-            raise DreamError(f"decay must be a number >= 0, got {self.decay!r}")
+        check_non_negative("decay", self.decay)
         if self.spectrum is not None:
             if self.kind != "maco":
                 raise DreamError(f"spectrum= is MACO's magnitude template: use it with kind='maco', not {self.kind!r}")

@@ -20,6 +20,7 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 
+from ..checks import check_positive, check_whole
 from ..device import resolve_device
 from ..errors import DreamError
 from ..fast import fast_model
@@ -27,7 +28,7 @@ from ..hooks import OUTPUT, forward_until
 from ..models import as_dream_model
 from ..objectives import Objective, as_objective
 from ..octaves import StepInfo
-from ..recipe import MACO_LR, REDIRECT_RELU_STEPS, RENDER, check_positive, check_whole
+from ..recipe import MACO_LR, REDIRECT_RELU_STEPS, RENDER
 from .param import ImageParam, Param, as_param, colour_matrix
 from .regularisers import Regulariser
 from .relu import redirected_relus

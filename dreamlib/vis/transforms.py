@@ -20,8 +20,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from ..checks import check_whole
 from ..errors import DreamError
-from ..recipe import check_whole
 
 Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ..checks import check_index, check_whole
 from ..errors import DreamError
-from ..recipe import check_whole
 
 KINDS = ("synthetic", "natural")
 
@@ -65,8 +65,7 @@ def make_trials(
         raise DreamError(f"make_trials needs at least {2 * refs + 4} images for {refs} references, got {len(images)}")
     scores = dataset_examples(model, images, layer)
     for unit in units:
-        if isinstance(unit, bool) or not isinstance(unit, int) or not 0 <= unit < scores.shape[1]:
-            raise DreamError(f"unit {unit!r} is out of range for {layer} (valid: 0..{scores.shape[1] - 1})")
+        check_index("unit", unit, scores.shape[1], layer)
     g = torch.Generator().manual_seed(seed)
     if kind == "synthetic":
         each = [u for u in units for _ in range(refs)]
