@@ -174,7 +174,7 @@ def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return torch.nn.functional.cosine_similarity(a.flatten().double(), b.flatten().double(), dim=0).item()
 
 
-def main() -> None:
+def main() -> None:  # noqa: C901 (one branch per command-line option)
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--steps", type=int, default=10, help="steps per octave")

@@ -78,11 +78,12 @@ _EXPORTS = {
     "vis.catalogue": ["catalogue", "write_catalogue"],
     "vis.maco": ["magnitude_spectrum"],
     "vis.param": ["Param", "high_frequency_energy"],
-    "vis.render": ["render"],
+    "vis.render": ["Attributed", "render", "render_attribution"],
 }
 _MODULES = [
     "animate",
     "ascent",
+    "checks",
     "classes",
     "compare",
     "config",

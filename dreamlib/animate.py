@@ -69,7 +69,7 @@ def check_animation_path(path: str | os.PathLike) -> Path:
     return path
 
 
-def zoom(
+def zoom(  # noqa: PLR0913 (keyword settings, each with a default)
     model: torch.nn.Module,
     image: torch.Tensor,
     frames: int = 30,

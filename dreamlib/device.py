@@ -13,7 +13,7 @@ from .errors import DreamError
 VALID_DEVICES = "use auto, cpu, cuda, cuda:N, mps or xpu (the last three where this machine has them)"
 
 
-def resolve_device(device: str | torch.device = "auto", allow_meta: bool = True) -> torch.device:
+def resolve_device(device: str | torch.device = "auto", allow_meta: bool = True) -> torch.device:  # noqa: C901 (each spelling of a device is one branch)
     """``"auto"`` picks cuda, then mps, then cpu; others are checked to exist here (one-line errors).
 
     ``allow_meta=False`` (the CLI) refuses the data-less ``meta`` device that tests use.

@@ -42,7 +42,7 @@ class DreamModel(nn.Module):
     Taught in notebooks 01 (layers) and 02 (normalisation).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 (keyword settings, each with a default)
         self,
         net: nn.Module,
         *,

@@ -175,7 +175,7 @@ def _trim_memory(image: torch.Tensor | None) -> None:
         pass
 
 
-def dream(
+def dream(  # noqa: PLR0913, C901 (keyword settings; the octave loop with its huge-image paths)
     model: torch.nn.Module,
     image,
     layer: str | None = None,

@@ -73,7 +73,7 @@ def tiled_gradient(
     return grad.to(images.device), score.to(images.device)
 
 
-def dream_step(
+def dream_step(  # noqa: PLR0913 (keyword settings, each with a default)
     model: DreamModel,
     image: torch.Tensor,
     objective: Objective,

@@ -91,7 +91,7 @@ def _save_map(maps, where) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     from ..images import save_image
     from ..objectives import layer_mean
-    from ..vis.render import render
+    from ..vis.render import render, render_attribution
     from .options import objective_of
 
     out = check_output(args.output, "", SAVE_FORMATS)
@@ -102,7 +102,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     check_size(args.steps, "steps")
     model, layer = load_for(args)
     objective = objective_of(args, model, layer) or layer_mean(layer)
-    image = render(
+    image = (render if where is None else render_attribution)(
         model,
         objective,
         size=args.size,
@@ -114,7 +114,6 @@ def cmd_render(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.quiet,
         fast=args.fast,
-        attribution=where is not None,
     )
     if where is not None:
         image, maps = image

@@ -26,7 +26,7 @@ def _share(model, image: torch.Tensor, index: int) -> float:
     return (acts[:, index].mean() / acts.mean()).item()
 
 
-def check_contrast(fn: Callable) -> bool:
+def check_contrast(fn: Callable) -> bool:  # noqa: C901 (each branch names one learner mistake)
     """Notebook 06: ``fn(layer, index)`` -> a ``dl.Objective``: channel ``index``'s mean minus the layer's mean.
 
     Checked: it is an Objective that names ``layer``; on a batch of 2 it returns one

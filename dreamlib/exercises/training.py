@@ -129,7 +129,7 @@ def _label_agreement(images: torch.Tensor, labels: torch.Tensor) -> float:
     return (predicted == labels).float().mean().item()
 
 
-def check_batch_without(fn: Callable) -> bool:
+def check_batch_without(fn: Callable) -> bool:  # noqa: C901 (each branch names one learner mistake)
     """Notebook 09: ``fn(n, generator, removed)`` -> ``(images, labels)``: n shapes images, none of class ``removed``.
 
     Either pass ``weights`` with a 0 for that class to ``dl.shapes.make_batch``, or

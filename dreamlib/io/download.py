@@ -75,7 +75,7 @@ def _content_length(headers) -> int | None:
     return value if value >= 0 else None
 
 
-def fetch_url(
+def fetch_url(  # noqa: C901 (each network failure gets its own message)
     url: str, timeout: float | None = None, max_bytes: int | None = None, deadline: float | None = None
 ) -> bytes:
     """The bytes at an http(s) ``url``, fetched within ``deadline`` seconds and ``max_bytes`` bytes.

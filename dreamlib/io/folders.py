@@ -68,7 +68,7 @@ def is_complete(path: Path, record: dict[str, str]) -> bool:
         return False
 
 
-def dream_folder(
+def dream_folder(  # noqa: PLR0913 (keyword settings, each with a default)
     model: torch.nn.Module,
     folder: str | os.PathLike,
     out_dir: str | os.PathLike,

@@ -101,7 +101,7 @@ def l2_attack(
     return (images + delta).detach()
 
 
-def train(
+def train(  # noqa: PLR0913 (keyword settings, each with a default)
     steps: int = 600,
     batch_size: int = 64,
     lr: float = 3e-3,

@@ -145,7 +145,7 @@ class SparseAutoencoder(nn.Module):
         return f"layer={self.layer!r}, channels={self.channels}, features={self.features}, k={self.k}"
 
 
-def fit(
+def fit(  # noqa: PLR0913 (keyword settings, each with a default)
     rows: torch.Tensor,
     features: int,
     k: int,
@@ -205,7 +205,7 @@ def evaluate(sae: SparseAutoencoder, rows: torch.Tensor, chunk: int = 8192) -> R
     return Report(1 - error / max(total, 1e-12), active / len(rows), int((~fired).sum()), len(rows))
 
 
-def train(
+def train(  # noqa: PLR0913 (keyword settings, each with a default)
     model,
     layer: str,
     images: torch.Tensor,

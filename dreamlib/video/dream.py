@@ -94,7 +94,7 @@ def _start(folder: Path, settings: dict) -> int:
     return done
 
 
-def dream_video(
+def dream_video(  # noqa: PLR0913, C901 (keyword settings; the frame loop: flow, occlusion, blend)
     model: torch.nn.Module,
     source: str | os.PathLike,
     out: str | os.PathLike,

@@ -63,7 +63,7 @@ def seed_fourier(param: ImageParam, photo: torch.Tensor) -> None:
         param.raw.copy_(torch.view_as_real(coeffs).expand_as(param.raw))
 
 
-def accentuate(
+def accentuate(  # noqa: PLR0913 (keyword settings, each with a default)
     model: torch.nn.Module,
     photo,
     objective: Objective | str | None = None,

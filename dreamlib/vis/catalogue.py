@@ -37,7 +37,7 @@ from ..objectives import Activations, Objective, activation, channel
 from ..recipe import CATALOGUE, CATALOGUE_ACCENT, CATALOGUE_MACO_STEPS
 from .accentuate import accentuate as accentuate_photo  # the keyword `accentuate` switches it on and off
 from .page import MARKER, check_output_dir, write_catalogue  # noqa: F401 (the page, re-exported: dl.write_catalogue)
-from .render import render
+from .render import render, render_attribution
 from .transforms import jitter, maco_crops
 
 
@@ -119,7 +119,7 @@ def _check_switch(name: str, value) -> None:
         raise DreamError(f"{name} must be True or False, got {value!r}")
 
 
-def catalogue(
+def catalogue(  # noqa: PLR0913 (keyword settings, each with a default)
     model,
     layer: str,
     *,
@@ -180,8 +180,8 @@ def catalogue(
             # MACO's crops are about half the image: at least the smallest input the network takes (InceptionV3: 75)
             crops = "auto" if size // 2 >= dm.min_size else maco_crops(maco_steps, output=dm.min_size)
             objective = channels_objective(layer, group)
-            phased, maps = render(
-                dm, objective, steps=maco_steps, param="maco", transforms=crops, attribution=True, **settings
+            phased, maps = render_attribution(
+                dm, objective, steps=maco_steps, param="maco", transforms=crops, **settings
             )
             phased_scores = dataset_examples(dm, phased, layer)
         for i, c in enumerate(group):

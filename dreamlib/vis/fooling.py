@@ -210,7 +210,7 @@ def fool(model, layer: str, unit: int, decoy: int, detector: Detector, natural: 
     return fooled.eval()
 
 
-def visualisation_set(
+def visualisation_set(  # noqa: PLR0913 (keyword settings, each with a default)
     model,
     layer: str,
     channels: Sequence[int],

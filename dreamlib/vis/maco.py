@@ -53,7 +53,7 @@ def _square_crops(image: torch.Tensor, size: int, crops: int, generator: torch.G
     return torch.cat(out)
 
 
-def _as_batches(images, size: int, crops: int, generator: torch.Generator):
+def _as_batches(images, size: int, crops: int, generator: torch.Generator):  # noqa: C901 (each kind of input is one branch)
     """(n, 3, size, size) float batches in [0, 1] from a tensor, a folder, ``"samples"`` or a list of those."""
     from ..images import list_samples, load_image, sample_image
 

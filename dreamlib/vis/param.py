@@ -118,7 +118,7 @@ class ImageParam(nn.Module):
     Taught in notebook 12.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 (keyword settings, each with a default)
         self,
         batch: int,
         height: int,

@@ -13,9 +13,10 @@ Taught in notebook 12.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from contextlib import nullcontext
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import torch
 from tqdm.auto import tqdm
@@ -49,7 +50,66 @@ def per_image(objective: Objective, acts: dict, batch: int) -> torch.Tensor:
     return torch.stack(scores).mean(0)
 
 
-def render(
+class Attributed(NamedTuple):
+    """What :func:`render_attribution` returns: the renders and where the objective's gradient fell on each.
+
+    ``images, maps = dl.render_attribution(...)`` unpacks it. Taught in notebook 15.
+    """
+
+    images: torch.Tensor  # (batch, 3, size, size) in [0, 1], on the CPU
+    maps: torch.Tensor  # (batch, 1, size, size) in [0, 1], each divided by its maximum
+
+
+def render_attribution(model: torch.nn.Module, objective: Objective | str | None = None, **settings) -> Attributed:
+    """:func:`render` with the same ``settings``, and where the objective's gradient fell over the whole run.
+
+    Returns :class:`Attributed` ``(images, maps)``: ``maps`` (batch, 1, size, size) in [0, 1] is MACO's
+    "transparency" map (Fel et al. 2023): the accumulated absolute input gradient, summed over colours, each map
+    divided by its maximum. Any parameterisation works. Taught in notebook 15.
+    """
+    _no_attribution_flag(settings)
+    return Attributed(*_render(model, objective, attribution=True, **settings))
+
+
+def render(model: torch.nn.Module, objective: Objective | str | None = None, **settings) -> torch.Tensor:
+    """Optimise ``batch`` images from noise to maximise ``objective``; returns (batch, 3, size, size) in [0, 1].
+
+    ``objective``: a layer name (its mean), any :class:`Objective` (channel,
+    class_logit, diversity, direction, sums, ``-obj``...) or ``None`` for the
+    model's default layer. The settings, all keywords:
+
+    ``size`` (pixels), ``steps``, ``batch`` (images at once), ``seed`` (fixes the starting noise and every random
+    transform, so a run repeats exactly on one machine), ``progress``, ``callback`` (called with a
+    :class:`dreamlib.StepInfo` after each step). ``param``: ``"fft"`` (decorrelated Fourier basis,
+    the default), ``"pixel"`` (the plain basis, for comparison), ``"maco"``
+    (only the phases, magnitudes fixed to a natural-image template:
+    :mod:`dreamlib.vis.maco`; ``dl.Param("maco", spectrum=...)`` brings your own
+    template), or a :class:`dreamlib.Param`; ``decorrelate=False`` keeps RGB channels.
+    ``transforms``: ``"auto"`` (``"maco"`` for ``param="maco"``, else
+    ``"standard"``), ``"standard"`` (pad, jitter, scale, rotate), ``"maco"``
+    (MACO's shrinking random crops plus noise: :class:`dreamlib.vis.transforms.MacoCrops`),
+    ``None``, or your own list from :mod:`dreamlib.vis.transforms`. ``lr``: Adam's learning rate (None: 0.05, or
+    1.0 for ``"maco"``, as in its authors' code). ``regularisers``: penalties
+    from :mod:`dreamlib.vis.regularisers`, subtracted from the objective. ``valid``: how the raw values become
+    [0, 1] pixels (``"sigmoid"``). Works on any ``nn.Module`` taking [0, 1]
+    RGB, on the model's device (``device=`` moves the model first). The result
+    is on the CPU, as float32. ``fast`` (default True) steps on the faster twin of
+    the network that :func:`dreamlib.dream` uses (:mod:`dreamlib.fast`, float32);
+    ``fast=False`` runs the network exactly as you built it. ``redirect_relu``: for that many first steps every ReLU
+    passes Lucid's redirected gradient to an image that nothing reaches through it (:mod:`dreamlib.vis.relu`), so a
+    unit silent on the starting noise still gets a visualisation; 0 gives the plain gradient throughout.
+    :func:`render_attribution` also returns where the gradient fell. Taught in notebooks 12 (``redirect_relu`` in 18).
+    """
+    _no_attribution_flag(settings)
+    return _render(model, objective, attribution=False, **settings)[0]
+
+
+def _no_attribution_flag(settings: dict) -> None:
+    if "attribution" in settings:
+        raise DreamError("render returns the images only: dl.render_attribution(...) returns (images, maps)")
+
+
+def _render(  # noqa: PLR0913, C901 (keyword settings; the loop with its optional MACO, maps and redirect)
     model: torch.nn.Module,
     objective: Objective | str | None = None,
     *,
@@ -69,36 +129,9 @@ def render(
     fast: bool = True,
     attribution: bool = False,
     redirect_relu: int = REDIRECT_RELU_STEPS,
-) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-    """Optimise ``batch`` images from noise to maximise ``objective``; returns (batch, 3, size, size) in [0, 1].
-
-    ``objective``: a layer name (its mean), any :class:`Objective` (channel,
-    class_logit, diversity, direction, sums, ``-obj``...) or ``None`` for the
-    model's default layer. ``param``: ``"fft"`` (decorrelated Fourier basis,
-    the default), ``"pixel"`` (the plain basis, for comparison), ``"maco"``
-    (only the phases, magnitudes fixed to a natural-image template:
-    :mod:`dreamlib.vis.maco`; ``dl.Param("maco", spectrum=...)`` brings your own
-    template), or a :class:`dreamlib.Param`; ``decorrelate=False`` keeps RGB channels.
-    ``transforms``: ``"auto"`` (``"maco"`` for ``param="maco"``, else
-    ``"standard"``), ``"standard"`` (pad, jitter, scale, rotate), ``"maco"``
-    (MACO's shrinking random crops plus noise: :class:`dreamlib.vis.transforms.MacoCrops`),
-    ``None``, or your own list from :mod:`dreamlib.vis.transforms`. ``lr``: Adam's learning rate (None: 0.05, or
-    1.0 for ``"maco"``, as in its authors' code). ``regularisers``: penalties
-    from :mod:`dreamlib.vis.regularisers`, subtracted from the objective.
-    ``seed`` fixes the starting noise and every random transform, so a run
-    repeats exactly on one machine. Works on any ``nn.Module`` taking [0, 1]
-    RGB, on the model's device (``device=`` moves the model first). The result
-    is on the CPU, as float32. ``fast`` (default True) steps on the faster twin of
-    the network that :func:`dreamlib.dream` uses (:mod:`dreamlib.fast`, float32);
-    ``fast=False`` runs the network exactly as you built it. With
-    ``attribution=True`` it returns ``(images, maps)``: ``maps`` (batch, 1, size,
-    size) in [0, 1] is where the objective's gradient fell over the whole run
-    (MACO's "transparency" map: the accumulated absolute input gradient, summed
-    over colours, each map divided by its maximum). ``redirect_relu``: for that many first steps every ReLU passes
-    Lucid's redirected gradient to an image that nothing reaches through it (:mod:`dreamlib.vis.relu`), so a unit
-    silent on the starting noise still gets a visualisation; 0 gives the plain gradient throughout. Taught in notebooks
-    12 (the maps in 15, ``redirect_relu`` in 18).
-    """
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The loop of :func:`render`: ``(images, maps)``, ``maps`` None unless ``attribution`` (its docstring has the
+    settings)."""
     check_whole("steps", steps)
     check_whole("redirect_relu", redirect_relu, low=0)
     settings = as_param(param, decorrelate)
@@ -165,6 +198,14 @@ def render(
     with torch.no_grad():
         final = image().detach().cpu().float()
     if where is None:
-        return final
+        return final, None
     peak = where.amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-30)
     return final, (where / peak).cpu().float()
+
+
+# help(dl.render) and editors show every setting, as if written out: they are _render's, less the internal flag.
+_SETTINGS = [p for p in inspect.signature(_render).parameters.values() if p.name != "attribution"]
+render.__signature__ = inspect.signature(_render).replace(parameters=_SETTINGS, return_annotation=torch.Tensor)
+render_attribution.__signature__ = inspect.signature(_render).replace(
+    parameters=_SETTINGS, return_annotation=Attributed
+)

@@ -36,7 +36,7 @@ class Trial:
     answer: str  # "A" or "B"
 
 
-def make_trials(
+def make_trials(  # noqa: PLR0913 (keyword settings, each with a default)
     model,
     layer: str,
     units: Sequence[int],

@@ -126,7 +126,7 @@ def test_maco_renders_repeat_with_a_seed_and_raise_the_objective():
 
 
 def test_maco_works_on_any_module_and_returns_an_attribution_map_on_request():
-    image, where = dl.render(tiny_net(), "2", size=40, steps=4, param="maco", seed=0, progress=False, attribution=True)
+    image, where = dl.render_attribution(tiny_net(), "2", size=40, steps=4, param="maco", seed=0, progress=False)
     assert image.shape == (1, 3, 40, 40) and where.shape == (1, 1, 40, 40)
     assert 0 <= where.min() and where.max() == pytest.approx(1.0)
     centre, border = where[..., 10:30, 10:30].mean(), where[..., :4, :].mean()

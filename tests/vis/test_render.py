@@ -1,5 +1,6 @@
 """render: feature visualisation from noise (dreamlib/vis/render.py, lesson 12)."""
 
+import inspect
 import math
 
 import pytest
@@ -191,3 +192,16 @@ def test_maco_crops_grow_to_the_smallest_input_the_network_takes():
     model = dl.as_dream_model(Picky(), min_size=40)
     out = dl.render(model, dl.channel("conv", 0), param="maco", size=48, steps=3, seed=0, progress=False)
     assert out.shape == (1, 3, 48, 48)
+
+
+def test_render_returns_one_type_and_render_attribution_the_maps():
+    from tests.helpers import tiny_net
+
+    net = tiny_net()
+    image = dl.render(net, "2", size=24, steps=2, seed=0, progress=False)
+    assert isinstance(image, torch.Tensor) and image.shape == (1, 3, 24, 24)
+    same, maps = dl.render_attribution(net, "2", size=24, steps=2, seed=0, progress=False)
+    assert torch.equal(same, image) and maps.shape == (1, 1, 24, 24)
+    with pytest.raises(dl.DreamError, match=r"dl.render_attribution\(...\) returns \(images, maps\)"):
+        dl.render(net, "2", size=24, steps=2, progress=False, attribution=True)
+    assert "redirect_relu" in str(inspect.signature(dl.render))  # help() shows every setting
