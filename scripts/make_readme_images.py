@@ -137,8 +137,8 @@ if __name__ == "__main__":
     report("render 128 px, fft", fft)
     report("render 128 px, pixel", pixel)
     # fft, maco, maco faded by its attribution map, and the map (README: MACO)
-    maco, maps = dl.render(
-        model, classes, batch=10, param="maco", size=128, steps=64, seed=0, progress=False, attribution=True
+    maco, maps = dl.render_attribution(
+        model, classes, batch=10, param="maco", size=128, steps=64, seed=0, progress=False
     )
     fft64 = dl.render(model, classes, batch=10, size=128, steps=64, seed=0, progress=False)
     report("render 128 px 64 steps, fft", fft64)
