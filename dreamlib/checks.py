@@ -9,6 +9,7 @@ Python counts it as 1. This module imports nothing heavy (the command line reads
 from __future__ import annotations
 
 import math
+import operator
 
 from .errors import DreamError
 
@@ -39,8 +40,13 @@ def check_non_negative(name: str, value) -> None:
 
 def check_index(what: str, value, count: int | None = None, where: str | None = None) -> None:
     """A whole number in ``0..count - 1`` (``count=None``: any >= 0), else ``{what} {value} is out of range for
-    {where} (valid: 0..{count - 1})`` as a one-line :class:`DreamError`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (count is not None and value >= count):
+    {where} (valid: 0..{count - 1})`` as a one-line :class:`DreamError`. Anything that is an index to Python counts
+    (a NumPy integer, a one-element integer tensor such as ``labels[0]``), but not a bool."""
+    try:
+        number = None if isinstance(value, bool) else operator.index(value)
+    except (TypeError, ValueError, RuntimeError):
+        number = None
+    if number is None or number < 0 or (count is not None and number >= count):
         place = f" for {where}" if where else ""
         valid = f"0..{count - 1}" if count is not None else "whole numbers >= 0"
         raise DreamError(f"{what} {value!r} is out of range{place} (valid: {valid})")

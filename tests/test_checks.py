@@ -2,7 +2,9 @@
 
 import math
 
+import numpy
 import pytest
+import torch
 
 from dreamlib.checks import check_index, check_non_negative, check_positive, check_whole, is_number
 from dreamlib.errors import DreamError
@@ -38,3 +40,5 @@ def test_valid_values_pass():
     check_non_negative("alpha", 0)
     check_index("channel", 63, 64, "conv4")
     check_index("unit", 5)
+    check_index("class", torch.tensor(3), 10)  # labels[0], as lesson 10 passes it
+    check_index("class", numpy.int64(3), 10)
