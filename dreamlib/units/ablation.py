@@ -20,7 +20,8 @@ import torch
 
 from ..checks import check_index
 from ..errors import DreamError
-from ..models import as_dream_model, short_list
+from ..models import as_dream_model
+from .dissection import units_layer
 
 
 def _unit_list(which, count: int | None = None, what: str = "unit") -> list[int]:
@@ -49,11 +50,7 @@ def ablate(model, units, which: int | Sequence[int]) -> Iterator[torch.nn.Module
     Taught in notebook 19.
     """
     dm = as_dream_model(model)
-    layer = units if isinstance(units, str) else getattr(units, "layer", None)
-    if not isinstance(layer, str):
-        raise DreamError(f"units must be a layer name or a sparse autoencoder, got {type(units).__name__}")
-    if layer not in dm.layers:
-        raise DreamError(f"unknown layer {layer!r}; valid layers: {short_list(dm.layers)}")
+    layer = units_layer(dm, units)
     features = getattr(units, "features", None) if not isinstance(units, str) else None
     picks = _unit_list(which, features, "feature" if features is not None else "unit")
 

@@ -32,6 +32,16 @@ QUANTILE = 0.005  # the share of a unit's activations that count as "on" (Bau et
 DETECTOR_IOU = 0.04  # the IoU from which a unit is a detector of its best part (Bau et al. 2017)
 
 
+def units_layer(dm, units) -> str:
+    """The layer ``units`` live on: the name itself, or a sparse autoencoder's layer; checked against ``dm``'s."""
+    layer = units if isinstance(units, str) else getattr(units, "layer", None)
+    if not isinstance(layer, str):
+        raise DreamError(f"units must be a layer name or a sparse autoencoder, got {type(units).__name__}")
+    if layer not in dm.layers:
+        raise DreamError(f"unknown layer {layer!r}; valid layers: {short_list(dm.layers)}")
+    return layer
+
+
 def unit_maps(model, units, images: torch.Tensor, chunk: int = 64) -> torch.Tensor:
     """The activation maps of ``units`` for ``images``: (N, units, h, w) float32 on the CPU.
 
@@ -39,11 +49,7 @@ def unit_maps(model, units, images: torch.Tensor, chunk: int = 64) -> torch.Tens
     its features, computed from its layer). Taught in notebook 19.
     """
     dm = as_dream_model(model)
-    layer = units if isinstance(units, str) else getattr(units, "layer", None)
-    if not isinstance(layer, str):
-        raise DreamError(f"units must be a layer name or a sparse autoencoder, got {type(units).__name__}")
-    if layer not in dm.layers:
-        raise DreamError(f"unknown layer {layer!r}; valid layers: {short_list(dm.layers)}")
+    layer = units_layer(dm, units)
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 3:
         raise DreamError("images must be one tensor (N, 3, H, W) in [0, 1]")
     if len(images) == 0:
