@@ -227,7 +227,5 @@ def train(  # noqa: PLR0913 (keyword settings, each with a default)
     """
     maps = unit_maps(model, layer, images)  # (N, C, H, W) on the CPU
     rows = maps.permute(0, 2, 3, 1).reshape(-1, maps.shape[1])
-    features = 4 * maps.shape[1] if features is None else features
-    check_whole("features", features)
-    check_whole("k", k, 1, features)
+    features = 4 * maps.shape[1] if features is None else features  # SparseAutoencoder checks it and k
     return fit(rows, features, k, layer=layer, steps=steps, batch=batch, lr=lr, seed=seed, progress=progress)
