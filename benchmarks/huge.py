@@ -94,7 +94,7 @@ if __name__ == "__main__":
         precision = dl.resolve_precision(args.precision, model.device)
         start = time.perf_counter()
         out = dl.dream(
-            model,
+            dl.faster(model, precision),
             image,
             args.layer,
             octaves=args.octaves,
@@ -102,7 +102,6 @@ if __name__ == "__main__":
             tile=args.tile,
             seed=0,
             progress=not args.quiet,
-            precision=precision,
         )
         took = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -2,9 +2,9 @@
 
 Both dream the same image (a bundled sample, 512 px on the long side) with the
 same random-init InceptionV3 weights, layers, octaves and steps, in one process,
-alternating runs; the median of several is reported. dreamlib runs as built
-(``fast=False``), on its fast path (``fast=True``), and on the fast path with each
-of its tricks left out in turn, so each trick's gain is measured end to end.
+alternating runs; the median of several is reported. dreamlib runs the network as
+built, on its fast path (``dl.faster(model)``), and on the fast path with each of its
+tricks left out in turn, so each trick's gain is measured end to end.
 Prints a markdown table for benchmarks/README.md. No timing is asserted anywhere:
 this is a measurement.
 """
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baseline import TutorialDreamer  # noqa: E402
 
 import dreamlib as dl  # noqa: E402
-import dreamlib.octaves  # noqa: E402
+import dreamlib.prepare  # noqa: E402
 from dreamlib.fast import FastModel, autocast, fast_model  # noqa: E402
 from dreamlib.fast.fold import conv_bn_pairs, fold_pairs  # noqa: E402
 from dreamlib.fast.precision import cpu_info  # noqa: E402
@@ -161,13 +161,13 @@ def folded_row_major(model, layer: str, trial) -> RowMajor:
 
 @contextlib.contextmanager
 def stepping_on(twin):
-    """dream(fast=True) stepping on ``twin`` instead of the fast twin it would make."""
-    real = dreamlib.octaves.fast_model
-    dreamlib.octaves.fast_model = lambda *args, **kwargs: twin
+    """dream(dl.faster(model)) stepping on ``twin`` instead of the fast twin it would make."""
+    real = dreamlib.prepare.twin_for
+    dreamlib.prepare.twin_for = lambda *args, **kwargs: twin
     try:
         yield
     finally:
-        dreamlib.octaves.fast_model = real
+        dreamlib.prepare.twin_for = real
 
 
 def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -242,13 +242,13 @@ def main() -> None:  # noqa: C901 (one branch per command-line option)
         objective = dl.layer_mean(layer)
         trial = image[:, :, :64, :64]
         fast = fast_model(model, [layer], trial, "fp32")
-        # name: (what a step runs on, what dream() runs: True = fast=True stepping on it, False = fast=False)
+        # name: (what a step runs on, what dream() runs: True = dl.faster(model) stepping on it, False = model)
         variants = {
-            "dreamlib, fast=False (the network as built, fp32)": (model, False),
-            "dreamlib, fast=True, fp32": (fast, True),
-            "fast, fp32, without BatchNorm folding": (FastModel(model, model.net, "fp32"), True),
-            "fast, fp32, without channels-last": (folded_row_major(model, layer, trial), True),
-            "dreamlib, fast=True, bf16": (fast_model(model, [layer], trial, "bf16"), True),
+            "dreamlib, the network as built (fp32)": (model, False),
+            "dreamlib, dl.faster, fp32": (fast, True),
+            "faster, fp32, without BatchNorm folding": (FastModel(model, model.net, "fp32"), True),
+            "faster, fp32, without channels-last": (folded_row_major(model, layer, trial), True),
+            "dreamlib, dl.faster, bf16": (fast_model(model, [layer], trial, "bf16"), True),
         }
         dream_variants = {
             k: v for k, v in variants.items() if not (emulated and v[0].__dict__.get("precision") == "bf16")
@@ -261,15 +261,13 @@ def main() -> None:  # noqa: C901 (one branch per command-line option)
             def run():
                 with stepping_on(net) if fast_on else contextlib.nullcontext():
                     return dl.dream(
-                        model,
+                        dl.faster(model, net.precision) if fast_on else model,
                         image,
                         layer,
                         octaves=args.octaves,
                         steps=args.steps,
                         seed=0,
                         progress=False,
-                        fast=fast_on,
-                        precision=getattr(net, "precision", "fp32"),
                     )
 
             return run
@@ -324,8 +322,8 @@ def main() -> None:  # noqa: C901 (one branch per command-line option)
             f"faster = {faster} -> auto {'AGREES' if auto == faster else 'DISAGREES'}"
         )
         print(
-            f"# {layer}: fast=True buys {statistics.median(e2e[plain_key]) / statistics.median(e2e[fast_key]):.2f}x "
-            f"end to end in fp32; input-gradient cosine vs fast=False: fast fp32 "
+            f"# {layer}: dl.faster buys {statistics.median(e2e[plain_key]) / statistics.median(e2e[fast_key]):.2f}x "
+            f"end to end in fp32; input-gradient cosine vs the network as built: fast fp32 "
             f"{cosine(grads[fast_key], grads[plain_key]):.6f}, bf16 {cosine(grads[bf16_key], grads[plain_key]):.4f}; "
             f"mean |pixel difference| of the fp32 dreams, fast vs not: "
             f"{(outputs[fast_key] - outputs[plain_key]).abs().mean().item():.2e}"

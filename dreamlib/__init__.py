@@ -23,7 +23,7 @@
 Families live in subpackages: ``vis`` (feature visualisation), ``shapes`` (the network we train), ``video`` (dreams
 carried along the optical flow), ``units`` (dissection, ablation, sparse autoencoders), ``io`` (files, downloads,
 weights, settings records, folders), ``cli`` (the
-``dreamlib`` program), ``fast`` (what ``dream(fast=True)`` does), ``exercises`` (the lessons' checkers).
+``dreamlib`` program), ``fast`` (what ``dl.faster(model)`` does), ``exercises`` (the lessons' checkers).
 """
 
 __version__ = "0.1.0"  # the one source of the version: pyproject.toml and the CLI read it
@@ -38,6 +38,7 @@ _EXPORTS = {
     "config": ["pick", "quick_mode", "stopwatch"],
     "device": ["resolve_device"],
     "errors": ["DreamError", "DreamWarning", "ImageLoadError", "NonFiniteError", "WeightsUnavailableError"],
+    "fast": ["FastModel", "faster"],
     "fast.precision": ["resolve_precision"],
     "hooks": ["capture_activations", "count_hooks", "forward_until"],
     "images": [
@@ -95,6 +96,7 @@ _MODULES = [
     "models",
     "objectives",
     "octaves",
+    "prepare",
     "receptive",
     "recipe",
     "tiles",

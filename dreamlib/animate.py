@@ -18,12 +18,11 @@ from pathlib import Path
 import torch
 
 from .checks import check_whole
-from .device import resolve_device
 from .errors import DreamError
-from .images import resize, tensor_to_pil
+from .images import as_batch, resize, tensor_to_pil
 from .io.files import atomic_path
 from .models import as_dream_model
-from .octaves import as_batch, dream
+from .octaves import dream
 from .recipe import ZOOM_RECIPE
 
 
@@ -86,18 +85,14 @@ def zoom(  # noqa: PLR0913 (keyword settings, each with a default)
 
     ``image``: a (1, 3, H, W) tensor in [0, 1] or anything :func:`load_image` accepts.
     ``settings``: the rest of :func:`dream`'s keywords (the :class:`dreamlib.Recipe`'s
-    ``lr``, ``jitter``, ..., and ``objective``, ``precision``, ``fast``, ``device``); frame
-    ``i`` is dreamed with seed ``seed + i``. The frames are dreamed and zoomed on the model's device (``device=`` moves
-    the model first, as in :func:`dream`) and returned as float32 tensors on
+    ``lr``, ``jitter``, ..., and ``objective``); frame ``i`` is dreamed with seed ``seed + i``.
+    The frames are dreamed and zoomed on the model's device and returned as float32 tensors on
     ``image``'s device. Taught in notebook 06.
     """
     check_zoom(frames, zoom)
     from tqdm.auto import tqdm
 
     dm = as_dream_model(model)
-    device = settings.pop("device", None)
-    if device is not None:
-        dm.to(resolve_device(device))
     frame = as_batch(image)
     out_device = frame.device
     frame = frame.to(dm.device)  # one copy in; every frame then feeds the next on the model's device

@@ -12,6 +12,7 @@ image that was passed in. Taught in notebook 03 (gradient ascent).
 from __future__ import annotations
 
 import random
+from typing import Callable
 
 import torch
 
@@ -75,6 +76,7 @@ def ascent_step(
     lr: float = 0.01,
     jitter: int = 32,
     rng: random.Random | None = None,
+    precondition: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One jittered, normalised, clamped gradient-ascent step; returns (new image, score before the step).
 
@@ -84,7 +86,9 @@ def ascent_step(
     (:func:`normalize_gradient`), step by ``lr`` and clamp to [0, 1]. The image may
     live anywhere: the step runs on the model's device and the new image comes back
     on ``image``'s device (on a GPU, keep it there between steps to avoid copies).
-    Taught in notebook 03.
+    ``precondition`` (lesson 12's :func:`dreamlib.vis.param.precondition`) maps the
+    pixel gradient to the change one step in another basis makes, before the
+    normalisation; without it the step is lesson 03's. Taught in notebook 03.
     """
     dm = as_dream_model(model)
     rng = rng or random.Random()
@@ -95,5 +99,7 @@ def ascent_step(
     rolled = torch.roll(image, shifts=(dy, dx), dims=(2, 3))
     grad, score = image_gradient(dm, rolled, objective)
     grad = torch.roll(grad, shifts=(-dy, -dx), dims=(2, 3))
+    if precondition is not None:
+        grad = precondition(grad)
     image = (image + lr * normalize_gradient(grad)).clamp(0.0, 1.0)
     return image.to(out_device), score.to(out_device)

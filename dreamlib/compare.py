@@ -13,9 +13,10 @@ from collections.abc import Sequence
 import torch
 
 from .errors import DreamError
+from .images import as_batch
 from .models import as_dream_model
 from .objectives import Objective, activation
-from .octaves import as_batch, dream
+from .octaves import dream
 
 
 def per_image_layers(layers: Sequence[str]) -> Objective:

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from .errors import DreamError, ImageLoadError
+from .errors import DreamError, ImageLoadError, NonFiniteError
 from .io.download import fetch_url, redact
 from .io.files import atomic_path, check_file_name
 
@@ -345,3 +345,34 @@ def sample_image(name: str = "chelsea", max_size: int | None = 512) -> torch.Ten
     """One of the bundled sample images as a (1, 3, H, W) tensor in [0, 1]. Taught in notebook 01; how images
     are loaded and resized in notebook 02."""
     return load_image(sample_image_path(name), max_size=max_size)
+
+
+def as_batch(image, keep_uint8: bool = False) -> torch.Tensor:
+    """A (N, 3, H, W) float tensor in [0, 1] from a tensor ((3, H, W) gains a batch axis) or anything load_image reads.
+
+    uint8 tensors are scaled by 1/255; float values outside [0, 1], NaN and inf are refused
+    (see :func:`tensor_values`). ``keep_uint8``: uint8 pixels (and files, decoded as uint8)
+    stay uint8, a quarter of the memory (print-size dreams, :mod:`dreamlib.tiles`).
+    """
+    if not isinstance(image, torch.Tensor):
+        return load_image(image, max_size=None, dtype=torch.uint8 if keep_uint8 else torch.float32)
+    if image.dim() == 3:
+        image = image.unsqueeze(0)
+    if image.dim() != 4 or image.shape[1] != 3:
+        raise DreamError(f"expected an image tensor of shape (1, 3, H, W), got {tuple(image.shape)}")
+    if keep_uint8 and image.dtype == torch.uint8:
+        return image.detach()
+    return tensor_values(image.detach())
+
+
+def check_finite(image: torch.Tensor, where: str) -> torch.Tensor:
+    """Refuse to go on with NaN or infinite pixels: say where they appeared and what usually helps."""
+    # One reduction in the image's own dtype, no image-sized mask or float64 copy (a print-size tiled dream
+    # counts every byte): NaN and inf survive a sum, and pixels in [0, 1] cannot overflow it.
+    if image.device.type != "meta" and not bool(torch.isfinite(image.sum())):
+        raise NonFiniteError(
+            f"the dream became NaN or infinite {where}: the network produced non-finite values or gradients "
+            f"(try dl.faster(model, precision='fp32') or the model as it is, a smaller lr, or check the model "
+            f"on this input)"
+        )
+    return image

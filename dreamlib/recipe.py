@@ -4,7 +4,9 @@
 :class:`Recipe`, whose checks give one-line errors that name the valid range. The same object gives
 :func:`dreamlib.zoom`, :func:`dreamlib.io.folders.dream_folder` and the command line their defaults and help,
 and the settings record every dreamed PNG carries (:mod:`dreamlib.io.records`) its fields. What a recipe does
-not hold is *how* a dream runs (device, precision, ``fast``): those change the speed, not the picture.
+not hold is *how* a dream runs (the model's device, :func:`dreamlib.faster`): those change the speed, not the
+picture. Also here, shared by the octave loop and its print-size twin (:mod:`dreamlib.tiles`): the pyramid's sizes
+(:func:`octave_sizes`) and what a ``callback`` receives (:class:`StepInfo`).
 Taught in notebook 04 (octaves), with the settings of :func:`dreamlib.dream`.
 
 This module imports nothing heavy, so the command line reads its defaults and help instantly.
@@ -13,12 +15,16 @@ This module imports nothing heavy, so the command line reads its defaults and he
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .checks import check_positive, check_whole
 from .checks import is_number as _is_number
-from .errors import DreamError
+from .errors import DreamError, DreamWarning
+
+if TYPE_CHECKING:
+    import torch
 
 MAX_JITTER = 4096  # pixels; a roll wraps around, so a larger jitter only repeats the same offsets
 PARAMS = ("fft", "pixel")
@@ -166,3 +172,44 @@ class AccentDefaults(NamedTuple):
 # 0.04); a 4-px jitter at alpha 0.1: it fell in 2 runs of 72.
 CATALOGUE_MACO_STEPS = 32
 CATALOGUE_ACCENT = AccentDefaults(steps=32, lr=0.05, alpha=0.3, jitter=1 / 24)
+
+
+@dataclass
+class StepInfo:
+    """What a ``callback`` receives after each step (notebooks use it to plot and show frames)."""
+
+    octave: int  # 0 = smallest
+    octaves: int
+    step: int  # within the octave, from 0
+    steps: int
+    score: float  # objective value before this step
+    image: torch.Tensor  # the current octave's image, (1, 3, h, w) in [0, 1], on the model's device
+
+
+def octave_sizes(
+    height: int, width: int, octaves: int = 4, octave_scale: float = 1.4, min_size: int = 1
+) -> list[tuple[int, int]]:
+    """Image sizes (h, w) of each octave, smallest first; the last is the full size.
+
+    Octaves whose shorter side would fall under ``min_size`` (the network's
+    minimum input) are dropped with a warning; if even the full image is too
+    small, a :class:`DreamError` names the minimum.
+    Taught in notebook 04.
+    """
+    Recipe(octaves=octaves, octave_scale=octave_scale)  # checked like any dream setting
+    if min(height, width) < min_size:
+        raise DreamError(f"the image is {width}x{height} px but the model needs at least {min_size} px per side")
+    sizes = []
+    for i in range(octaves):
+        f = octave_scale**i
+        size = (max(1, round(height / f)), max(1, round(width / f)))
+        if min(size) < min_size:
+            warnings.warn(
+                f"using {len(sizes)} of {octaves} octaves: smaller ones would fall under the model's "
+                f"minimum input size of {min_size} px",
+                DreamWarning,
+                stacklevel=2,
+            )
+            break
+        sizes.append(size)
+    return sizes[::-1]

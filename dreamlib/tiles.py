@@ -1,24 +1,33 @@
-"""Big images: the gradient tile by tile, and steps that make no full-size temporaries.
+"""Big images: the octave loop of lesson 04 for print sizes, with the gradient taken tile by tile.
 
-A network's memory grows with the image it sees. For a print-size dream, :func:`tiled_gradient`
-computes the gradient one tile at a time (memory depends on the tile, not the image), and
-:func:`dream_step` — the step :func:`dreamlib.dream` takes — rolls the tile borders somewhere else
-every step so they leave no seams, and writes the step into the image itself. It is lesson 03's
-:func:`dreamlib.ascent_step`, plus tiles and, for ``param="fft"``, a change of basis (notebook 12).
-Taught in notebook 06 (beyond: ``dream(tile=...)``).
+A network's memory grows with the image it sees. :func:`dreamlib.dream` comes here when a tile or
+uint8 pixels (a print-size photo) are asked for, and :func:`dream_large` runs the same octaves and the
+same steps, counting every byte: :func:`tiled_gradient` computes the gradient one tile at a time
+(memory depends on the tile, not the image); :func:`dream_step` rolls the tile borders somewhere else
+every step so they leave no seams, and writes the step into the image itself; the undreamed photo stays
+uint8 and each octave's plain image is made from it a channel at a time; memory the allocator keeps is
+handed back after each print-size octave. Without tiles each step *is* lesson 03's
+:func:`dreamlib.ascent_step`. Taught in notebook 06 (beyond: ``dream(tile=...)``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import random
+import sys
 from typing import Callable
 
 import torch
 from tqdm.auto import tqdm
 
-from .ascent import ascent_step, image_gradient, normalize_gradient, random_shift
+from .ascent import ascent_step, image_gradient, random_shift
+from .errors import DreamError
+from .images import LARGE, as_batch, check_finite, resize, tensor_values
 from .models import DreamModel, as_dream_model
 from .objectives import Objective
+from .prepare import prepare
+from .recipe import Recipe, StepInfo, octave_sizes
+from .vis.param import preconditioner
 
 
 def tile_spans(length: int, tile: int, min_size: int = 1) -> list[tuple[int, int]]:
@@ -86,9 +95,9 @@ def dream_step(  # noqa: PLR0913 (keyword settings, each with a default)
     inplace: bool = False,
     progress: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The step :func:`dreamlib.dream` takes: :func:`dreamlib.ascent_step`, plus tiles and a change of basis.
+    """The step :func:`dream_large` takes: :func:`dreamlib.ascent_step`, with the gradient taken tile by tile.
 
-    With neither ``tile`` nor ``precondition`` it *is* ``ascent_step``. ``tile``:
+    On an image no larger than a tile it *is* ``ascent_step``. ``tile``:
     images larger than a tile get their gradient tile by tile (:func:`tiled_gradient`)
     and an extra random roll of up to a tile, so the tile borders fall somewhere else
     every step; ``progress`` shows a bar over the tiles. ``inplace=True`` (a tiled
@@ -102,17 +111,11 @@ def dream_step(  # noqa: PLR0913 (keyword settings, each with a default)
     """
     dm = as_dream_model(model)
     tiled = tile is not None and max(image.shape[-2:]) > tile
-    if not tiled and precondition is None:
-        return ascent_step(dm, image, objective, lr=lr, jitter=jitter, rng=rng)
+    if not tiled:
+        return ascent_step(dm, image, objective, lr=lr, jitter=jitter, rng=rng, precondition=precondition)
     out_device = image.device
     image = _on_model(image, dm)
     dy, dx = random_shift(jitter, rng)
-    if not tiled:
-        rolled = torch.roll(image, shifts=(dy, dx), dims=(2, 3))
-        grad, score = image_gradient(dm, rolled, objective)
-        grad = precondition(torch.roll(grad, shifts=(-dy, -dx), dims=(2, 3)))
-        image = (image + lr * normalize_gradient(grad)).clamp_(0.0, 1.0)
-        return image.to(out_device), score.to(out_device)
     dy, dx = dy + rng.randrange(tile), dx + rng.randrange(tile)
     dtype = torch.bfloat16 if inplace and image.dtype == torch.float32 else None
     grad, score = tiled_gradient(dm, image, objective, tile, shift=(dy, dx), progress=progress, dtype=dtype)
@@ -153,3 +156,124 @@ def _step_into(grad: torch.Tensor, image: torch.Tensor, lr: float, inplace: bool
                 out[i, :, rows].copy_(image[i, :, rows])
             out[i, :, rows].clamp_(0.0, 1.0)
     return out
+
+
+def dream_large(  # noqa: C901 (the octave loop with its memory-saving branches)
+    model: torch.nn.Module,
+    image,
+    objective: Objective | str | None,
+    recipe: Recipe,
+    *,
+    progress: bool = True,
+    callback: Callable[[StepInfo], None] | None = None,
+) -> torch.Tensor:
+    """:func:`dreamlib.dream` for print sizes: the same octaves and steps, with the least memory.
+
+    ``image``: a uint8 tensor or a file (kept uint8), or a float tensor (never written to).
+    Each octave's plain image is made from the uint8 photo a channel at a time, the detail
+    carried up a channel at a time, and a copy of the photo this function made is dropped once
+    the last octave starts, so the only full-size float image alive is the one being dreamed.
+    Without ``recipe.tile`` it gives the pixels :func:`dreamlib.dream` gives. Taught in notebook 06.
+    """
+    tile = recipe.tile
+    dm = as_dream_model(model)
+    if tile is not None and tile < max(dm.min_size, 8):
+        raise DreamError(f"tile must be a whole number of pixels >= {max(dm.min_size, 8)} for {dm.name}, got {tile!r}")
+    base = as_batch(image, keep_uint8=True)
+    out_device = base.device
+    base = base.to(dm.device)
+    # Our own copy (from a file, another device) is dropped once the last octave has started. A tensor of yours is kept.
+    owned = (
+        not isinstance(image, torch.Tensor) or base.untyped_storage().data_ptr() != image.untyped_storage().data_ptr()
+    )
+    image = None
+    sizes = octave_sizes(base.shape[2], base.shape[3], recipe.octaves, recipe.octave_scale, dm.min_size)
+    h, w = sizes[0] if tile is None else (min(sizes[0][0], tile), min(sizes[0][1], tile))  # what one pass sees
+    dm, net, objective = prepare(dm, objective, base.new_zeros(base.shape[0], 3, h, w, dtype=torch.float32))
+    pre = preconditioner(dm, recipe.param, recipe.decorrelate)
+    rng = random.Random(recipe.seed)
+    bar = tqdm(total=len(sizes) * recipe.steps, desc="dreaming", disable=not progress, leave=False)
+    img = detail = None
+    try:
+        for o, size in enumerate(sizes):
+            last = o + 1 == len(sizes)
+            if detail is None:  # the first octave: the plain image at this size
+                img = plain_image(base, size)  # a new tensor, or a float ``base`` itself at full size
+                img = img.clone() if img is base and not (last and owned) else img  # steps may write into img
+            elif last and owned and base.is_floating_point():  # the detail goes into our own base: no new image
+                img, detail = _add_resized(base, detail, size), None
+            else:
+                img, detail = resize(detail, size), None
+                img = _add_resized(img, base, size)
+            img.clamp_(0, 1)
+            if last and owned:
+                base = None
+            bar.set_postfix_str(f"octave {o + 1}/{len(sizes)} {size[1]}x{size[0]}")
+            for s in range(recipe.steps):
+                img, score = dream_step(
+                    net,
+                    img,
+                    objective,
+                    lr=recipe.lr,
+                    jitter=recipe.jitter,
+                    rng=rng,
+                    tile=tile,
+                    precondition=pre,
+                    inplace=tile is not None and callback is None,  # img is ours: least memory
+                    progress=progress,
+                )
+                bar.update(1)
+                if callback is not None:
+                    callback(StepInfo(o, len(sizes), s, recipe.steps, float(score.sum()), img.detach()))
+            check_finite(img, f"in octave {o + 1} of {len(sizes)}")
+            _trim_memory(img)
+            if not last:  # the detail this octave added; the plain image is made again rather than kept meanwhile
+                detail = _add_resized(
+                    img if callback is None else img.clone(), base, size, alpha=-1.0
+                )  # callbacks may keep img
+                img = None
+    finally:
+        bar.close()
+    return img.detach().to(out_device)
+
+
+def plain_image(base: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """The undreamed image at ``size``, as floats in [0, 1]: ``base`` (float in [0, 1], or uint8) resized.
+
+    A float ``base`` at its own size comes back as it is; a uint8 one is made float (divided
+    by 255, exactly as :func:`dreamlib.images.tensor_values` does) a channel at a time when it
+    is print-size, so no full-size float copy of it is ever made.
+    """
+    if base.is_floating_point():
+        return resize(base, size)
+    if base.numel() < LARGE or base.shape[1] == 1:
+        return resize(tensor_values(base), size)
+    out = torch.empty(*base.shape[:2], *size, device=base.device)
+    for c in range(base.shape[1]):
+        out[:, c : c + 1] = resize(tensor_values(base[:, c : c + 1]), size)
+    return out
+
+
+def _add_resized(target: torch.Tensor, source: torch.Tensor, size: tuple[int, int], alpha: float = 1.0) -> torch.Tensor:
+    """``target += alpha * plain_image(source, size)`` (``source`` float, or uint8 made float), a channel at a time
+    for print-size images (the same numbers; no full-size temporary). Returns ``target``."""
+    if source.numel() < LARGE:
+        return target.add_(plain_image(source, size), alpha=alpha)
+    for c in range(source.shape[1]):
+        target[:, c : c + 1].add_(plain_image(source[:, c : c + 1], size), alpha=alpha)
+    return target
+
+
+def _trim_memory(image: torch.Tensor | None) -> None:
+    """After a print-size octave, hand memory the allocator keeps but no longer uses back to the system.
+
+    glibc keeps freed blocks (the tiles' activations) for reuse, which shows as resident memory; on a
+    print-size image the next full-size buffers come on top. ``malloc_trim`` (glibc only; elsewhere a
+    no-op) returns them; it costs milliseconds, so it runs only for images of ``LARGE`` values or more.
+    """
+    if image is None or image.numel() < LARGE or image.device.type != "cpu" or not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to do
+        pass

@@ -3,8 +3,9 @@
 ``pytest tests notebooks --precision fp32`` (or ``bf16``) runs the whole suite, lessons included, with
 ``precision="auto"`` meaning that precision (it sets ``DREAMLIB_PRECISION`` for the run and the lessons' kernels),
 whatever this CPU's probe would pick: ``auto`` picks bf16 on CPUs with AMX or AVX512-BF16 and fp32 on AVX2-only ones.
-Tests whose numbers depend on the arithmetic take the ``both_precisions`` fixture and run both ways on every
-machine.
+Only a ``dl.faster`` model runs in that precision; a model as built runs in its own dtype. Tests whose numbers
+depend on the arithmetic take the ``run_as`` fixture and run both ways on every machine: on the network as built,
+then on ``dl.faster(model, "bf16")``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ def both_precisions(request, monkeypatch):
     """The test runs twice: with ``precision="auto"`` meaning fp32, then bf16, on any CPU."""
     monkeypatch.setenv("DREAMLIB_PRECISION", request.param)
     return request.param
+
+
+@pytest.fixture(params=["as built", "faster bf16"])
+def run_as(request):
+    """The test runs twice: on the model as built (the lessons' path), then on ``dl.faster(model, "bf16")``."""
+    if request.param == "as built":
+        return lambda model: model
+    return lambda model: dreamlib.faster(model, "bf16")
 
 
 @pytest.fixture(autouse=True)

@@ -18,9 +18,8 @@ def test_zoom_in_keeps_size_and_magnifies_the_centre():
     assert z.shape == img.shape and z.sum() > 3 * img.sum()
 
 
-@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
-def test_zoom_frames_feed_each_other(tiny, image, tmp_path):
-    frames = zoom(tiny, image, frames=3, zoom=1.1, layer="2", steps=2, progress=False)
+def test_zoom_frames_feed_each_other(tiny, image, tmp_path, run_as):
+    frames = zoom(run_as(tiny), image, frames=3, zoom=1.1, layer="2", steps=2, progress=False)
     assert len(frames) == 3 and all(f.shape == image.shape for f in frames)
     assert not torch.equal(frames[0], frames[1])
     gif = save_animation(frames, tmp_path / "zoom.gif", fps=5)

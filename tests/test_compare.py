@@ -7,7 +7,7 @@ from dreamlib import compare_layers
 
 def test_batched_comparison_equals_one_by_one(tiny, image):
     layers = ["0", "2", "4"]
-    kw = dict(octaves=2, steps=3, progress=False, precision="fp32")  # exact comparison: no bf16 even on AMX machines
+    kw = dict(octaves=2, steps=3, progress=False)
     batched = compare_layers(tiny, image, layers, **kw)
     single = compare_layers(tiny, image, layers, batched=False, **kw)
     assert list(batched) == layers
@@ -20,10 +20,8 @@ def test_batched_comparison_equals_one_by_one(tiny, image):
 def test_batched_comparison_on_batchnorm_model_in_eval_mode(inception_random):
     x = torch.rand(1, 3, 90, 100)
     layers = ["Conv2d_4a_3x3", "Mixed_5b"]
-    batched = compare_layers(inception_random, x, layers, octaves=1, steps=2, progress=False, precision="fp32")
-    single = compare_layers(
-        inception_random, x, layers, batched=False, octaves=1, steps=2, progress=False, precision="fp32"
-    )
+    batched = compare_layers(inception_random, x, layers, octaves=1, steps=2, progress=False)
+    single = compare_layers(inception_random, x, layers, batched=False, octaves=1, steps=2, progress=False)
     for layer in layers:  # equal up to float rounding (batched convolutions sum in another order)
         diff = (batched[layer] - single[layer]).abs()
         assert diff.max() < 1 / 255 and diff.mean() < 1e-5

@@ -1,4 +1,5 @@
-"""The model owns its device and dtype: CPU images work with a model anywhere, in any floating precision.
+"""The model owns its device and dtype: CPU images work with a model anywhere, in any floating precision
+(dreamlib/device.py names the device; every lesson function is checked here).
 
 There is no GPU in CI, so the ``meta`` device stands in for CUDA: a meta tensor
 mixed with a CPU tensor raises a device-mismatch error, just like cuda vs cpu.
@@ -135,8 +136,8 @@ CALLS = {
     "dream_step_tiled": lambda m, x: dream_step(
         m, x, layer_mean("2"), lr=0.01, jitter=8, rng=random.Random(0), tile=24
     ),
-    "dream_plain": lambda m, x: dream(m, x, "2", octaves=2, steps=1, progress=False, fast=False),
     "dream": lambda m, x: dream(m, x, "2", octaves=2, steps=1, progress=False),
+    "dream_faster": lambda m, x: dream(dreamlib.faster(m), x, "2", octaves=2, steps=1, progress=False),
     "dream_tiled": lambda m, x: dream(m, x, "2", octaves=1, steps=1, tile=24, progress=False),
     # uint8 pixels (what the command line passes) stay uint8 on their way to the model's device
     "dream_uint8": lambda m, x: dream(m, (x * 255).round().to(torch.uint8), "2", octaves=2, steps=1, progress=False),
@@ -222,7 +223,7 @@ DTYPES = [torch.float64, torch.bfloat16]
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 def test_models_in_other_dtypes_dream_float32_images_in_unit_range(dtype, plain):
     model, image = _model(plain, dtype=dtype), _image()
-    out = dream(model, image, "2", octaves=2, steps=3, seed=0, progress=False, precision="fp32")
+    out = dream(model, image, "2", octaves=2, steps=3, seed=0, progress=False)
     assert out.dtype == torch.float32 and out.device.type == "cpu" and out.shape == image.shape
     assert 0 <= out.min() and out.max() <= 1
     assert (out - image).abs().mean() > 1e-3  # it dreamed
@@ -335,6 +336,6 @@ def test_cuda_compare_layers_pictures_and_receptive_field(cuda_shapes, tmp_path)
 def test_cuda_half_precision_models(dtype):
     model = dreamlib.load_model("shapes", device="cuda").to(dtype)
     image = dreamlib.sample_image(max_size=64)
-    out = dream(model, image, "conv3", octaves=1, steps=3, seed=0, progress=False, precision="fp32")
+    out = dream(model, image, "conv3", octaves=1, steps=3, seed=0, progress=False)
     assert out.device.type == "cpu" and out.dtype == torch.float32 and 0 <= out.min() and out.max() <= 1
     assert (out - image).abs().mean() > 1e-3

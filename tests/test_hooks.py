@@ -1,3 +1,5 @@
+"""Hooks as first-class, always-removed objects (dreamlib/hooks.py, lesson 01): forward_until, capture_activations."""
+
 import pytest
 import torch
 

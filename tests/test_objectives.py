@@ -1,3 +1,5 @@
+"""What a dream maximises (dreamlib/objectives.py, lessons 03, 05, 12): objectives, their algebra, their errors."""
+
 import numpy as np
 import pytest
 import torch

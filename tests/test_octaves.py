@@ -12,17 +12,16 @@ def _quiet(**kw):
     return dict(progress=False, **kw)
 
 
-@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
-def test_dream_keeps_shape_range_and_changes_the_image(tiny, image):
-    out = dream(tiny, image, "2", octaves=2, steps=3, **_quiet(seed=0))
+def test_dream_keeps_shape_range_and_changes_the_image(tiny, image, run_as):
+    out = dream(run_as(tiny), image, "2", octaves=2, steps=3, **_quiet(seed=0))
     assert out.shape == image.shape and out.dtype == torch.float32
     assert 0.0 <= out.min() and out.max() <= 1.0
     assert (out - image).abs().mean() > 1e-3
     assert not out.requires_grad
 
 
-@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
-def test_same_seed_same_dream_other_seed_other_dream(tiny, image):
+def test_same_seed_same_dream_other_seed_other_dream(tiny, image, run_as):
+    tiny = run_as(tiny)
     a = dream(tiny, image, "2", octaves=2, steps=3, **_quiet(seed=5))
     b = dream(tiny, image, "2", octaves=2, steps=3, **_quiet(seed=5))
     c = dream(tiny, image, "2", octaves=2, steps=3, **_quiet(seed=6))
@@ -30,10 +29,17 @@ def test_same_seed_same_dream_other_seed_other_dream(tiny, image):
     assert not torch.equal(a, c)
 
 
-@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
-def test_the_dream_raises_the_objective(tiny, image):
+def test_the_dream_raises_the_objective(tiny, image, run_as):
     scores = []
-    dream(tiny, image, "2", octaves=1, steps=8, jitter=0, **_quiet(callback=lambda info: scores.append(info.score)))
+    dream(
+        run_as(tiny),
+        image,
+        "2",
+        octaves=1,
+        steps=8,
+        jitter=0,
+        **_quiet(callback=lambda info: scores.append(info.score)),
+    )
     assert len(scores) == 8 and scores[-1] > scores[0]
 
 
@@ -77,7 +83,6 @@ def test_size_guard_in_dream_uses_the_models_minimum(inception_random):
         (dict(lr=-1.0), "lr must be a finite number > 0"),
         (dict(jitter=-2), "jitter must be a whole number in 0..4096"),
         (dict(layer="nope"), "unknown layer 'nope'"),
-        (dict(precision="fp16"), "unknown precision"),
     ],
 )
 def test_bad_settings_are_one_line_errors(tiny, image, kw, message):
@@ -96,14 +101,13 @@ def test_dream_accepts_images_in_other_forms(tiny, tmp_path):
         dream(tiny, torch.rand(1, 1, 30, 40), "2", progress=False)
 
 
-@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
 @pytest.mark.parametrize("orientation", ["vertical", "horizontal"])
-def test_dreaming_draws_exactly_the_feature_the_model_detects(orientation):
+def test_dreaming_draws_exactly_the_feature_the_model_detects(orientation, run_as):
     """A network that only knows one edge orientation dreams stripes of that orientation, and not the other."""
     torch.manual_seed(0)
     start = 0.5 + 0.01 * torch.randn(1, 3, 64, 64)
     model = edge_model(orientation)
-    out = dream(model, start, "1", octaves=2, steps=15, lr=0.02, **_quiet(seed=0))
+    out = dream(run_as(model), start, "1", octaves=2, steps=15, lr=0.02, **_quiet(seed=0))
     v, h = edge_energy(out)
     v0, h0 = edge_energy(start)
     along, across = (v, h) if orientation == "vertical" else (h, v)
@@ -115,74 +119,3 @@ def test_dreaming_draws_exactly_the_feature_the_model_detects(orientation):
         model(out)
         after = acts["1"].mean().item()
     assert after > 5 * before
-
-
-# --- memory: dream frees its own copy of the image, never the caller's --------------------------------------------
-
-
-def _full_size_storages(shape) -> set:
-    """Storages of live tensors with the image's height and width (what a print-size dream pays for)."""
-    import gc
-
-    gc.collect()
-    return {
-        obj.untyped_storage().data_ptr()
-        for obj in gc.get_objects()
-        if issubclass(type(obj), torch.Tensor) and obj.dim() == 4 and tuple(obj.shape[-2:]) == tuple(shape[-2:])
-    }
-
-
-@pytest.mark.parametrize("octaves", [1, 3])
-@pytest.mark.parametrize("tile", [None, 32])
-def test_an_image_dream_owns_is_freed_for_the_last_octave_and_yours_is_left_alone(
-    tiny, image, monkeypatch, octaves, tile
-):
-    import importlib
-
-    octaves_module = importlib.import_module("dreamlib.octaves")
-    real_step, new = octaves_module.dream_step, []
-
-    def step(model, img, *args, **kwargs):
-        if tuple(img.shape) == tuple(image.shape):  # a step of the last octave
-            new.append(len(_full_size_storages(image.shape) - before))
-        return real_step(model, img, *args, **kwargs)
-
-    monkeypatch.setattr(octaves_module, "dream_step", step)
-    pixels = (image * 255).round().to(torch.uint8)  # what the command line passes: dream makes (and owns) the floats
-    floats = pixels.float() / 255
-    kept = floats.clone()
-    settings = dict(octaves=octaves, steps=2, tile=tile, **_quiet(seed=3))
-    before = _full_size_storages(image.shape)
-    mine = dream(tiny, pixels, "2", **settings)
-    owned, new[:] = list(new), []
-    before = _full_size_storages(image.shape)
-    yours = dream(tiny, floats, "2", **settings)
-    assert torch.equal(mine, yours)  # the memory-saving path computes exactly the same dream
-    assert torch.equal(floats, kept)  # the caller's image is never written to
-    # during the last octave, dream itself holds one full-size image: the one being dreamed (its float copy of
-    # the uint8 pixels is gone by then; your float image is used, not copied)
-    assert (set(owned), set(new)) == ({1}, {1})
-
-
-@pytest.mark.parametrize("print_size", [False, True])
-def test_uint8_pixels_are_never_held_as_full_size_floats_before_the_last_octave(tiny, image, monkeypatch, print_size):
-    import importlib
-
-    octaves_module = importlib.import_module("dreamlib.octaves")
-    if print_size:  # the channel-at-a-time path that print-size images take
-        monkeypatch.setattr(octaves_module, "LARGE", 1)
-        monkeypatch.setattr(importlib.import_module("dreamlib.images"), "LARGE", 1)
-    real_step, early = octaves_module.dream_step, []
-
-    def step(model, img, *args, **kwargs):
-        if tuple(img.shape) != tuple(image.shape):  # a step of an earlier, smaller octave
-            early.append(len(_full_size_storages(image.shape) - before))
-        return real_step(model, img, *args, **kwargs)
-
-    monkeypatch.setattr(octaves_module, "dream_step", step)
-    pixels = (image * 255).round().to(torch.uint8)
-    before = _full_size_storages(image.shape)
-    mine = dream(tiny, pixels, "2", octaves=3, steps=2, **_quiet(seed=5))
-    # while the smaller octaves are dreamed, nothing of full size is alive but your uint8 pixels
-    assert early and set(early) == {0}
-    assert torch.equal(mine, dream(tiny, pixels.float() / 255, "2", octaves=3, steps=2, **_quiet(seed=5)))

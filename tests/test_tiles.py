@@ -35,10 +35,9 @@ def _column_profile(change: torch.Tensor) -> torch.Tensor:
     return change.abs().mean(dim=(0, 1, 2))
 
 
-@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
-def test_tiled_dream_leaves_no_seams():
+def test_tiled_dream_leaves_no_seams(run_as):
     """Per-column statistics show a step at tile borders for one fixed tiling, and none after a tiled dream."""
-    model = dreamlib.as_dream_model(edge_model())
+    model = run_as(dreamlib.as_dream_model(edge_model()))
     torch.manual_seed(0)
     start = 0.5 + 0.05 * torch.randn(1, 3, 64, 256)
     tile = 32
@@ -152,3 +151,81 @@ def test_a_preconditioned_step_changes_the_image_by_the_basis_change_of_its_grad
     grad, _ = image_gradient(model, torch.roll(image, (dy, dx), (2, 3)), objective)
     expected = (image + 0.02 * normalize_gradient(blur(torch.roll(grad, (-dy, -dx), (2, 3))))).clamp(0, 1)
     torch.testing.assert_close(new, expected)
+
+
+def _quiet(**kw):
+    return dict(progress=False, **kw)
+
+
+# --- memory: dream frees its own copy of the image, never the caller's --------------------------------------------
+
+
+def _full_size_storages(shape) -> set:
+    """Storages of live tensors with the image's height and width (what a print-size dream pays for)."""
+    import gc
+
+    gc.collect()
+    return {
+        obj.untyped_storage().data_ptr()
+        for obj in gc.get_objects()
+        if issubclass(type(obj), torch.Tensor) and obj.dim() == 4 and tuple(obj.shape[-2:]) == tuple(shape[-2:])
+    }
+
+
+@pytest.mark.parametrize("octaves", [1, 3])
+@pytest.mark.parametrize("tile", [None, 32])
+def test_an_image_dream_owns_is_freed_for_the_last_octave_and_yours_is_left_alone(
+    tiny, image, monkeypatch, octaves, tile
+):
+    import importlib
+
+    tiles = importlib.import_module("dreamlib.tiles")
+    real_step, new = tiles.dream_step, []
+
+    def step(model, img, *args, **kwargs):
+        if tuple(img.shape) == tuple(image.shape):  # a step of the last octave
+            new.append(len(_full_size_storages(image.shape) - before))
+        return real_step(model, img, *args, **kwargs)
+
+    monkeypatch.setattr(tiles, "dream_step", step)
+    pixels = (image * 255).round().to(torch.uint8)  # what the command line passes: dream makes (and owns) the floats
+    floats = pixels.float() / 255
+    kept = floats.clone()
+    settings = dict(octaves=octaves, steps=2, tile=tile, **_quiet(seed=3))
+    before = _full_size_storages(image.shape)
+    mine = dream(tiny, pixels, "2", **settings)
+    owned, new[:] = list(new), []
+    before = _full_size_storages(image.shape)
+    recipe = dreamlib.Recipe(octaves=octaves, steps=2, tile=tile, seed=3)
+    yours = tiles.dream_large(tiny, floats, "2", recipe, progress=False)
+    assert torch.equal(mine, yours)  # the memory-saving path computes exactly the same dream
+    if tile is None:  # and without tiles, lesson 04's loop (dl.dream on a float image) gives the same pixels
+        assert torch.equal(mine, dream(tiny, floats, "2", **settings))
+    assert torch.equal(floats, kept)  # the caller's image is never written to
+    # during the last octave, dream itself holds one full-size image: the one being dreamed (its float copy of
+    # the uint8 pixels is gone by then; your float image is used, not copied)
+    assert (set(owned), set(new)) == ({1}, {1})
+
+
+@pytest.mark.parametrize("print_size", [False, True])
+def test_uint8_pixels_are_never_held_as_full_size_floats_before_the_last_octave(tiny, image, monkeypatch, print_size):
+    import importlib
+
+    tiles = importlib.import_module("dreamlib.tiles")
+    if print_size:  # the channel-at-a-time path that print-size images take
+        monkeypatch.setattr(tiles, "LARGE", 1)
+        monkeypatch.setattr(importlib.import_module("dreamlib.images"), "LARGE", 1)
+    real_step, early = tiles.dream_step, []
+
+    def step(model, img, *args, **kwargs):
+        if tuple(img.shape) != tuple(image.shape):  # a step of an earlier, smaller octave
+            early.append(len(_full_size_storages(image.shape) - before))
+        return real_step(model, img, *args, **kwargs)
+
+    monkeypatch.setattr(tiles, "dream_step", step)
+    pixels = (image * 255).round().to(torch.uint8)
+    before = _full_size_storages(image.shape)
+    mine = dream(tiny, pixels, "2", octaves=3, steps=2, **_quiet(seed=5))
+    # while the smaller octaves are dreamed, nothing of full size is alive but your uint8 pixels
+    assert early and set(early) == {0}
+    assert torch.equal(mine, dream(tiny, pixels.float() / 255, "2", octaves=3, steps=2, **_quiet(seed=5)))

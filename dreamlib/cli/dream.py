@@ -75,11 +75,9 @@ def _shared(p: argparse.ArgumentParser, recipe, fields) -> None:
 
 
 def _run_settings(args: argparse.Namespace, model, layer: str) -> dict:
-    """``dream``'s keywords other than the recipe: layer or objective, precision, fast."""
+    """``dream``'s keywords other than the recipe: layer or objective."""
     objective = objective_of(args, model, layer, size=args.size)
-    return dict(
-        layer=None if objective is not None else layer, objective=objective, precision=args.precision, fast=args.fast
-    )
+    return dict(layer=None if objective is not None else layer, objective=objective)
 
 
 def _record_extra(args: argparse.Namespace, layer: str) -> dict:

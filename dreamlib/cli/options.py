@@ -139,7 +139,8 @@ def check_device(device: str) -> None:
 
 
 def load_for(args: argparse.Namespace):
-    """The model and the layer to use, after the cheap checks: ``(model, layer)``."""
+    """The model and the layer to use, after the cheap checks: ``(model, layer)``; the model is
+    :func:`dreamlib.faster`'s unless ``--no-fast``."""
     from ..models import load_model, model_layers
 
     check_run_options(args)
@@ -157,6 +158,10 @@ def load_for(args: argparse.Namespace):
     layer = args.layer or model.default_layer
     if layer not in model.layers:
         raise DreamError(f"unknown layer {layer!r} for {model.name}; valid layers: {', '.join(model.layers)}")
+    if getattr(args, "fast", True):  # speed is decided here, once: the library runs what it is given
+        from ..fast import faster
+
+        model = faster(model, getattr(args, "precision", "fp32"))  # commands without --precision stay in fp32
     return model, layer
 
 

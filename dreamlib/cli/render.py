@@ -113,7 +113,6 @@ def cmd_render(args: argparse.Namespace) -> int:
         lr=args.lr,
         seed=args.seed,
         progress=not args.quiet,
-        fast=args.fast,
     )
     if where is not None:
         image, maps = image
@@ -149,7 +148,6 @@ def cmd_accentuate(args: argparse.Namespace) -> int:
         seed=args.seed,
         size=args.size,
         progress=not args.quiet,
-        fast=args.fast,
     )
     if where is not None:
         _save_map(result.attribution, where)
@@ -191,7 +189,6 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.quiet,
         channels=None if args.channels is None else range(args.channels),
-        fast=args.fast,
         maco=not args.no_maco,
         accentuate=not args.no_accentuate,
         dissection=dissection,

@@ -89,8 +89,6 @@ def cmd_video(args: argparse.Namespace) -> int:
         size=args.size,
         max_frames=args.max_frames,
         fps=args.fps,
-        precision=args.precision,
-        fast=args.fast,
         progress=not args.quiet,
         keep_frames=args.keep_frames,
         **{name: getattr(recipe, name) for name in FIELDS},

@@ -1,9 +1,10 @@
-"""What ``fast=True`` does: the same dream on a faster twin of your network.
+"""Speed, decided in one place: ``model = dl.faster(model)``.
 
-:func:`dreamlib.dream`, :func:`dreamlib.render` and the command line step on :func:`fast_model`'s twin unless
-told ``fast=False`` (``--no-fast``), which runs the network exactly as you built it. The twin computes the same
-function, so a fast dream is the same kind of dream (not bit for bit: sums are added up in another order).
-Three things, each measured in ``benchmarks/README.md`` and kept only because it buys time end to end:
+Every lesson function runs the network exactly as you built it, in its own dtype: what the lessons teach. Pass
+it a model from :func:`faster` instead, and it steps on a faster twin of that network (the command line does this
+for you unless told ``--no-fast``). The twin computes the same function, so a fast dream is the same kind of dream
+(not bit for bit: sums are added up in another order). Three things, each measured in ``benchmarks/README.md`` and
+kept only because it buys time end to end:
 
 1. **channels-last images** (:func:`channels_last`): convolutions run on pixels stored channel-innermost, the
    layout CPU (oneDNN) and GPU (tensor-core) kernels are fastest in.
@@ -12,7 +13,8 @@ Three things, each measured in ``benchmarks/README.md`` and kept only because it
 3. **bfloat16 where this machine computes it faster** (``precision="auto"``, :mod:`dreamlib.fast.precision`):
    a one-time probe decides; on CPUs without native bf16 it stays float32.
 
-The docs' "What fast does" page tells the same with the numbers. No lesson needs any of this.
+The docs' "What fast does" page tells the same with the numbers. Lesson 04 shows :func:`faster` once; no lesson
+needs it.
 """
 
 from __future__ import annotations
@@ -27,14 +29,15 @@ from ..models import DreamModel, as_dream_model
 from .fold import fold_batchnorm, folded_copy
 from .precision import PRECISIONS, autocast, resolve_precision
 
-__all__ = ["FastModel", "PRECISIONS", "fast_model", "fold_batchnorm", "plain_precision", "resolve_precision"]
+__all__ = ["FastModel", "PRECISIONS", "fast_model", "faster", "fold_batchnorm", "resolve_precision", "twin_for"]
 
 
 class FastModel(DreamModel):
-    """A model's fast twin: its network (or a folded copy of it), fed channels-last images, in ``precision``.
+    """A model that runs fast: its network (or a folded copy of it), fed channels-last images, in ``precision``.
 
-    It shares the model's normalisation and layer names, so hooks, objectives and
-    :func:`dreamlib.forward_until` work on it as on the model.
+    :func:`faster` makes one from your model; the lesson functions step on its folded twin
+    (:func:`twin_for`). It shares the model's network, normalisation and layer names, so hooks,
+    objectives and :func:`dreamlib.forward_until` work on it as on the model.
     """
 
     def __init__(self, model: DreamModel, net: nn.Module, precision: str) -> None:
@@ -50,7 +53,7 @@ class FastModel(DreamModel):
         self.precision = precision
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        with autocast(self.precision, self.device):
+        with autocast(resolve_precision(self.precision, self.device), self.device):
             return super().forward(channels_last(images))
 
     def extra_repr(self) -> str:
@@ -62,14 +65,29 @@ def channels_last(images: torch.Tensor) -> torch.Tensor:
     return images.contiguous(memory_format=torch.channels_last) if images.dim() == 4 else images
 
 
-def plain_precision(precision: str) -> str:
-    """The precision a ``fast=False`` run uses: the network's own dtype, no autocast (``"auto"`` means that too)."""
-    from ..errors import DreamError
+def faster(model: nn.Module, precision: str = "auto") -> FastModel:
+    """``model``, set to run fast: the one place dreamlib decides speed.
 
-    resolve_precision(precision, torch.device("meta"))  # an unknown name -> the usual error
-    if precision == "bf16":
-        raise DreamError("precision='bf16' runs on the fast path: use fast=True, or precision='fp32'")
-    return "fp32"
+    Pass the result wherever you pass a model (:func:`dreamlib.dream`, :func:`dreamlib.render`, ...): they step
+    on its faster twin, the same function computed in another order (:func:`twin_for`). It shares ``model``'s
+    network, so training or moving one trains or moves the other. ``precision``: ``"auto"`` (bfloat16 where
+    this machine computes it faster, measured once), ``"fp32"`` or ``"bf16"``; renders and accentuations stay in
+    float32. The command line does this unless told ``--no-fast``. Shown in notebook 04.
+    """
+    resolve_precision(precision, torch.device("meta"))  # an unknown name -> the usual one-line error
+    dm = as_dream_model(model)
+    return FastModel(dm, dm.net, precision)
+
+
+def twin_for(model: DreamModel, layers: Sequence[str], trial: torch.Tensor, precision: str | None = None) -> DreamModel:
+    """What a lesson function steps on: ``model`` itself, or for a :func:`faster` model its twin for ``layers``.
+
+    ``trial``: a small image for :func:`fast_model`'s one forward pass; ``precision`` overrides the model's
+    (renders pass ``"fp32"``). A model that is not fast comes back as it is, so the lessons' code runs.
+    """
+    if not isinstance(model, FastModel):
+        return model
+    return fast_model(model, layers, trial, precision or model.precision)
 
 
 # network -> (its fingerprint and the layers, its folded copy or None); model -> (key, its twin). A model wrapped
@@ -79,7 +97,7 @@ _twins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def fast_model(model: nn.Module, layers: Sequence[str], trial: torch.Tensor, precision: str = "auto") -> FastModel:
-    """``model``'s fast twin for an objective on ``layers``, cached: what ``fast=True`` steps on.
+    """``model``'s fast twin for an objective on ``layers``, cached: what a :func:`faster` model steps on.
 
     ``trial`` is a small image a forward pass runs on once, to see which BatchNorms
     run before ``layers`` and which convolution feeds each (:mod:`dreamlib.fast.fold`).

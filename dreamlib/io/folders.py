@@ -77,8 +77,6 @@ def dream_folder(  # noqa: PLR0913 (keyword settings, each with a default)
     size: int | None = 512,
     layer: str | None = None,
     objective=None,
-    precision: str = "auto",
-    fast: bool = True,
     progress: bool = True,
     record_extra: dict | None = None,
     **settings,
@@ -87,10 +85,10 @@ def dream_folder(  # noqa: PLR0913 (keyword settings, each with a default)
 
     The recipe is ``recipe`` with ``settings`` changed (``steps=5``, ...: :func:`dreamlib.dream`'s keywords); its
     ``seed`` is 0 unless you give one (a fixed seed: every output can be re-made, and a re-run recognises its
-    outputs). Images are loaded at ``size`` (longest side); ``layer``, ``objective``, ``precision`` and ``fast``
-    are :func:`dreamlib.dream`'s. Outputs already complete for these settings are skipped;
-    an input that cannot be read is reported (a one-line warning) and the others go on. ``record_extra`` adds
-    fields to the settings stored in each PNG. Builds on notebook 04.
+    outputs). Images are loaded at ``size`` (longest side); ``layer`` and ``objective`` are
+    :func:`dreamlib.dream`'s (pass a :func:`dreamlib.faster` model to run fast). Outputs already complete for these
+    settings are skipped; an input that cannot be read is reported (a one-line warning) and the others go on.
+    ``record_extra`` adds fields to the settings stored in each PNG. Builds on notebook 04.
     """
     from tqdm.auto import tqdm
 
@@ -102,7 +100,7 @@ def dream_folder(  # noqa: PLR0913 (keyword settings, each with a default)
     if os.path.realpath(in_dir) == os.path.realpath(target):
         raise DreamError(f"the output folder is the input folder {in_dir}; choose another")
     outputs = output_paths(files, target)
-    run = dict(layer=layer, objective=objective, precision=precision, fast=fast)
+    run = dict(layer=layer, objective=objective)
     report = FolderReport()
     bar = tqdm(files, desc="images", unit="image", disable=not progress)
     for f in bar:

@@ -121,21 +121,20 @@ def dream_record(
     size: int | None = None,
     layer: str | None = None,
     objective=None,
-    precision: str = "auto",
-    fast: bool = True,
     extra: dict | None = None,
     **settings,
 ) -> dict[str, str]:
     """The settings of one :func:`dreamlib.dream` call as text fields, in the order ``dreamlib info`` prints them.
 
     ``source``: what was loaded (a path, URL or ``sample:NAME``); ``size``: the ``max_size`` it was loaded at;
-    ``layer``, ``objective``, ``precision``, ``fast``: as given to :func:`dreamlib.dream`; ``settings``: the
+    ``layer``, ``objective``: as given to :func:`dreamlib.dream` (its precision and whether it ran fast come from
+    ``model``: a :func:`dreamlib.faster` model, or the network as built, in fp32); ``settings``: the
     recipe (``octaves=``, ``steps=``, ...; those not given take the :class:`dreamlib.Recipe` defaults, and are
     checked like them); ``extra``: more fields to keep (the command line adds ``channel``, ``class``, ``guide``).
     Builds on notebook 04.
     """
     from .. import __version__
-    from ..fast import plain_precision, resolve_precision
+    from ..fast import FastModel, resolve_precision
     from ..models import as_dream_model
 
     recipe = Recipe(**settings)
@@ -151,9 +150,10 @@ def dream_record(
             record["layer"] = layer
     values = {**(extra or {}), **_recipe_fields(recipe), "size": size}
     record.update({k: _text(v) for k, v in values.items() if v is not None})
-    record["precision"] = resolve_precision(precision, dm.device) if fast else plain_precision(precision)
+    fast = isinstance(dm, FastModel)
+    record["precision"] = resolve_precision(dm.precision, dm.device) if fast else "fp32"
     record["device"] = dm.device.type
-    record["fast"] = str(bool(fast))
+    record["fast"] = str(fast)
     record["version"] = __version__
     return {k: record[k] for k in sorted(record, key=lambda k: FIELDS.index(k) if k in FIELDS else len(FIELDS))}
 

@@ -110,8 +110,6 @@ def dream_video(  # noqa: PLR0913, C901 (keyword settings; the frame loop: flow,
     fps: float | None = None,
     octaves: int = VIDEO_RECIPE.octaves,
     seed: int = VIDEO_RECIPE.seed,
-    precision: str = "auto",
-    fast: bool = True,
     progress: bool = True,
     keep_frames: bool = False,
     **settings,
@@ -123,7 +121,7 @@ def dream_video(  # noqa: PLR0913, C901 (keyword settings; the frame loop: flow,
     (``flow``: ``"farneback"``, ``"raft"``, or None to dream every frame from scratch, as ``first_steps``), and is
     dreamed ``steps`` more steps per octave; frame ``t`` uses seed ``seed + t``. ``size``: the longest side to dream
     at (default: the video's own); ``max_frames``: only the first frames; ``fps``: the output's frame rate
-    (default: the input's). ``layer``/``objective``, ``octaves``, ``precision``, ``fast`` and the other
+    (default: the input's). ``layer``/``objective``, ``octaves`` and the other
     :class:`dreamlib.Recipe` settings (``lr``, ``jitter``, ...) are :func:`dreamlib.dream`'s. A stopped run, called
     again with the same settings, picks up where it stopped (``OUT.frames/`` holds the finished frames; removed at
     the end unless ``keep_frames``). Returns a :class:`VideoReport`. Taught in notebook 08.
@@ -157,8 +155,6 @@ def dream_video(  # noqa: PLR0913, C901 (keyword settings; the frame loop: flow,
         size=size,
         layer=layer,
         objective=objective,
-        precision=precision,
-        fast=fast,
         **recipe.settings(),
     )
     run = {
@@ -202,8 +198,6 @@ def dream_video(  # noqa: PLR0913, C901 (keyword settings; the frame loop: flow,
                     start,
                     layer,
                     objective=objective,
-                    precision=precision,
-                    fast=fast,
                     progress=False,
                     **recipe.replace(steps=n, seed=recipe.seed + t).settings(),
                 )

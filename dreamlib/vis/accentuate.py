@@ -23,12 +23,11 @@ import torch
 from tqdm.auto import tqdm
 
 from ..checks import check_non_negative, check_positive, check_whole
-from ..device import resolve_device
 from ..errors import DreamError
-from ..fast import fast_model
 from ..hooks import OUTPUT, forward_until
 from ..models import as_dream_model
 from ..objectives import Objective, as_objective
+from ..prepare import prepare
 from ..recipe import RENDER
 from .param import ImageParam, colour_matrix, spectrum_scale, to_rgb
 from .transforms import as_transform
@@ -77,8 +76,6 @@ def accentuate(  # noqa: PLR0913 (keyword settings, each with a default)
     seed: int | None = 0,
     size: int | None = None,
     progress: bool = True,
-    device: str | None = None,
-    fast: bool = True,
 ) -> Accentuation:
     """Accentuate ``objective`` in ``photo`` (a path, URL, sample name or (1, 3, H, W) tensor in [0, 1]).
 
@@ -86,7 +83,8 @@ def accentuate(  # noqa: PLR0913 (keyword settings, each with a default)
     ``alpha`` (0: no penalty; larger: closer) times the automatic balance. ``steps`` Adam steps of ``lr`` on the
     decorrelated Fourier coefficients; ``transforms`` as :func:`dreamlib.render`'s; ``ball``: the largest L2
     distance from the photo, in pixels (None: no limit); ``size``: the longest side to work at (default: the
-    photo's, shrunk to at most 512 px). Works on any ``nn.Module`` on the model's device. Returns an
+    photo's, shrunk to at most 512 px). Works on any ``nn.Module`` on the model's device (a :func:`dreamlib.faster`
+    model steps on its faster twin, in float32). Returns an
     :class:`Accentuation`. Taught in notebook 15.
     """
     from ..images import load_image
@@ -101,16 +99,12 @@ def accentuate(  # noqa: PLR0913 (keyword settings, each with a default)
     if ball is not None:
         check_positive("ball", ball)
     dm = as_dream_model(model)
-    if device is not None:
-        dm.to(resolve_device(device))
     objective = as_objective(objective if objective is not None else dm.default_layer)
     reg_layer = reg_layer or next((name for name in objective.layers if name != OUTPUT), OUTPUT)
-    for name in {*objective.layers, reg_layer} - {OUTPUT}:
-        dm.module(name)  # unknown layer: one line, before any work
     image0 = load_image(photo, max_size=size or 512).float().to(dm.device)
     h, w = image0.shape[-2:]
+    dm, net, objective = prepare(dm, objective, image0, also=[reg_layer], check=False, precision="fp32")
     layers = sorted({*objective.layers, reg_layer})
-    net = fast_model(dm, layers, image0, precision="fp32") if fast else dm
     generator = torch.Generator()
     if seed is None:
         generator.seed()

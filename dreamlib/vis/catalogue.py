@@ -131,7 +131,6 @@ def catalogue(  # noqa: PLR0913 (keyword settings, each with a default)
     seed: int = 0,
     progress: bool = True,
     chunk: int = 32,
-    fast: bool = True,
     maco: bool = True,
     accentuate: bool = True,
     maco_steps: int = CATALOGUE_MACO_STEPS,
@@ -143,8 +142,7 @@ def catalogue(  # noqa: PLR0913 (keyword settings, each with a default)
 
     ``channels`` defaults to all of them; ``images`` to the shapes model's
     own data (:func:`example_images`). Visualisations come from :func:`render`
-    with the FFT parameterisation, ``chunk`` channels per batch (``fast`` as in
-    :func:`render`). ``maco`` (default True): also render each channel with
+    with the FFT parameterisation, ``chunk`` channels per batch. ``maco`` (default True): also render each channel with
     ``param="maco"`` (``maco_steps`` steps, same size, same batches) and keep
     the render's attribution map. ``accentuate`` (default True): also
     accentuate each channel in its top example (:func:`dreamlib.accentuate`,
@@ -173,7 +171,7 @@ def catalogue(  # noqa: PLR0913 (keyword settings, each with a default)
     entries = []
     for start in range(0, len(channels), chunk):
         group = channels[start : start + chunk]
-        settings = dict(size=size, seed=seed + start, batch=len(group), progress=progress, fast=fast)
+        settings = dict(size=size, seed=seed + start, batch=len(group), progress=progress)
         pictures = render(dm, channels_objective(layer, group), steps=steps, **settings)
         rendered = dataset_examples(dm, pictures, layer)
         if maco:
@@ -200,11 +198,11 @@ def catalogue(  # noqa: PLR0913 (keyword settings, each with a default)
             entries.append(entry)
     if accentuate:
         for entry in tqdm(entries, desc="accentuating", disable=not progress, leave=False):
-            _accentuate_top(dm, layer, entry, accent_steps, alpha, seed, fast)
+            _accentuate_top(dm, layer, entry, accent_steps, alpha, seed)
     return entries
 
 
-def _accentuate_top(dm, layer: str, entry: ChannelEntry, steps: int, alpha: float, seed: int, fast: bool) -> None:
+def _accentuate_top(dm, layer: str, entry: ChannelEntry, steps: int, alpha: float, seed: int) -> None:
     """Fill ``entry``'s accentuation of its top example, with a small jitter sized to the example."""
     example = entry.examples[0][None]
     shift = max(1, round(CATALOGUE_ACCENT.jitter * min(example.shape[-2:])))
@@ -218,7 +216,6 @@ def _accentuate_top(dm, layer: str, entry: ChannelEntry, steps: int, alpha: floa
         transforms=[jitter(shift)],
         seed=seed + entry.index,
         progress=False,
-        fast=fast,
     )
     entry.accentuated = done.image[0]
     entry.accent_before, entry.accent_after = done.objective_before, done.objective_after

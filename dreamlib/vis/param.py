@@ -194,6 +194,16 @@ def precondition(grad: torch.Tensor, param: str | Param, matrix: torch.Tensor | 
     return work.to(grad.dtype)
 
 
+def preconditioner(model, param: str | Param, decorrelate: bool | None = None):
+    """The ``precondition`` argument of :func:`dreamlib.ascent_step` for ``param``: None for plain pixels, else
+    ``grad -> precondition(grad, param, the model's colour matrix)``. Used by :func:`dreamlib.dream`; notebook 12."""
+    settings = as_param(param, decorrelate)
+    if settings == Param("pixel", False):
+        return None
+    matrix = colour_matrix(model) if settings.decorrelate else None
+    return lambda grad: precondition(grad, settings, matrix)
+
+
 def high_frequency_energy(images: torch.Tensor, cutoff: float = 0.25) -> torch.Tensor:
     """Share of each image's spectral power above ``cutoff`` cycles per pixel: (batch,) in [0, 1].
 

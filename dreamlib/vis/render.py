@@ -22,14 +22,12 @@ import torch
 from tqdm.auto import tqdm
 
 from ..checks import check_positive, check_whole
-from ..device import resolve_device
 from ..errors import DreamError
-from ..fast import fast_model
-from ..hooks import OUTPUT, forward_until
+from ..hooks import forward_until
 from ..models import as_dream_model
-from ..objectives import Objective, as_objective
-from ..octaves import StepInfo
-from ..recipe import MACO_LR, REDIRECT_RELU_STEPS, RENDER
+from ..objectives import Objective
+from ..prepare import prepare
+from ..recipe import MACO_LR, REDIRECT_RELU_STEPS, RENDER, StepInfo
 from .param import ImageParam, Param, as_param, colour_matrix
 from .regularisers import Regulariser
 from .relu import redirected_relus
@@ -92,12 +90,11 @@ def render(model: torch.nn.Module, objective: Objective | str | None = None, **s
     1.0 for ``"maco"``, as in its authors' code). ``regularisers``: penalties
     from :mod:`dreamlib.vis.regularisers`, subtracted from the objective. ``valid``: how the raw values become
     [0, 1] pixels (``"sigmoid"``). Works on any ``nn.Module`` taking [0, 1]
-    RGB, on the model's device (``device=`` moves the model first). The result
-    is on the CPU, as float32. ``fast`` (default True) steps on the faster twin of
-    the network that :func:`dreamlib.dream` uses (:mod:`dreamlib.fast`, float32);
-    ``fast=False`` runs the network exactly as you built it. ``redirect_relu``: for that many first steps every ReLU
-    passes Lucid's redirected gradient to an image that nothing reaches through it (:mod:`dreamlib.vis.relu`), so a
-    unit silent on the starting noise still gets a visualisation; 0 gives the plain gradient throughout.
+    RGB, on the model's device. The result is on the CPU, as float32. A
+    :func:`dreamlib.faster` model steps on its faster twin, in float32. ``redirect_relu``: for that many first
+    steps every ReLU passes Lucid's redirected gradient to an image that nothing reaches through it
+    (:mod:`dreamlib.vis.relu`), so a unit silent on the starting noise still gets a visualisation; 0 gives the
+    plain gradient throughout.
     :func:`render_attribution` also returns where the gradient fell. Taught in notebooks 12 (``redirect_relu`` in 18).
     """
     _no_attribution_flag(settings)
@@ -125,8 +122,6 @@ def _render(  # noqa: PLR0913, C901 (keyword settings; the loop with its optiona
     callback: Callable[[StepInfo], None] | None = None,
     regularisers: Sequence[Regulariser] = (),
     valid: str = "sigmoid",
-    device: str | None = None,
-    fast: bool = True,
     attribution: bool = False,
     redirect_relu: int = REDIRECT_RELU_STEPS,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -143,14 +138,8 @@ def _render(  # noqa: PLR0913, C901 (keyword settings; the loop with its optiona
     dm = as_dream_model(model)
     if size < dm.min_size:
         raise DreamError(f"size must be at least {dm.min_size} px for {dm.name}, got {size}")
-    if device is not None:
-        dm.to(resolve_device(device))
-    objective = as_objective(objective if objective is not None else dm.default_layer)
-    for name in objective.layers:
-        if name != OUTPUT:
-            dm.module(name)  # unknown layer -> clear error before any work
     trial = torch.zeros(1, 3, size, size, device=dm.device)
-    net = fast_model(dm, objective.layers, trial, precision="fp32") if fast else dm
+    dm, net, objective = prepare(dm, objective, trial, check=False, precision="fp32")  # renders stay in fp32
     if transforms == "auto":
         transforms = "maco" if settings.kind == "maco" else "standard"
     shake = as_transform(transforms, steps)

@@ -1,5 +1,5 @@
-"""The fast path (dreamlib/fast/__init__.py): a twin that computes what the model computes, faster; ``fast=False``
-runs the network exactly as built."""
+"""The fast path (dreamlib/fast/__init__.py): ``dl.faster(model)`` steps on a twin that computes what the model
+computes, faster; a model as built runs exactly as built."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from torch import nn
 
 import dreamlib
 from dreamlib.ascent import image_gradient
-from dreamlib.fast import FastModel, channels_last, fast_model, plain_precision
+from dreamlib.fast import FastModel, channels_last, fast_model, twin_for
 from dreamlib.hooks import capture_activations
 from tests.helpers import count_bn, random_bn_stats
 
@@ -53,16 +53,21 @@ def test_the_twin_sees_channels_last_images_in_its_precision():
     assert channels_last(torch.rand(3, 8, 8)).shape == (3, 8, 8)  # an unbatched image passes as it is
 
 
-def test_a_dream_at_auto_runs_in_the_precision_the_suite_forces(both_precisions):
-    """What the ``both_precisions`` tests rely on: ``DREAMLIB_PRECISION`` decides what a dream at ``"auto"``
-    computes in, on any CPU (the layers' outputs are bfloat16 in a bf16 dream)."""
+def test_a_faster_dream_at_auto_runs_in_the_precision_the_suite_forces(both_precisions):
+    """``DREAMLIB_PRECISION`` decides what a dream of a ``faster(model)`` at ``"auto"`` computes in, on any CPU (the
+    layers' outputs are bfloat16 in a bf16 dream); the model as built computes in its own dtype whatever it says."""
     model, seen = shapes(), []
-    twin = fast_model(model, ["conv2"], TRIAL)
+    fast = dreamlib.faster(model)
+    twin = twin_for(fast, ["conv2"], TRIAL)
     handle = twin.net.conv2.register_forward_hook(lambda m, args, out: seen.append(out.dtype))
-    dreamlib.dream(model, torch.rand(1, 3, 48, 48), "conv2", octaves=1, steps=1, progress=False)
+    dreamlib.dream(fast, torch.rand(1, 3, 48, 48), "conv2", octaves=1, steps=1, progress=False)
     handle.remove()
     assert twin.precision == both_precisions
     assert seen == [torch.bfloat16 if both_precisions == "bf16" else torch.float32]
+    handle = model.net.conv2.register_forward_hook(lambda m, args, out: seen.append(out.dtype))
+    dreamlib.dream(model, torch.rand(1, 3, 48, 48), "conv2", octaves=1, steps=1, progress=False)
+    handle.remove()
+    assert seen[1:] == [torch.float32, torch.float32]  # the probe pass and the step
 
 
 def test_the_twin_is_cached_and_made_again_when_the_model_changes():
@@ -110,27 +115,34 @@ def test_the_twin_runs_your_own_network_when_folding_could_surprise():
 def test_fast_and_plain_dreams_agree_and_plain_runs_the_network_as_built():
     model = shapes()
     image = torch.rand(1, 3, 96, 96)
-    settings = dict(octaves=2, steps=3, seed=0, progress=False, precision="fp32")
+    settings = dict(octaves=2, steps=3, seed=0, progress=False)
     calls = {"conv": 0, "bn": 0}
     hooks = [
         model.net.conv4[0].register_forward_hook(lambda *a: calls.__setitem__("conv", calls["conv"] + 1)),
         model.net.conv4[1].register_forward_hook(lambda *a: calls.__setitem__("bn", calls["bn"] + 1)),
     ]
-    plain = dreamlib.dream(model, image, "conv4", fast=False, **settings)
+    plain = dreamlib.dream(model, image, "conv4", **settings)
     assert calls["conv"] == calls["bn"] > 6  # your modules ran, BatchNorm and all, and your hooks saw every step
     for h in hooks:
         h.remove()
-    fast = dreamlib.dream(model, image, "conv4", fast=True, **settings)
+    fast = dreamlib.dream(dreamlib.faster(model, "fp32"), image, "conv4", **settings)
     assert (fast - image).abs().mean() > 1e-3  # it dreamed
     torch.testing.assert_close(fast, plain, rtol=0, atol=1e-3)
 
 
-def test_fast_false_takes_float32_only():
-    assert plain_precision("auto") == plain_precision("fp32") == "fp32"
-    with pytest.raises(dreamlib.DreamError, match="fast path"):
-        dreamlib.dream(shapes(), torch.rand(1, 3, 48, 48), fast=False, precision="bf16", progress=False)
-    with pytest.raises(dreamlib.DreamError, match="unknown precision"):
-        plain_precision("fp8")
+def test_faster_is_the_one_place_speed_is_decided():
+    model = shapes()
+    fast = dreamlib.faster(model, "fp32")
+    assert isinstance(fast, FastModel) and fast.net is model.net and fast.precision == "fp32"
+    assert fast.layers == model.layers and fast.name == model.name and fast.min_size == model.min_size
+    assert twin_for(model, ["conv4"], TRIAL) is model  # a model as built steps as built: the lessons' code
+    twin = twin_for(fast, ["conv4"], TRIAL)
+    assert isinstance(twin, FastModel) and twin.net is not model.net  # BatchNorm folded, on a copy
+    assert twin_for(fast, ["conv4"], TRIAL) is twin  # cached
+    image = torch.rand(2, 3, 48, 48)
+    torch.testing.assert_close(fast(image), model(image), rtol=0, atol=1e-5)  # the same function
+    with pytest.raises(dreamlib.DreamError, match="unknown precision 'fp8'; use one of auto, fp32, bf16"):
+        dreamlib.faster(model, "fp8")
 
 
 def test_the_twin_cache_does_not_keep_a_model_alive():

@@ -1,17 +1,23 @@
-"""The house rules the package keeps (issue 23): lessons in front, speed behind one switch, tests that mirror."""
+"""The house rules the package keeps: lessons in front, speed behind one step (dl.faster), tests that mirror."""
 
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
 from tests.helpers import ROOT
 
 PACKAGE = ROOT / "dreamlib"
-SPEED = re.compile(r"channels_last|torch\.autocast|autocast\(|fuse_conv_bn|fold_batchnorm|fast_model|FastModel")
-# Top-level modules that choose the fast path (the switch) without doing any of it themselves.
-SWITCHES = {"octaves.py"}
+# What runs a network faster or holds a print-size image in less memory: names of the code that does it.
+SPEED = {
+    "channels_last", "autocast", "fuse_conv_bn_eval", "fold_batchnorm", "fold_pairs", "fast_model", "FastModel",
+    "bfloat16", "precision", "resolve_precision", "malloc_trim", "ctypes", "CDLL", "untyped_storage", "data_ptr",
+}  # fmt: skip
+# Top-level modules that may hold some, each for its reason: the rest are the lessons' code only.
+SPEED_HOMES = {
+    "tiles.py": "print-size dreams: uint8 pixels, a bfloat16 gradient buffer, memory handed back",
+    "prepare.py": "names the network to step on: a dl.faster model's twin (renders ask for it in float32)",
+}
 NOT_MIRRORED = {"exercises/_shared.py"}  # private helpers of the checkers, tested through them
 
 
@@ -19,24 +25,60 @@ def test_at_most_twenty_top_level_modules():
     assert len(list(PACKAGE.glob("*.py"))) <= 20
 
 
+def _names(path: Path) -> set[str]:
+    """Every name the code of ``path`` uses (variables, attributes, arguments, imports; not docstrings or comments)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.arg):
+            found.add(node.arg)
+        elif isinstance(node, ast.keyword) and node.arg:
+            found.add(node.arg)
+        elif isinstance(node, ast.alias):
+            found.add(node.asname or node.name.split(".")[-1])
+    return found
+
+
 def test_lesson_modules_hold_no_speed_code():
     found = {}
     for path in PACKAGE.glob("*.py"):
-        hits = set(SPEED.findall(path.read_text(encoding="utf-8")))
-        if hits and path.name not in SWITCHES:
+        hits = _names(path) & SPEED
+        if hits and path.name not in SPEED_HOMES:
             found[path.name] = sorted(hits)
     assert found == {}
+    assert _names(PACKAGE / "tiles.py") & SPEED  # the check sees speed code where it is
+
+
+def test_dream_is_lesson_04s_loop_on_one_screen():
+    """dl.dream's body (docstring aside) fits a screen and steps with lesson 03's ascent_step, nothing else."""
+    tree = ast.parse((PACKAGE / "octaves.py").read_text(encoding="utf-8"))
+    (dream,) = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "dream"]
+    body = dream.body[1:] if isinstance(dream.body[0], ast.Expr) else dream.body
+    assert body[-1].end_lineno - body[0].lineno + 1 <= 40
+    calls = {n.func.id for n in ast.walk(dream) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert "ascent_step" in calls and "dream_step" not in calls
 
 
 def test_every_module_has_its_test_module():
-    missing = []
+    """tests/ mirrors dreamlib/, and each test module names the module it tests (its path or its import)."""
+    missing, unnamed = [], []
     for path in PACKAGE.rglob("*.py"):
         rel = path.relative_to(PACKAGE)
         if path.name in ("__init__.py", "__main__.py") or rel.as_posix() in NOT_MIRRORED:
             continue
-        if not (ROOT / "tests" / rel.parent / f"test_{path.name}").exists():
+        test = ROOT / "tests" / rel.parent / f"test_{path.name}"
+        if not test.exists():
             missing.append(rel.as_posix())
-    assert missing == []
+            continue
+        dotted = "dreamlib." + rel.with_suffix("").as_posix().replace("/", ".")
+        package, _, name = dotted.rpartition(".")
+        text = test.read_text(encoding="utf-8")
+        if not any(s in text for s in (f"dreamlib/{rel.as_posix()}", dotted, f"from {package} import {name}")):
+            unnamed.append(rel.as_posix())
+    assert missing == [] and unnamed == []
 
 
 def test_nothing_compiles_on_a_learners_machine():

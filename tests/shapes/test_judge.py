@@ -1,6 +1,5 @@
 """The independent judge: another architecture, another seed, the same data (dreamlib/shapes/judge.py, lesson 10)."""
 
-import pytest
 import torch
 
 import dreamlib as dl
@@ -40,14 +39,13 @@ def test_judge_weights_come_from_the_training_script_with_its_own_seed():
     assert '"judge.pth": dict(JUDGE_RECIPE, seed=JUDGE_SEED, architecture=JudgeNet)' in text and JUDGE_SEED != 0
 
 
-@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
-def test_the_judge_recognises_the_dreamers_class_dreams_and_renders():
+def test_the_judge_recognises_the_dreamers_class_dreams_and_renders(run_as):
     """Issue 20's transfer test: pictures the shipped dreamer makes of each class carry the class to another network.
 
     Plain pixel dreams from a grey picture (``dl.dream`` with ``class_logit``) and Fourier renders
     (``dl.render(param="fft")``), one per class, 64 px; the judge recognises at least 9 of 10 of each.
     """
-    model, judge = dl.load_model("shapes", device="cpu"), shapes.judge(device="cpu")
+    model, judge = run_as(dl.load_model("shapes", device="cpu")), shapes.judge(device="cpu")
     targets = torch.arange(len(shapes.CLASSES))
     grey = torch.full((1, 3, 64, 64), 0.5)
     dreams = torch.cat(

@@ -196,8 +196,7 @@ def test_bad_weights_files_for_shapes_are_clear_errors(tmp_path):
         dreamlib.load_model("shapes", weights=str(old))
 
 
-@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
-def test_the_model_trained_on_more_dogs_dreams_dogs_an_independent_judge_sees(model, skewed):
+def test_the_model_trained_on_more_dogs_dreams_dogs_an_independent_judge_sees(model, skewed, run_as):
     """Lesson 11's controlled experiment: same network, training and dream settings; only the data differs.
 
     Each model dreams the bundled photos on its deepest block; the judge (another architecture, another seed, the
@@ -212,10 +211,10 @@ def test_the_model_trained_on_more_dogs_dreams_dogs_an_independent_judge_sees(mo
     def dog_share(pictures):
         return sum(shapes.class_share(judge, shapes.patches(p), "dogs") for p in pictures) / len(pictures)
 
-    def dreams(m):  # lesson 11's settings in quick mode, at the lesson's precision="auto"
+    def dreams(m):  # lesson 11's settings in quick mode
         settings = dict(octaves=2, steps=10, lr=0.02, seed=0, progress=False)
         return [dreamlib.dream(m, p, "conv6", **settings) for p in photos]
 
-    balanced_share, skewed_share = dog_share(dreams(model)), dog_share(dreams(skewed))
+    balanced_share, skewed_share = dog_share(dreams(run_as(model))), dog_share(dreams(run_as(skewed)))
     assert skewed_share >= balanced_share + 0.3, (balanced_share, skewed_share)
     assert dog_share(photos) <= 0.2

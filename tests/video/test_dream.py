@@ -23,8 +23,10 @@ def pan(tmp_path_factory):
     return sample_clip(tmp_path_factory.mktemp("clip") / "pan.mp4", frames=12, fps=10, size=(96, 72), speed=3.0)
 
 
-@pytest.mark.usefixtures("both_precisions")  # auto is fp32, then bf16
-def test_a_dreamed_video_keeps_frames_rate_size_and_sound_and_flickers_less_than_frame_by_frame(shapes, pan, tmp_path):
+def test_a_dreamed_video_keeps_frames_rate_size_and_sound_and_flickers_less_than_frame_by_frame(
+    shapes, pan, tmp_path, run_as
+):
+    shapes = run_as(shapes)
     carried = dl.dream_video(shapes, pan, tmp_path / "carried.mp4", "conv4", progress=False)  # the default recipe
     alone = dl.dream_video(shapes, pan, tmp_path / "alone.mp4", "conv4", flow=None, progress=False)
     for report in (carried, alone):
