@@ -42,6 +42,9 @@ class DreamModel(nn.Module):
     Taught in notebooks 01 (layers) and 02 (normalisation).
     """
 
+    # What __init__ sets besides the network and normalisation: a model made from this one (dl.faster's) shares them.
+    DESCRIPTION = ("layers", "min_size", "name", "default_layer", "categories", "depth_layers", "weights")
+
     def __init__(  # noqa: PLR0913 (keyword settings, each with a default)
         self,
         net: nn.Module,

@@ -26,3 +26,12 @@ def test_the_unknown_layer_error_lists_the_valid_layers(tiny):
     wrapped = dreamlib.as_dream_model(tiny)
     with pytest.raises(dreamlib.DreamError, match="unknown layer|valid"):
         wrapped.module("nope")
+
+
+def test_description_names_everything_init_sets_besides_network_and_normalisation(tiny):
+    """A model made from another (dl.faster's) copies DreamModel.DESCRIPTION: it must name every such attribute."""
+    model = dreamlib.DreamModel(tiny, mean=[0.5] * 3, std=[0.25] * 3, name="tiny", weights="random")
+    plain = set(vars(torch.nn.Module()))
+    assert set(vars(model)) - plain == set(dreamlib.DreamModel.DESCRIPTION)
+    fast = dreamlib.faster(model)
+    assert all(getattr(fast, key) == getattr(model, key) for key in dreamlib.DreamModel.DESCRIPTION)

@@ -43,7 +43,7 @@ class FastModel(DreamModel):
     def __init__(self, model: DreamModel, net: nn.Module, precision: str) -> None:
         nn.Module.__init__(self)  # not DreamModel's: it would switch a network it shares with ``model`` to eval mode
         self.net = net
-        for key in ("layers", "min_size", "name", "default_layer", "categories", "depth_layers", "weights"):
+        for key in DreamModel.DESCRIPTION:
             setattr(self, key, getattr(model, key))
         if model.mean is None:
             self.mean = self.std = None
@@ -72,7 +72,7 @@ def faster(model: nn.Module, precision: str = "auto") -> FastModel:
     on its faster twin, the same function computed in another order (:func:`twin_for`). It shares ``model``'s
     network, so training or moving one trains or moves the other. ``precision``: ``"auto"`` (bfloat16 where
     this machine computes it faster, measured once), ``"fp32"`` or ``"bf16"``; renders and accentuations stay in
-    float32. The command line does this unless told ``--no-fast``. Shown in notebook 04.
+    float32. The command line does this unless told ``--no-fast``. Taught in notebook 04 (one cell).
     """
     resolve_precision(precision, torch.device("meta"))  # an unknown name -> the usual one-line error
     dm = as_dream_model(model)
