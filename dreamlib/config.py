@@ -6,9 +6,9 @@
 ``DREAMLIB_OFFLINE``      ``1`` makes ``load_model(..., fallback=...)`` use its fallback model at once, even where
                           ImageNet weights are cached: ``make test`` sets it so the lessons always run on the
                           shipped model.
-``DREAMLIB_PRECISION``    ``fp32`` or ``bf16`` is what ``precision="auto"`` means on this machine, instead of what
-                          the probe measures (:mod:`dreamlib.fast.precision`): run every lesson and test one way on
-                          any machine (``pytest --precision``). ``auto`` or unset: the probe decides.
+``DREAMLIB_PRECISION``    ``fp32`` or ``bf16`` is what ``dl.faster(model)``'s ``precision="auto"`` means, instead
+                          of what the probe measures (:mod:`dreamlib.fast.precision`): run every fast dream one way
+                          on any machine (``pytest --precision``). ``auto`` or unset: the probe decides.
 ``DREAMLIB_PROBE_CACHE``  ``0`` keeps the answer of the ``precision="auto"`` probe for the process only
                           (:mod:`dreamlib.fast.precision`), not on disk.
 

@@ -146,7 +146,7 @@ def fold_batchnorm(model: nn.Module, trial: torch.Tensor | None = None) -> Dream
     the model's minimum size, at least 64 px) through the whole network. The model
     must be in eval mode (a training-mode BatchNorm uses each batch's statistics,
     which cannot be folded). Activations and input gradients stay the same up to
-    float rounding. ``dream(fast=True)`` does this on a copy instead (:mod:`dreamlib.fast`).
+    float rounding. A :func:`dreamlib.faster` model does this on a copy instead (:mod:`dreamlib.fast`).
     """
     from ..errors import DreamError
     from ..models import as_dream_model

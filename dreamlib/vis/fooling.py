@@ -13,8 +13,8 @@ between neighbouring pixels are (a histogram, at two scales) and the colours' me
 flat colours softened by a little blur and grain; renders are smooth everywhere, or noisy everywhere.
 :func:`train_detector` fits it on real images against renders (:func:`visualisation_set`) and puts its boundary half way
 between the two. E is computed without gradients, a switch, as in the paper, where ``k`` cuts the other path off;
-E and the switch run in float32 even inside a bfloat16 pass (a dream at ``precision="bf16"``), so the cut is exact
-there too.
+E and the switch run in float32 even inside a bfloat16 pass (a dream of ``dl.faster(model, "bf16")``), so the cut is
+exact there too.
 :func:`fool` returns a copy of the model with unit F of ``layer`` replaced by A; the layer keeps its name, so every
 dreamlib tool (render, catalogue, fast path) sees the fooled unit. Taught in notebook 17 (don't trust your eyes).
 """
