@@ -64,14 +64,15 @@ def probe_model(dm: DreamModel, image: torch.Tensor, objective: Objective) -> No
     """One cheap forward pass, so bad indices and sizes fail before any work.
 
     When the network itself fails at this image size (a fixed-size network: a
-    ``Linear`` layer after ``flatten``), try the usual input sizes and name the
-    one it accepts. Other errors from inside a user's network are theirs to explain
+    ``Linear`` layer after ``flatten``, or a check on the size, as torchvision's
+    vision transformers make), try the usual input sizes and name the one it
+    accepts. Other errors from inside a user's network are theirs to explain
     and pass through unchanged.
     """
     with torch.no_grad():
         try:
             objective(forward_until(dm, image, objective.layers))
-        except RuntimeError as exc:
+        except (RuntimeError, AssertionError) as exc:
             h, w = image.shape[-2:]
             for size in COMMON_SIZES:
                 if (size, size) == (h, w):

@@ -62,3 +62,12 @@ def test_a_fixed_size_network_is_named_with_the_size_it_takes():
     model = dreamlib.DreamModel(net, layers=["2"])
     with pytest.raises(dreamlib.DreamError, match="fails on a 20x20 image but works at 32x32"):
         probe_model(model, torch.zeros(1, 3, 20, 20), dreamlib.layer_mean("2"))
+
+
+def test_a_network_that_checks_its_input_size_is_named_with_the_size_it_takes():
+    """torchvision's vision transformers assert their size; that is one line too, naming 224, not a raw assert."""
+    import torchvision
+
+    model = dreamlib.as_dream_model(torchvision.models.vit_b_16())  # random weights, nothing downloaded
+    with pytest.raises(dreamlib.DreamError, match="fails on a 130x100 image but works at 224x224"):
+        dreamlib.dream(model, torch.rand(1, 3, 100, 130), "encoder.layers.encoder_layer_6", octaves=1, progress=False)
