@@ -70,9 +70,9 @@ def faster(model: nn.Module, precision: str = "auto") -> FastModel:
 
     Pass the result wherever you pass a model (:func:`dreamlib.dream`, :func:`dreamlib.render`, ...): they step
     on its faster twin, the same function computed in another order (:func:`twin_for`). It shares ``model``'s
-    network, so training or moving one trains or moves the other. ``precision``: ``"auto"`` (bfloat16 where
-    this machine computes it faster, measured once), ``"fp32"`` or ``"bf16"``; renders and accentuations stay in
-    float32. The command line does this unless told ``--no-fast``. Taught in notebook 04 (one cell).
+    network, so training one trains the other (move ``model`` to its device first). ``precision``: ``"auto"``
+    (bfloat16 where this machine computes it faster, measured once), ``"fp32"`` or ``"bf16"``; renders and
+    accentuations stay in float32. The command line does this unless told ``--no-fast``. Taught in notebook 04.
     """
     resolve_precision(precision, torch.device("meta"))  # an unknown name -> the usual one-line error
     dm = as_dream_model(model)
