@@ -37,7 +37,7 @@ class FastModel(DreamModel):
 
     :func:`faster` makes one from your model; the lesson functions step on its folded twin
     (:func:`twin_for`). It shares the model's network, normalisation and layer names, so hooks,
-    objectives and :func:`dreamlib.forward_until` work on it as on the model.
+    objectives and :func:`dreamlib.forward_until` work on it as on the model. Taught in notebook 04.
     """
 
     def __init__(self, model: DreamModel, net: nn.Module, precision: str) -> None:

@@ -26,7 +26,7 @@ def _stdout(nb) -> str:
 
 
 @pytest.mark.parametrize("name", LESSONS)
-def test_lesson_runs_quick_on_random_imagenet_models(name, tmp_path, monkeypatch):
+def test_lesson_runs_quick_on_random_imagenet_models(name, tmp_path, monkeypatch, executed_lessons):
     import nbformat
     from nbclient import NotebookClient
 
@@ -49,3 +49,4 @@ def test_lesson_runs_quick_on_random_imagenet_models(name, tmp_path, monkeypatch
             f"{name} asked for an ImageNet model but reported {sorted(models) or 'none'}"
         )
         assert "quick mode: True" in printed
+    nbformat.write(nb, executed_lessons / f"{name}.ipynb")  # the site test builds its pages from these

@@ -29,7 +29,9 @@ pytest.importorskip("mkdocs", reason="needs the docs extra: pip install -e '.[do
 
 def _build(site: Path, *extra: str) -> subprocess.CompletedProcess:
     # The lessons run in quick mode here: nbval already runs every one at full settings in the same `make test`,
-    # and this test is about the site (its pages, figures, links), which quick mode builds the same way.
+    # and this test is about the site (its pages, figures, links), which quick mode builds the same way. The site
+    # fixture passes the lessons test_lessons_on_imagenet.py executed (quick, random ImageNet weights): their pages
+    # are made the same way, and no lesson runs a third time.
     return subprocess.run(
         [sys.executable, str(ROOT / "tools" / "build_docs.py"), "--site", str(site), *extra],
         cwd=ROOT,
@@ -41,10 +43,10 @@ def _build(site: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
+def site(tmp_path_factory, executed_lessons) -> Path:
     """The whole site, every lesson executed (in quick mode: see _build; `make docs` builds at full settings)."""
     site = tmp_path_factory.mktemp("docs") / "site"
-    built = _build(site)
+    built = _build(site, "--executed", str(executed_lessons))
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return site
 
