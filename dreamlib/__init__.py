@@ -6,7 +6,7 @@
 - 01 hooks:             ``capture_activations``, ``forward_until``, ``count_hooks``
 - 02 preprocessing:     ``load_image``, ``save_image``, ``resize``, ``DreamModel``
 - 03 gradient ascent:   ``normalize_gradient``, ``ascent_step``, ``layer_mean``
-- 04 octaves:           ``octave_sizes``, ``dream``, ``Recipe``
+- 04 octaves:           ``octave_sizes``, ``dream``, ``Recipe``, ``faster``
 - 05 layer comparison:  ``compare_layers``, ``receptive_field``, ``receptive_field_size``
 - 06 beyond:            ``channel``, ``neuron``, ``guide``, ``class_logit``, ``zoom``, ``tile_spans``
 - 07 optical flow, 08 dreaming in time: ``video`` (``optical_flow``, ``warp``, ``occlusion_mask``), ``dream_video``
