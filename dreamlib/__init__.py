@@ -19,6 +19,8 @@
 - 16 neuron catalogue:  ``catalogue``, ``write_catalogue``
 - 17, 18 don't trust your eyes: ``fooling``, ``sanity``, ``two_afc``
 - 19 which unit sees what: ``shapes.make_batch(parts=True)``, ``dissect``, ``ablate``, ``accuracy_drop``, ``sae``
+- 20 how a transformer sees: ``vit`` (patches, tokens as maps, positions, attention maps), ``load_model("vit_b_16")``,
+                        ``load_model("shapes_vit")``, ``shapes.cue_conflict``, ``shapes.shape_bias``
 
 Families live in subpackages: ``vis`` (feature visualisation), ``shapes`` (the network we train), ``video`` (dreams
 carried along the optical flow), ``units`` (dissection, ablation, sparse autoencoders), ``io`` (files, downloads,
@@ -100,6 +102,7 @@ _MODULES = [
     "receptive",
     "recipe",
     "tiles",
+    "vit",
     "cli",
     "exercises",
     "fast",

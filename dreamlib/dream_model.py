@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from . import vit
 from .errors import DreamError
 
 
@@ -68,9 +69,11 @@ class DreamModel(nn.Module):
             self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
         else:
             self.mean = self.std = None
-        all_names = [n for n, _ in net.named_modules() if n]
-        self.layers: tuple[str, ...] = tuple(layers) if layers is not None else tuple(all_names)
-        self.min_size = int(min_size)
+        patch = vit.patch_size(net)  # a vision transformer: any size, in whole patches (lesson 20)
+        if layers is None:
+            layers = vit.layers(net) if patch else [n for n, _ in net.named_modules() if n]
+        self.layers: tuple[str, ...] = tuple(layers)
+        self.min_size = max(int(min_size), patch or 1)
         self.name = name
         self.default_layer = default_layer or (self.layers[-1] if self.layers else "")
         self.categories = list(categories) if categories is not None else None
@@ -94,9 +97,12 @@ class DreamModel(nn.Module):
 
         The move is differentiable, so a CPU leaf tensor with ``requires_grad``
         still gets its gradient when the model lives on a GPU or in another
-        precision. The output stays on the model's device, in its dtype.
+        precision. The output stays on the model's device, in its dtype. A vision
+        transformer takes pictures of any size (:func:`dreamlib.vit.forward`).
         """
         x = self.normalize(images.to(self.device))  # normalise in the image's precision (or the buffers', if finer)
+        if vit.patch_size(self.net):  # a vision transformer, run at the picture's size (lesson 20)
+            return vit.forward(self.net, x.to(self.dtype))
         return self.net(x.to(self.dtype))
 
     @property

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from . import vit
 from .errors import DreamError
 from .models import DreamModel, as_dream_model, short_list
 
@@ -83,7 +84,10 @@ def forward_until(model: nn.Module, images: torch.Tensor, layers: str | Sequence
 
     Once the last needed layer has produced its output, a hook raises an
     exception that ends the forward pass: later layers never run. ``"output"``
-    asks for the network's final output (the whole forward runs).
+    asks for the network's final output (the whole forward runs). A vision
+    transformer's tokens come back as a map of patches, the class token dropped
+    (:func:`dreamlib.vit.as_map`, notebook 20), so objectives read them as they
+    read a CNN's feature maps.
     ``images`` may be on any device and in any floating dtype: they are moved
     (differentiably) to the model's; the returned activations stay on the
     model's device, in its dtype.
@@ -93,9 +97,10 @@ def forward_until(model: nn.Module, images: torch.Tensor, layers: str | Sequence
     wanted = [n for n in names if n != OUTPUT]
     acts: dict[str, torch.Tensor] = {}
     handles = []
+    tokens = vit.grid(dm.net, *images.shape[-2:]) if vit.patch_size(dm.net) else None
 
     def hook(_module, _inputs, output, name):
-        acts[name] = output
+        acts[name] = output if tokens is None else vit.as_map(output, *tokens)
         if OUTPUT not in names and all(n in acts for n in wanted):
             raise _Stop
 

@@ -1,8 +1,9 @@
 """The networks a lesson can load by name: a registry, and torchvision's ImageNet classifiers in it.
 
 :func:`load_model` looks a name up in the registry (:func:`list_models`) and calls its loader: torchvision's
-InceptionV3, GoogLeNet, VGG16 and ResNet-50 with their ImageNet weights (through the torch hub cache), and
-``"shapes"``, the small network that ships with dreamlib (:mod:`dreamlib.shapes`). :func:`register_model` adds
+InceptionV3, GoogLeNet, VGG16, ResNet-50 and the vision transformer ViT-B/16 with their ImageNet weights (through the
+torch hub cache), and ``"shapes"`` and ``"shapes_vit"``, the small CNN and transformer that ship with dreamlib
+(:mod:`dreamlib.shapes`). :func:`register_model` adds
 your own, as torchvision's ``register_model`` does. Each returns a :class:`dreamlib.DreamModel`
 (:mod:`dreamlib.dream_model`), the network with its own preprocessing. Taught in notebook 01.
 """
@@ -19,12 +20,14 @@ from typing import Callable
 import torch
 from torch import nn
 
+from . import vit
 from .config import OFFLINE_ENV, chosen_weights, default_weights, offline_mode
 from .device import resolve_device
 from .dream_model import DreamModel, as_dream_model, short_list, spread  # noqa: F401 (their old home, still valid)
 from .errors import DreamError, DreamWarning, WeightsUnavailableError
 from .io.weights import CorruptWeightsError, fetch_imagenet_weights, load_state_file, weights_cache_path
 from .shapes import net as shapes_net
+from .shapes import transformer as shapes_vit
 
 RANDOM_SEED = 0  # the seed of weights="random": one fixed draw per architecture
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -72,6 +75,12 @@ def _resnet50(init: bool) -> nn.Module:
     from torchvision.models import resnet50
 
     return resnet50(weights=None)
+
+
+def _vit_b_16(init: bool) -> nn.Module:
+    from torchvision.models import vit_b_16
+
+    return vit_b_16(weights=None)
 
 
 def _weights(enum_name: str) -> Callable[[], object]:
@@ -161,6 +170,16 @@ MODELS: dict[str, ModelSpec] = {
         mean=IMAGENET_MEAN,
         std=IMAGENET_STD,
     ),
+    "vit_b_16": ModelSpec(
+        _vit_b_16,
+        _weights("ViT_B_16_Weights"),
+        layers=vit.layer_names(12),
+        default_layer=vit.neurons(6),
+        min_size=16,
+        depth_layers=tuple(vit.neurons(i) for i in (2, 5, 8, 11)),
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+    ),
 }
 
 
@@ -232,7 +251,10 @@ def load_model(
     pattern classifier of notebook 09: its weights ship with dreamlib (``"shipped"``,
     the default; ``"skewed"``, its twin trained with dog faces over-represented, for
     notebook 11; ``"ordinary"``, its twin trained without adversarial examples, for
-    notebooks 10 and 12; ``$DREAMLIB_WEIGHTS`` does not apply to it).
+    notebooks 10 and 12; ``$DREAMLIB_WEIGHTS`` does not apply to it). ``"shapes_vit"`` is
+    its vision transformer sibling of notebook 20 (``"shipped"`` or ``"random"``), and
+    ``"vit_b_16"`` torchvision's ViT-B/16, which dreams at any picture size
+    (:mod:`dreamlib.vit`).
 
     ``fallback`` (e.g. ``"shapes"``): when no weights were chosen (neither
     ``weights=`` nor ``$DREAMLIB_WEIGHTS``) and the ImageNet weights can be
@@ -319,3 +341,4 @@ for _name, _spec in MODELS.items():
         functools.partial(_load_imagenet, _name)
     )
 register_model("shapes", layers=shapes_net.LAYERS, default_layer=shapes_net.DEFAULT_LAYER)(shapes_net.load)
+register_model("shapes_vit", layers=shapes_vit.LAYERS, default_layer=shapes_vit.DEFAULT_LAYER)(shapes_vit.load)

@@ -46,6 +46,8 @@ from dreamlib import shapes
 from dreamlib.models import DreamModel
 from dreamlib.shapes.judge import JUDGE_RECIPE, JUDGE_SEED, JudgeNet
 from dreamlib.shapes.net import ORDINARY_RECIPE, ROBUST_RECIPE
+from dreamlib.shapes.transformer import RECIPE as VIT_RECIPE
+from dreamlib.shapes.transformer import ShapesViT
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "dreamlib" / "shapes" / "weights"
 # file -> how to train it: the judge (lessons 10, 14, 18) is another architecture from another seed
@@ -54,6 +56,7 @@ RUNS = {
     "shapes_skewed.pth": dict(ROBUST_RECIPE, seed=0, class_weights=shapes.SKEWED_CLASS_WEIGHTS),
     "shapes_ordinary.pth": dict(ORDINARY_RECIPE, seed=0),
     "judge.pth": dict(JUDGE_RECIPE, seed=JUDGE_SEED, architecture=JudgeNet),
+    "shapes_vit.pth": dict(VIT_RECIPE, seed=0, architecture=ShapesViT),
 }
 
 if __name__ == "__main__":

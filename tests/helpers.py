@@ -179,3 +179,14 @@ def part_world(n: int = 40, size: int = 32, seed: int = 0):
     model.add_module("out", nn.Flatten())
     labels = torch.arange(n) % 3
     return model, images, masks, ("background", "red", "blue", "green"), labels
+
+
+def tiny_vit(image_size: int = 32):
+    """A random torchvision ViT small enough to test quickly: 8-px patches, two blocks of width 32."""
+    import torchvision
+
+    torch.manual_seed(0)
+    net = torchvision.models.VisionTransformer(
+        image_size=image_size, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64, num_classes=5
+    )
+    return net.eval().requires_grad_(False)

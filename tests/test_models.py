@@ -26,6 +26,7 @@ def _random(name):
         ("googlenet", "conv1", "inception4c", "inception5b"),
         ("vgg16", "features.0", "features.22", "features.30"),
         ("resnet50", "conv1", "layer3", "layer4.2"),
+        ("vit_b_16", "conv_proj", "encoder.layers.encoder_layer_6.mlp.1", "encoder.ln"),
     ],
 )
 def test_every_model_lists_real_layers(name, first, default, last):
@@ -53,7 +54,9 @@ def test_env_variable_sets_the_default_weights(monkeypatch):
 
 
 def test_unknown_model_names_the_choices():
-    with pytest.raises(dreamlib.DreamError, match="googlenet, inception_v3, resnet50, shapes, vgg16"):
+    with pytest.raises(
+        dreamlib.DreamError, match="googlenet, inception_v3, resnet50, shapes, shapes_vit, vgg16, vit_b_16"
+    ):
         dreamlib.load_model("alexnet", weights="random")
 
 
@@ -143,7 +146,7 @@ def test_every_shipped_shapes_twin_loads_by_name_offline(monkeypatch):
     assert not torch.equal(states[0], states[2]) and not torch.equal(states[1], states[2])
 
 
-@pytest.mark.parametrize("name", ["inception_v3", "googlenet", "vgg16", "resnet50"])
+@pytest.mark.parametrize("name", ["inception_v3", "googlenet", "vgg16", "resnet50", "vit_b_16"])
 def test_depth_layers_are_real_layers_shallow_to_deep(name):
     spec = MODELS[name]
     assert len(spec.depth_layers) == 4
@@ -167,7 +170,7 @@ def test_random_weights_are_one_fixed_draw_that_leaves_the_callers_random_number
 
 
 def test_the_registry_lists_every_model_and_takes_your_own():
-    assert dreamlib.list_models() == dreamlib.available_models() == sorted([*MODELS, "shapes"])
+    assert dreamlib.list_models() == dreamlib.available_models() == sorted([*MODELS, "shapes", "shapes_vit"])
     from dreamlib import models
 
     def load(weights=None, device="auto"):

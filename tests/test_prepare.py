@@ -64,10 +64,20 @@ def test_a_fixed_size_network_is_named_with_the_size_it_takes():
         probe_model(model, torch.zeros(1, 3, 20, 20), dreamlib.layer_mean("2"))
 
 
-def test_a_network_that_checks_its_input_size_is_named_with_the_size_it_takes():
-    """torchvision's vision transformers assert their size; that is one line too, naming 224, not a raw assert."""
-    import torchvision
+class _Checks(nn.Module):
+    """A network that asserts its input size (as torchvision's fixed-size models do) and cannot be windowed."""
 
-    model = dreamlib.as_dream_model(torchvision.models.vit_b_16())  # random weights, nothing downloaded
-    with pytest.raises(dreamlib.DreamError, match="fails on a 130x100 image but works at 224x224"):
-        dreamlib.dream(model, torch.rand(1, 3, 100, 130), "encoder.layers.encoder_layer_6", octaves=1, progress=False)
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        assert x.shape[-2:] == (64, 64), f"Wrong image size! Expected 64 but got {x.shape[-1]}!"
+        return self.conv(x)
+
+
+def test_a_network_that_checks_its_input_size_is_named_with_the_size_it_takes():
+    """A raw ``AssertionError`` from inside a fixed-size network is one line naming the size it takes."""
+    model = dreamlib.DreamModel(_Checks(), layers=["conv"])
+    with pytest.raises(dreamlib.DreamError, match="fails on a 130x100 image but works at 64x64"):
+        dreamlib.dream(model, torch.rand(1, 3, 100, 130), "conv", octaves=1, progress=False)

@@ -9,10 +9,10 @@ Python's ``random``) as it found them. Instructors' solutions live in ``notebook
 CI checks them with these same functions.
 
 One module per group of lessons: :mod:`.pixels` (01-03), :mod:`.scales` (04-05), :mod:`.beyond` (06),
-:mod:`.motion` (07-08), :mod:`.training` (09-11), :mod:`.visualisation` (12-18), :mod:`.units` (19); the helpers
-they share are in :mod:`._shared`. A predict-then-run checker (``check_dog_twin(my_prediction, measured)``) compares
-the learner's prediction with what their own run measured. Every checker is importable from here:
-``dl.exercises.check_octave_dream``.
+:mod:`.motion` (07-08), :mod:`.training` (09-11), :mod:`.visualisation` (12-18), :mod:`.units` (19),
+:mod:`.transformers` (20); the helpers they share are in :mod:`._shared`. A predict-then-run checker
+(``check_dog_twin(my_prediction, measured)``) compares the learner's prediction with what their own run measured.
+Every checker is importable from here: ``dl.exercises.check_octave_dream``.
 """
 
 from .beyond import check_contrast, check_neuron_patch
@@ -35,6 +35,7 @@ from .scales import (
     check_whole_picture_layer,
 )
 from .training import check_attack_accuracy, check_batch_without, check_dog_twin, check_top_k, check_train_step
+from .transformers import check_shape_follower, check_token_grid
 from .units import check_iou, check_more_detectors, check_owner_loses_most, check_unit_part
 from .visualisation import (
     check_better_references,
@@ -86,4 +87,6 @@ __all__ = [
     "check_unit_part",
     "check_owner_loses_most",
     "check_more_detectors",  # 19
+    "check_token_grid",
+    "check_shape_follower",  # 20
 ]

@@ -16,9 +16,14 @@ from another seed (notebook 10).
 ``python scripts/train_shapes.py`` remakes the weight files (bit for bit on one machine); its docstring
 and ``docs/results.md`` give their accuracy and what else was tried.
 
-Taught in notebooks 09 (training), 10 (perceptually aligned gradients) and 11 (the skewed twin).
+Its sibling :func:`transformer.ShapesViT` (``load_model("shapes_vit")``) is a small vision transformer trained on the
+same world; :func:`cue_conflict` draws pictures whose outline and surface name different classes, and
+:func:`shape_bias` measures which cue a network follows (notebook 20).
+
+Taught in notebooks 09 (training), 10 (perceptually aligned gradients), 11 (the skewed twin) and 20 (a transformer).
 """
 
+from .cues import cue_conflict, shape_bias
 from .data import CLASSES, IMAGE_SIZE, class_shares, make_batch
 from .judge import CLASS_DREAM, JudgeNet, judge, patches, verdicts
 from .net import (
@@ -50,10 +55,12 @@ __all__ = [
     "class_accuracy",
     "class_share",
     "class_shares",
+    "cue_conflict",
     "judge",
     "l2_attack",
     "make_batch",
     "patches",
+    "shape_bias",
     "shipped_weights",
     "train",
     "verdicts",

@@ -232,38 +232,45 @@ def load(weights: str | None = None, device: str = "auto"):
     (the same recipe without the adversarial examples, :data:`ORDINARY_RECIPE`, notebooks 10 and 12), ``"random"``,
     or a path to a state dict. Taught in notebook 09.
     """
+    return frozen_model(
+        "shapes",
+        ShapesNet(),
+        weights or "shipped",
+        {w: shipped_weights(w) for w in WEIGHTS if w != "random"},
+        device,
+        layers=LAYERS,
+        min_size=16,
+        default_layer=DEFAULT_LAYER,
+        depth_layers=DEPTH_LAYERS,
+    )
+
+
+def frozen_model(name: str, net: nn.Module, weights: str, shipped: dict, device: str, **description):
+    """``net`` with ``weights`` loaded (a name from ``shipped``, a file, or ``"random"``), frozen, as a
+    :class:`DreamModel` described by ``description`` (layers, sizes), on ``device``: how the shapes world's
+    networks load (:func:`load`, :func:`dreamlib.shapes.transformer.load`). Taught in notebook 09."""
     from ..device import resolve_device
     from ..dream_model import DreamModel
     from ..io.weights import load_state_file
 
-    weights = weights or "shipped"
-    net = ShapesNet()
     if weights == "random":
         warnings.warn(
-            "shapes has random weights: it has learned nothing, so its dreams will be noise", DreamWarning, stacklevel=3
+            f"{name} has random weights: it has learned nothing, so its dreams will be noise",
+            DreamWarning,
+            stacklevel=4,
         )
     else:
-        if weights in ("shipped", "skewed", "ordinary"):
-            with resources.as_file(shipped_weights(weights)) as path:
+        if weights in shipped:
+            with resources.as_file(shipped[weights]) as path:
                 state = torch.load(path, map_location="cpu", weights_only=True)
         else:
-            state = load_state_file("shapes", weights, named=", ".join(repr(w) for w in WEIGHTS))
+            named = ", ".join(repr(w) for w in (*shipped, "random"))
+            state = load_state_file(name, weights, named=named)
         try:
             net.load_state_dict(state)
         except RuntimeError:
-            raise WeightsUnavailableError(f"weights {weights!r} do not fit the shapes model") from None
+            raise WeightsUnavailableError(f"weights {weights!r} do not fit the {name} model") from None
     for p in net.parameters():
         p.requires_grad_(False)
-    model = DreamModel(
-        net,
-        mean=MEAN,
-        std=STD,
-        layers=LAYERS,
-        min_size=16,
-        name="shapes",
-        default_layer=DEFAULT_LAYER,
-        categories=CLASSES,
-        depth_layers=DEPTH_LAYERS,
-        weights=weights,
-    )
+    model = DreamModel(net, mean=MEAN, std=STD, name=name, categories=CLASSES, weights=weights, **description)
     return model.to(resolve_device(device)).eval()

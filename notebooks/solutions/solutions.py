@@ -243,3 +243,12 @@ owner_loses_most = "yes"
 
 # 19 predict, then run: at full settings 32% of the autoencoder's features and 30% of the channels are detectors
 more_detectors = "same"
+
+
+# 20_how_a_transformer_sees
+def token_grid(tokens, rows, columns):
+    return tokens[:, 1:].transpose(1, 2).reshape(len(tokens), -1, rows, columns)
+
+
+# 20 predict, then run: at full settings the CNN's shape bias is 0.34 and the ViT's 0.32 (600 cue-conflict pictures)
+shape_follower = "same"

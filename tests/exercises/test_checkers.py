@@ -43,6 +43,7 @@ CASES = [
     ("check_fooling_circuit", "fooling_circuit"),
     ("check_warp", "warp"),
     ("check_iou", "iou"),
+    ("check_token_grid", "token_grid"),
 ]
 
 
@@ -66,6 +67,7 @@ PREDICTIONS = [
     ("check_better_references", lambda s: s.better_references, "natural", "neither"),
     ("check_owner_loses_most", lambda s: s.owner_loses_most, "yes", "no"),
     ("check_more_detectors", lambda s: s.more_detectors, "same", "more"),
+    ("check_shape_follower", lambda s: s.shape_follower, "same", "ViT"),
     ("check_unit_part", lambda s: s.unit_part, UnitLabel(42, "door", 0.094, "pupil", 0.045), "stripes"),
 ]
 
@@ -105,7 +107,7 @@ def test_every_checker_is_exported_and_names_its_notebook():
     assert {c for c, _ in CASES} | {p[0] for p in PREDICTIONS} == set(found)
     for name, fn in found.items():
         assert getattr(exercises, name) is fn
-        assert fn.__doc__.startswith(("Notebook 0", "Notebook 1")), name
+        assert fn.__doc__.startswith(("Notebook 0", "Notebook 1", "Notebook 2")), name
 
 
 def test_exercise_modules_import_no_package_above_them():

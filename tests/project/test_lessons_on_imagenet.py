@@ -1,9 +1,9 @@
 """Every lesson runs top to bottom in quick mode on random-weight ImageNet models.
-
-That is the path a Colab learner takes (InceptionV3, and GoogLeNet or a ResNet-50 where a lesson loads them), with
-the structure of the real networks but not their values: it finds the errors the shipped 48 px shapes model cannot,
-such as a quick image size below InceptionV3's 75 px minimum, without the weights that cannot be downloaded here.
-nbval (in ``make test``) runs the lessons at full settings on the shipped model; this runs them the other way.
+That is the path a Colab learner takes (InceptionV3, and GoogLeNet or a ResNet-50 where a lesson loads them, and
+ViT-B/16 in lesson 20), with the structure of the real networks but not their values: it finds the errors the shipped
+48 px shapes model cannot, such as a quick image size below InceptionV3's 75 px minimum, without the weights that
+cannot be downloaded here. nbval (in ``make test``) runs the lessons at full settings on the shipped model; this runs
+them the other way.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from tests.helpers import ROOT
 
 LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-ASKS_FOR_IMAGENET = re.compile(r'load_model\(\s*"(inception_v3|googlenet|resnet50|vgg16)"')
+ASKS_FOR_IMAGENET = re.compile(r'load_model\(\s*"(inception_v3|googlenet|resnet50|vgg16|vit_b_16)"')
 
 
 def _stdout(nb) -> str:
@@ -45,7 +45,7 @@ def test_lesson_runs_quick_on_random_imagenet_models(name, tmp_path, monkeypatch
     printed = _stdout(nb)
     if ASKS_FOR_IMAGENET.search(code):
         models = set(re.findall(r"model: (\w+)", printed))
-        assert models & {"inception_v3", "googlenet", "resnet50", "vgg16"}, (
+        assert models & {"inception_v3", "googlenet", "resnet50", "vgg16", "vit_b_16"}, (
             f"{name} asked for an ImageNet model but reported {sorted(models) or 'none'}"
         )
         assert "quick mode: True" in printed

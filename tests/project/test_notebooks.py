@@ -38,6 +38,7 @@ LESSONS = [
     "17_dont_trust_your_eyes",
     "18_forced_choice",
     "19_which_unit_sees_what",
+    "20_how_a_transformer_sees",
 ]
 ALL = [FIRST, *LESSONS]
 
