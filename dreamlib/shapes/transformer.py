@@ -6,7 +6,9 @@ patches are embedded by three small stride-2 convolutions instead of one 8x8 one
 2021, "Early convolutions help transformers see better"; torchvision's ``conv_stem_configs``): everything after the
 embedding is the plain transformer. It is trained like the shipped CNN (:func:`dreamlib.shapes.train`, adversarially,
 :data:`RECIPE`) on the same world, so lesson 20 can put a CNN and a transformer side by side offline.
-``load_model("shapes_vit")`` loads it; ``python scripts/train_shapes.py shapes_vit.pth`` remakes it.
+``load_model("shapes_vit")`` loads it; ``python scripts/train_shapes.py shapes_vit.pth`` remakes it (972 s on a
+2-core Intel Xeon: 97.0% held-out accuracy; the judge names all ten of its class dreams). Its weights ship in
+float16 (1.5 MB) and load into float32.
 
 What did not work (held-out accuracy, 2-core Intel Xeon): the same transformer with torchvision's plain 8x8 patch
 embedding learned the world slowly, 44% after 1000 ordinary steps (65% with the stem) and 45% after 2400 adversarial
