@@ -106,6 +106,9 @@ def test_every_lesson_function_runs_a_vit_at_sizes_other_than_its_own(name, vit_
         accentuate=False,
     )
     assert len(entries) == 2
+    images, _, parts = dl.shapes.make_batch(8, torch.Generator().manual_seed(0), size=40, parts=True)
+    units = dl.forward_until(model, images[:1], neurons)[neurons].shape[1]  # the MLP's hidden width
+    assert len(dl.dissect(model, neurons, images, parts)) == units
     clip = sample_clip(tmp_path / "pan.mp4", frames=3, fps=5, size=(56, 40))
     dl.dream_video(model, clip, tmp_path / "out.mp4", neurons, steps=1, first_steps=1, octaves=1, progress=False)
     assert (tmp_path / "out.mp4").stat().st_size > 0
