@@ -26,7 +26,7 @@ def test_weights_command_shows_the_cache_and_downloads_only_when_asked(capsys, t
     (cache / "resnet50-0676ba61.pth").write_bytes(b"half a file")  # a damaged copy under torchvision's name
     code, out, _ = run_cli(capsys, "weights")
     lines = {line.split()[0]: line for line in out.splitlines()}
-    assert code == 0 and set(lines) == {"googlenet", "inception_v3", "resnet50", "vgg16"}
+    assert code == 0 and set(lines) == {"googlenet", "inception_v3", "resnet50", "vgg16", "vit_b_16"}
     assert lines["googlenet"].split()[1] == "cached" and str(cached) in lines["googlenet"]
     assert lines["resnet50"].split()[1] == "damaged"
     assert "missing" in lines["vgg16"] and "https://download.pytorch.org/models/vgg16-397923af.pth" in lines["vgg16"]
@@ -36,7 +36,7 @@ def test_weights_command_shows_the_cache_and_downloads_only_when_asked(capsys, t
     code, _, err = run_cli(capsys, "weights", "--model", "vgg16", "--download")
     assert code == 2 and err.splitlines()[-1].startswith("error: could not download ImageNet weights for vgg16")
     code, _, err = run_cli(capsys, "weights", "--model", "shapes")
-    assert code == 2 and "choose one of: googlenet, inception_v3, resnet50, vgg16" in err
+    assert code == 2 and "choose one of: googlenet, inception_v3, resnet50, vgg16, vit_b_16" in err
 
 
 def test_samples_are_listed_and_nameable_as_inputs(capsys, tmp_path):
