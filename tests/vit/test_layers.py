@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 import torch
 from torch import nn
@@ -13,13 +11,6 @@ from dreamlib import vit
 from tests.helpers import tiny_vit
 
 BLOCK = "encoder.layers.encoder_layer_1"
-
-
-@pytest.fixture(scope="module")
-def vit_b_16():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dl.DreamWarning)
-        return dl.load_model("vit_b_16", weights="random", device="cpu")
 
 
 def test_layers_are_named_for_blocks_attention_and_mlp_and_bad_names_are_one_line(vit_b_16):

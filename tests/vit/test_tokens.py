@@ -3,8 +3,6 @@ and every lesson function on a ViT."""
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 import torch
 import torchvision
@@ -15,13 +13,6 @@ from dreamlib import vit
 from tests.helpers import tiny_vit
 
 BLOCK = "encoder.layers.encoder_layer_1"
-
-
-@pytest.fixture(scope="module")
-def vit_b_16():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dl.DreamWarning)
-        return dl.load_model("vit_b_16", weights="random", device="cpu")
 
 
 def test_at_its_own_size_it_is_torchvisions_forward_exactly():
