@@ -20,7 +20,8 @@
 - 17, 18 don't trust your eyes: ``fooling``, ``sanity``, ``two_afc``
 - 19 which unit sees what: ``shapes.make_batch(parts=True)``, ``dissect``, ``ablate``, ``accuracy_drop``, ``sae``
 - 20 how a transformer sees: ``vit`` (patches, tokens as maps, positions, attention maps), ``load_model("vit_b_16")``,
-                        ``load_model("shapes_vit")``, ``shapes.cue_conflict``, ``shapes.shape_bias``
+                        ``load_model("shapes_vit")``, ``shapes.cue_conflict``, ``shapes.shape_bias``,
+                        ``shapes.silhouettes``
 
 Families live in subpackages: ``vis`` (feature visualisation), ``shapes`` (the network we train), ``video`` (dreams
 carried along the optical flow), ``units`` (dissection, ablation, sparse autoencoders), ``io`` (files, downloads,

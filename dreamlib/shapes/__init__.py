@@ -23,7 +23,7 @@ same world; :func:`cue_conflict` draws pictures whose outline and surface name d
 Taught in notebooks 09 (training), 10 (perceptually aligned gradients), 11 (the skewed twin) and 20 (a transformer).
 """
 
-from .cues import cue_conflict, shape_bias
+from .cues import cue_conflict, shape_bias, silhouettes
 from .data import CLASSES, IMAGE_SIZE, class_shares, make_batch
 from .judge import CLASS_DREAM, JudgeNet, judge, patches, verdicts
 from .net import (
@@ -61,6 +61,7 @@ __all__ = [
     "make_batch",
     "patches",
     "shape_bias",
+    "silhouettes",
     "shipped_weights",
     "train",
     "verdicts",

@@ -20,19 +20,21 @@ from .data import CLASSES, IMAGE_SIZE, make_batch
 from .objects import CLASS_PARTS, PARTS
 
 
-def _own_parts(parts: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """(n, H, W) booleans: the pixels showing a part of each picture's own class (its object's silhouette)."""
+def silhouettes(parts: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(n, H, W) booleans: the pixels showing a part of each picture's own class, its object's silhouette, from the
+    part map and labels ``make_batch(..., parts=True)`` returns (the small object of another class left out).
+    Taught in notebook 20."""
     own = torch.zeros(len(labels), len(PARTS), dtype=torch.bool)
     for i, k in enumerate(labels.tolist()):
         own[i, [PARTS.index(p) for p in CLASS_PARTS[CLASSES[k]]]] = True
     return own.gather(1, parts.flatten(1)).view_as(parts)
 
 
-def _mosaic(images: torch.Tensor, silhouettes: torch.Tensor, tiles: int) -> torch.Tensor:
+def _mosaic(images: torch.Tensor, masks: torch.Tensor, tiles: int) -> torch.Tensor:
     """Each picture's object (the square around its silhouette) shrunk and repeated ``tiles`` x ``tiles`` times."""
     small = IMAGE_SIZE // tiles
     out = torch.empty_like(images)
-    for i, on in enumerate(silhouettes):
+    for i, on in enumerate(masks):
         ys, xs = on.nonzero(as_tuple=True)
         if len(ys) == 0:  # nothing of the object is visible: use the whole picture
             ys, xs = torch.tensor([0, IMAGE_SIZE - 1]), torch.tensor([0, IMAGE_SIZE - 1])
@@ -73,8 +75,8 @@ def cue_conflict(
         idx = (texture == k).nonzero().flatten()
         weights = [float(j == k) for j in range(len(CLASSES))]
         sources[idx], _, source_parts[idx] = make_batch(len(idx), g, weights=weights, parts=True)
-    mosaics = _mosaic(sources, _own_parts(source_parts, texture), tiles)
-    inside = _own_parts(parts, shape_labels).unsqueeze(1)
+    mosaics = _mosaic(sources, silhouettes(source_parts, texture), tiles)
+    inside = silhouettes(parts, shape_labels).unsqueeze(1)
     pictures = torch.where(inside, mosaics, shapes)
     if outline:  # the pixels just outside the silhouette
         ring = F.max_pool2d(inside.float(), 3, stride=1, padding=1).bool() & ~inside

@@ -33,7 +33,6 @@ RECIPE = {"steps": 3600, "epsilon": 0.5, "attack_steps": 1, "lr": 2e-3}
 LAYERS = vit.layer_names(CONFIG["num_layers"])
 DEFAULT_LAYER = vit.neurons(3)
 DEPTH_LAYERS = tuple(vit.neurons(i) for i in (1, 2, 4, 5))
-WEIGHTS = ("shipped", "random")
 
 
 def ShapesViT(classes: int = len(CLASSES)) -> nn.Module:  # noqa: N802 (it builds a network, like a class)

@@ -9,7 +9,6 @@ from torch import nn
 
 import dreamlib as dl
 from dreamlib import shapes
-from dreamlib.shapes.cues import _own_parts
 
 
 def test_each_picture_keeps_its_outline_and_background_and_takes_another_class_inside():
@@ -19,7 +18,7 @@ def test_each_picture_keeps_its_outline_and_background_and_takes_another_class_i
     # the same draw as make_batch's: outside the object's silhouette the picture is the world's picture
     originals, labels, parts = shapes.make_batch(40, torch.Generator().manual_seed(3), parts=True)
     assert torch.equal(labels, shape)
-    inside = _own_parts(parts, labels).unsqueeze(1).expand_as(images)
+    inside = shapes.silhouettes(parts, labels).unsqueeze(1).expand_as(images)
     assert torch.equal(images[~inside], originals[~inside])
     assert (images[inside] != originals[inside]).float().mean() > 0.5
     # the same seed, the same pictures; another seed, others
@@ -38,10 +37,20 @@ def test_an_outline_darkens_only_the_ring_just_outside_each_silhouette():
     plain, shape, _ = shapes.cue_conflict(10, seed=2, tiles=3)
     lined, _, _ = shapes.cue_conflict(10, seed=2, tiles=3, outline=True)
     _, labels, parts = shapes.make_batch(10, torch.Generator().manual_seed(2), parts=True)
-    inside = _own_parts(parts, labels).unsqueeze(1).float()
+    inside = shapes.silhouettes(parts, labels).unsqueeze(1).float()
     ring = (torch.nn.functional.max_pool2d(inside, 3, 1, 1) - inside).bool().expand_as(plain)
     assert torch.equal(lined[~ring], plain[~ring]) and ring.any()
     assert torch.allclose(lined[ring], torch.tensor(0.05))
+
+
+def test_a_silhouette_is_the_pixels_of_the_pictures_own_object():
+    _, labels, parts = shapes.make_batch(30, torch.Generator().manual_seed(7), parts=True)
+    inside = shapes.silhouettes(parts, labels)
+    assert inside.shape == parts.shape and inside.dtype == torch.bool
+    assert (parts[inside] > 0).all() and inside.flatten(1).any(1).all()  # never background; every object seen
+    for i, k in enumerate(labels.tolist()):  # exactly the pixels whose part belongs to the picture's class
+        own = [shapes.PARTS.index(p) for p in shapes.CLASS_PARTS[shapes.CLASSES[k]]]
+        assert torch.equal(inside[i], torch.isin(parts[i], torch.tensor(own)))
 
 
 class _Answers(nn.Module):
