@@ -120,13 +120,15 @@ if __name__ == "__main__":
     row(dreams, titles, height=120).save(OUT / "shapes_classes.png", optimize=True)
 
     # Lesson 11: the same photo dreamed on conv6 by the balanced model and by its twin trained on 45% dog faces;
-    # the title gives the share of its 48x48 patches the judge calls dogs.
+    # the title gives the share of its 48x48 patches the robust and the ordinary judge call dogs.
     skewed = dl.load_model("shapes", weights="skewed")
+    judges = (judge, dl.shapes.judge("ordinary"))
     pair, titles = [photo], ["original"]
     for name, m in (("balanced", model), ("45% dogs", skewed)):
         d = dl.dream(m, photo, "conv6", octaves=2, steps=15, lr=0.02, seed=0, progress=False)
         pair.append(d)
-        titles.append(f"{name}: judge sees dogs in {dl.shapes.class_share(judge, dl.shapes.patches(d), 'dogs'):.0%}")
+        said = " / ".join(f"{dl.shapes.dog_share(j, [d]):.0%}" for j in judges)
+        titles.append(f"{name}: the judges see dogs in {said}")
     row(pair, titles).save(OUT / "shapes_bias.png", optimize=True)
 
     # Every class rendered with param="fft" (top) and "pixel" (bottom), 128 px, render's defaults otherwise.

@@ -12,7 +12,14 @@ float16. Name files to
 train only those (``python scripts/train_shapes.py shapes_ordinary.pth``). ``python scripts/train_shapes.py judge.pth``
 remakes the independent judge of lessons 10, 14 and 18 and of the transfer test (``judge.pth``:
 :class:`dreamlib.shapes.judge.JudgeNet`, another architecture, seed 1, adversarial training too); it is test data,
-trained on its own because it takes longer. Prints each one's training time, its held-out accuracy on balanced
+trained on its own because it takes longer; ``judge_ordinary.pth`` remakes lesson 11's second judge
+(:class:`dreamlib.shapes.judge.ResJudgeNet`, a third architecture, trained without the attack, seed 2, float16).
+``python scripts/train_shapes.py arms`` remakes lesson 11's experiment (:data:`dreamlib.shapes.bias.ARMS`: the shapes
+network retrained with one change at a time, seeds 0-2, stored in float16 under ``weights/arms/``; seed 0 of the
+balanced and the 45% arm are ``shapes.pth`` and ``shapes_skewed.pth``). ``--threads N`` (first) sets torch's
+threads, 2 by default; the arms were trained two at a time with ``--threads 1`` each (about 4 steps a second per
+run on a 2-core Intel Xeon; a different thread count may change the last bits of the weights).
+Prints each one's training time, its held-out accuracy on balanced
 images (overall and per class) and the SHA-256 of the file written: on one machine a re-run reproduces the files
 bit for bit.
 
@@ -28,6 +35,9 @@ Measured with 2 threads, on a 2-core AMD EPYC (Zen 3) unless said:
 - ``shapes_vit.pth`` (2-core Intel Xeon with AMX, 2026-12-06): 97.0% on 600 held-out pictures, trained in 972 s
   (3600 steps, adversarial at epsilon 0.5); the judge names 10 of its 10 class dreams and 10 of its 10 renders.
   1.5 MB in float16 (the same accuracy as in float32).
+
+- Lesson 11's arms and second judge (2-core Intel Xeon with AMX, 2026-12-06, ``--threads 1``, two runs side by
+  side): ARMS_RESULTS
 
 What did not work (held-out accuracy; the judge's top-1 hits of the 10 class dreams / fft renders):
 
@@ -51,7 +61,8 @@ import torch
 
 from dreamlib import shapes
 from dreamlib.models import DreamModel
-from dreamlib.shapes.judge import JUDGE_RECIPE, JUDGE_SEED, JudgeNet
+from dreamlib.shapes.bias import ARMS, weights_file
+from dreamlib.shapes.judge import JUDGE_RECIPE, JUDGE_SEED, ORDINARY_JUDGE_RECIPE, JudgeNet, ResJudgeNet
 from dreamlib.shapes.net import ORDINARY_RECIPE, ROBUST_RECIPE
 from dreamlib.shapes.transformer import RECIPE as VIT_RECIPE
 from dreamlib.shapes.transformer import ShapesViT
@@ -64,21 +75,34 @@ RUNS = {
     "shapes_ordinary.pth": dict(ORDINARY_RECIPE, seed=0),
     "judge.pth": dict(JUDGE_RECIPE, seed=JUDGE_SEED, architecture=JudgeNet),
     "shapes_vit.pth": dict(VIT_RECIPE, seed=0, architecture=ShapesViT),
+    "judge_ordinary.pth": dict(ORDINARY_JUDGE_RECIPE, architecture=ResJudgeNet),
 }
-HALF = {"shapes_vit.pth"}
+# lesson 11's arms: one file per arm and seed (seed 0 of "balanced" and "dogs 45%" are shapes.pth and its skewed twin)
+ARM_RUNS = {weights_file(arm, seed): ARMS[arm].recipe(seed) for arm in ARMS for seed in ARMS[arm].seeds}
+RUNS.update({name: recipe for name, recipe in ARM_RUNS.items() if name not in RUNS})
+HALF = {"shapes_vit.pth", "judge_ordinary.pth", *(name for name in ARM_RUNS if name.startswith("arms/"))}
 
 if __name__ == "__main__":
-    torch.set_num_threads(2)
-    WEIGHTS.mkdir(exist_ok=True)
-    only = sys.argv[1:] or [
+    args = sys.argv[1:]
+    threads = 2
+    if args[:1] == ["--threads"]:  # e.g. two runs side by side with one thread each
+        if len(args) < 2 or not args[1].isdigit() or int(args[1]) < 1:
+            print("error: --threads needs a whole number of threads, at least 1", file=sys.stderr)
+            sys.exit(2)
+        threads, args = int(args[1]), args[2:]
+    torch.set_num_threads(threads)
+    (WEIGHTS / "arms").mkdir(parents=True, exist_ok=True)
+    only = args or [
         "shapes.pth",
         "shapes_skewed.pth",
         "shapes_ordinary.pth",
         "shapes_vit.pth",
     ]  # `... judge.pth` remakes the judge
+    if "arms" in only:  # every arm of lesson 11's experiment that is not a shipped model of its own
+        only = [name for name in only if name != "arms"] + [name for name in ARM_RUNS if name.startswith("arms/")]
     unknown = sorted(set(only) - set(RUNS))
     if unknown:
-        print(f"error: unknown weights file {unknown[0]!r}; choose from {', '.join(RUNS)}", file=sys.stderr)
+        print(f"error: unknown weights file {unknown[0]!r}; choose from arms, {', '.join(RUNS)}", file=sys.stderr)
         sys.exit(2)
     total = time.perf_counter()
     for filename, recipe in RUNS.items():
@@ -94,8 +118,11 @@ if __name__ == "__main__":
         torch.save(state, out)
         net.load_state_dict(state)  # measure what ships
         model = DreamModel(net, mean=shapes.MEAN, std=shapes.STD)
-        overall = shapes.accuracy(model, n=2000)
-        per_class = ", ".join(f"{name} {acc:.1%}" for name, acc in shapes.class_accuracy(model, n=2000).items())
+        classes = recipe.get("classes", shapes.CLASSES)
+        overall = shapes.accuracy(model, n=2000, classes=classes)
+        per_class = ", ".join(
+            f"{name} {acc:.1%}" for name, acc in shapes.class_accuracy(model, n=2000, classes=classes).items()
+        )
         digest = hashlib.sha256(out.read_bytes()).hexdigest()[:16]
         print(
             f"{filename}: trained in {took:.0f} s; held-out accuracy {overall:.1%} ({per_class}); "

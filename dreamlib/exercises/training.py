@@ -231,21 +231,24 @@ def check_attack_accuracy(prediction, measured: float) -> bool:
 
 
 def check_dog_twin(prediction, measured: str) -> bool:
-    """Notebook 11: which twin's dreams the judge calls dogs more often, ``"balanced"`` or ``"skewed"``.
+    """Notebook 11: which arm of the experiment (a key of :data:`dreamlib.shapes.ARMS`: ``"balanced"``,
+    ``"dogs 45%"``, ``"4 breeds"`` or ``"dogs 45%, batch norm"``) dreams what the judges call dogs most often.
 
-    ``measured`` is the twin the run found (the one with the larger share of dog patches).
+    ``measured`` is the arm the run found. Case and spaces do not matter; ``"skewed"`` means ``"dogs 45%"``.
     """
-    if measured == "skewed":
-        why = (
-            "A dream climbs the features a network has; the twin that saw dog faces in 45% of its pictures "
-            "has the most dog features, so its dreams grow dog faces: the data, not the architecture, decides."
-        )
-    else:
-        why = "In this run the balanced twin's dreams had more patches the judge calls dogs: look at the pictures."
-    return _predicted(
-        "which twin dreams more dogs",
-        prediction,
-        measured,
-        why,
-        same=lambda p, m: p.strip().lower().removesuffix(" twin").removesuffix(" model") == m,
-    )
+    why = {
+        "dogs 45%": "A dream climbs the features a network has most of; the arm that saw dog faces in 45% of its "
+        "pictures grew the most dog features, and conv6 has no batch norm to even them out.",
+        "dogs 45%, batch norm": "Even with batch norm in conv6 the arm that saw the most dog faces dreamed the "
+        "most of them: compare its share with the arm without batch norm.",
+        "4 breeds": "Telling four breeds apart took more dog features than seeing many dog faces: compare the "
+        "arms' shares and their spread over seeds.",
+        "balanced": "In this run the balanced model's dreams had the most patches the judges call dogs: look "
+        "at the pictures and the spread over seeds.",
+    }.get(measured, "Look at the table and the pictures.")
+
+    def same(p, m):
+        said = " ".join(p.strip().lower().removesuffix(" twin").removesuffix(" arm").split())
+        return {"skewed": "dogs 45%"}.get(said, said) == m.lower()
+
+    return _predicted("which arm dreams the most dogs", prediction, measured, why, same=same)

@@ -8,10 +8,12 @@ fields grow from 3 px (conv1) to 65 px (conv6, the whole image). The shipped wei
 adversarially (:func:`l2_attack`), which makes the network's gradients *perceptually aligned*: its dreams show
 the things it learned, and another network recognises them. They ship with dreamlib, so
 ``load_model("shapes")`` gives real learned dreams with no download. A twin trained on the same recipe but
-with 45% of its images showing dog faces (:data:`SKEWED_CLASS_WEIGHTS`, like ImageNet's 118 dog classes of
-1000) ships as ``load_model("shapes", weights="skewed")``: lesson 11 dreams the same photos with both and
-asks an independent judge how many dogs it sees. :func:`judge` is that judge: another architecture trained
-from another seed (notebook 10).
+with 45% of its images showing dog faces (:data:`SKEWED_CLASS_WEIGHTS`) ships as
+``load_model("shapes", weights="skewed")``; :mod:`dreamlib.shapes.bias` has lesson 11's whole experiment: twins that
+differ from the balanced model in one thing each (:data:`ARMS`: the share of dog faces, the number of dog breeds,
+batch norm in conv6), three training seeds each (:func:`twin`), and :func:`dog_share`, which counts the dream
+patches a judge calls dogs. :func:`judge` is that judge: another architecture trained from another seed, robust or
+ordinary (notebooks 10 and 11).
 
 ``python scripts/train_shapes.py`` remakes the weight files (bit for bit on one machine); its docstring
 and ``docs/results.md`` give their accuracy and what else was tried.
@@ -23,9 +25,10 @@ same world; :func:`cue_conflict` draws pictures whose outline and surface name d
 Taught in notebooks 09 (training), 10 (perceptually aligned gradients), 11 (the skewed twin) and 20 (a transformer).
 """
 
+from .bias import ARMS, dog_share, twin
 from .cues import cue_conflict, shape_bias, silhouettes
 from .data import CLASSES, IMAGE_SIZE, class_shares, make_batch
-from .judge import CLASS_DREAM, JudgeNet, judge, patches, verdicts
+from .judge import CLASS_DREAM, JUDGES, JudgeNet, judge, patches, verdicts
 from .net import (
     MEAN,
     SKEWED_CLASS_WEIGHTS,
@@ -41,10 +44,12 @@ from .net import (
 from .objects import CLASS_PARTS, PARTS
 
 __all__ = [
+    "ARMS",
     "CLASSES",
     "CLASS_PARTS",
     "CLASS_DREAM",
     "IMAGE_SIZE",
+    "JUDGES",
     "MEAN",
     "PARTS",
     "STD",
@@ -56,6 +61,7 @@ __all__ = [
     "class_share",
     "class_shares",
     "cue_conflict",
+    "dog_share",
     "judge",
     "l2_attack",
     "make_batch",
@@ -64,5 +70,6 @@ __all__ = [
     "silhouettes",
     "shipped_weights",
     "train",
+    "twin",
     "verdicts",
 ]

@@ -27,27 +27,28 @@ IMAGE_SIZE = 48
 PALETTE = ("body", "acc1", "acc2", "light", "dark")  # the colours an object is painted in
 
 
-def class_shares(weights: Sequence[float] | None) -> torch.Tensor:
+def class_shares(weights: Sequence[float] | None, classes: Sequence[str] = CLASSES) -> torch.Tensor:
     """The probability of each class in a batch: ``weights`` normalised to sum to 1 (uniform when ``None``).
 
-    A weight of 0 removes that class. Bad input raises a one-line :class:`DreamError`.
+    A weight of 0 removes that class; ``classes`` names them (lesson 11's breeds arm has thirteen).
+    Bad input raises a one-line :class:`DreamError`.
     Taught in notebooks 09 (removing a class) and 11 (dataset bias).
     """
     if weights is None:
-        return torch.full((len(CLASSES),), 1 / len(CLASSES), dtype=torch.float64)
+        return torch.full((len(classes),), 1 / len(classes), dtype=torch.float64)
     if isinstance(weights, (str, bytes, dict)):
         raise DreamError(
-            f"class weights must be a sequence of {len(CLASSES)} numbers, one per class, got {type(weights).__name__}"
+            f"class weights must be a sequence of {len(classes)} numbers, one per class, got {type(weights).__name__}"
         )
     try:
         shares = torch.tensor([float(w) for w in weights], dtype=torch.float64)
     except (TypeError, ValueError):
         raise DreamError(
-            f"class weights must be a sequence of {len(CLASSES)} numbers, one per class ({', '.join(CLASSES)})"
+            f"class weights must be a sequence of {len(classes)} numbers, one per class ({', '.join(classes)})"
         ) from None
-    if len(shares) != len(CLASSES):
+    if len(shares) != len(classes):
         raise DreamError(
-            f"class weights need one number per class, {len(CLASSES)} in all ({', '.join(CLASSES)}); got {len(shares)}"
+            f"class weights need one number per class, {len(classes)} in all ({', '.join(classes)}); got {len(shares)}"
         )
     if not torch.isfinite(shares).all() or (shares < 0).any():
         raise DreamError(f"class weights must be finite and non-negative, got {[float(w) for w in shares]}")
@@ -94,7 +95,9 @@ def _blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     return flat.view(n, c, h, w)
 
 
-def _scene(labels: torch.Tensor, size: int, g: torch.Generator, parts: bool = False) -> torch.Tensor:
+def _scene(
+    labels: torch.Tensor, size: int, g: torch.Generator, parts: bool = False, classes: Sequence[str] = CLASSES
+) -> torch.Tensor:
     """Draw one image per label: background, distractors, maybe a small other object, the object, blur, noise.
 
     With ``parts`` the result has a fourth channel: the number in ``shapes.PARTS`` of the part each pixel shows.
@@ -117,14 +120,14 @@ def _scene(labels: torch.Tensor, size: int, g: torch.Generator, parts: bool = Fa
         blob = objects.ellipse(f, 0.0, 0.0, 1.0, 0.3 + 0.7 * rand(n))
         line = objects.segment(f, -2.0, 0.0, 2.0, 0.0, 0.25)
         canvas = objects.paint(canvas, f, torch.where(rand(n) < 0.5, blob, line), pick)
-    other = (labels + 1 + torch.randint(len(CLASSES) - 1, (n,), generator=g)) % len(CLASSES)
+    other = (labels + 1 + torch.randint(len(classes) - 1, (n,), generator=g)) % len(classes)
     other = torch.where(torch.rand(n, generator=g) < 0.5, other, -1)
-    for k, name in enumerate(CLASSES):
+    for k, name in enumerate(classes):
         for which, scale in ((other, (0.09, 0.13)), (labels, objects.SCALES.get(name, objects.DEFAULT_SCALE))):
             idx = (which == k).nonzero().flatten()
             if len(idx):
                 f = objects.frame(len(idx), size, rand, scale, margin=0.8 if which is labels else 1.0)
-                canvas[idx] = objects.DRAW[name](canvas[idx], f, _subset(pal, idx), rand, len(idx))
+                canvas[idx] = objects.drawer(name)(canvas[idx], f, _subset(pal, idx), rand, len(idx))
     canvas, label = canvas[:, :3], canvas[:, 3:]
     sigma = 1.0 * torch.rand(n, generator=g) ** 2 * size / IMAGE_SIZE
     canvas = torch.where((sigma > 0.2).view(n, 1, 1, 1), _blur(canvas, sigma), canvas)
@@ -139,12 +142,15 @@ def make_batch(
     size: int = IMAGE_SIZE,
     weights: Sequence[float] | None = None,
     parts: bool = False,
+    classes: Sequence[str] = CLASSES,
 ) -> tuple[torch.Tensor, ...]:
     """``n`` random images (n, 3, size, size) in [0, 1] with their labels (n,).
 
     Each label is drawn independently: uniformly over :data:`CLASSES`, or with
     probabilities proportional to ``weights`` (one non-negative number per class;
     0 leaves a class out). The same ``generator`` seed gives the same batch.
+    ``classes`` (default :data:`CLASSES`) may replace "dogs" by the dog breeds of
+    :data:`dreamlib.shapes.objects.BREEDS` (lesson 11's breeds arm); labels then index ``classes``.
     ``parts=True`` also returns the ground truth of every pixel, (n, size, size) integers: the number in
     :data:`dreamlib.shapes.PARTS` of the part drawn there (0, "background", where no object is;
     ``CLASS_PARTS`` lists each class's parts), for the small object beside the main one too. The pictures are
@@ -152,7 +158,10 @@ def make_batch(
     Taught in notebook 06 (a guide picture); notebook 09 shows this world and trains on it; notebook 19 dissects
     the network with its parts.
     """
-    shares = class_shares(weights)
+    unknown = [c for c in classes if c not in objects.DRAW and c not in objects.BREEDS]
+    if unknown:
+        raise DreamError(f"unknown class {unknown[0]!r}; the world draws {', '.join([*CLASSES, *objects.BREEDS])}")
+    shares = class_shares(weights, classes)
     if not isinstance(parts, bool):
         raise DreamError(f"parts must be True or False, got {parts!r}")
     g = generator or torch.Generator().manual_seed(0)
@@ -160,7 +169,7 @@ def make_batch(
         empty = torch.zeros(0, 3, size, size), torch.zeros(0, dtype=torch.long)
         return (*empty, torch.zeros(0, size, size, dtype=torch.long)) if parts else empty
     labels = torch.multinomial(shares.float(), n, replacement=True, generator=g)
-    drawn = _scene(labels, size, g, parts)
+    drawn = _scene(labels, size, g, parts, tuple(classes))
     if parts:
         return drawn[:, :3], labels, drawn[:, 3].round().long()
     return drawn[:, :3], labels

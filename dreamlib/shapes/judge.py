@@ -8,7 +8,10 @@ first convolution, max pooling and group norm where :class:`ShapesNet` has 3x3 s
 it was trained from another seed, adversarially (:data:`JUDGE_RECIPE`; ``python scripts/train_shapes.py judge.pth``
 makes its weights, ``judge.pth``), so that it does not share an ordinary network's faint, non-robust features. It
 looks at every picture at the size of its training images (48x48, resized with antialiasing), as a person looks at a
-whole picture. Taught in notebook 10 (robust dreamers); lessons 11, 14 and 18 use it too.
+whole picture. Lesson 11 also asks a second, ordinary judge (``judge("ordinary")``): a :class:`ResJudgeNet`, a third
+architecture, trained without the attack (:data:`ORDINARY_JUDGE_RECIPE`, ``judge_ordinary.pth``), so that an effect
+seen by only one judge's kind of training or design does not pass as seen. Taught in notebook 10 (robust dreamers);
+lessons 11, 14 and 18 use it too.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ JUDGE_SEED = 1  # the shapes model was trained from seed 0
 # shares an ordinarily trained dreamer's non-robust features and "recognises" its texture-like dreams (issue 20).
 JUDGE_RECIPE = {"steps": 2400, "epsilon": 0.5, "attack_steps": 1}
 JUDGE_WIDTHS = (24, 48, 96, 128)
+RES_WIDTHS = (48, 64, 96)  # the ordinary judge's stages (ResJudgeNet)
+# The ordinary judge: another architecture (ResJudgeNet), trained without the attack, from seed 2.
+ORDINARY_JUDGE_RECIPE = {"steps": 2400, "epsilon": 0.0, "seed": 2}
 JUDGE_KERNELS = (5, 3, 3, 3)
 # How lesson 10, docs/results.md and the transfer test dream a class for the judge: plain pixel steps from a grey
 # 64x64 picture, ``dl.dream(model, grey, objective=dl.class_logit(k), **CLASS_DREAM)``.
@@ -71,15 +77,48 @@ class JudgeNet(nn.Sequential):
         self.add_module("fc", nn.Linear(widths[-1], classes))
 
 
-def judge(device: str = "auto"):
-    """The shipped judge: a frozen :class:`JudgeNet` as a :class:`dreamlib.DreamModel` (call it on [0, 1] RGB
-    pictures of any size; ``categories`` names its classes). Taught in notebook 10."""
+# The judges' weight files: "robust" (JudgeNet, JUDGE_RECIPE) and "ordinary" (ResJudgeNet, ORDINARY_JUDGE_RECIPE).
+# Lesson 11 asks both, so that an effect that one judge's training or design could explain does not pass as seen.
+JUDGES = {"robust": "judge.pth", "ordinary": "judge_ordinary.pth"}
+
+
+class ResJudgeNet(nn.Sequential):
+    """A small residual network (a stem and three torchvision ``BasicBlock`` stages, widths 32 to 96; batch norm):
+    the ordinary judge's architecture, a third design beside :class:`JudgeNet` and
+    :class:`dreamlib.shapes.ShapesNet`. Taught in notebook 11."""
+
+    def __init__(self, classes: int = len(CLASSES)) -> None:
+        from torchvision.models.resnet import BasicBlock
+
+        super().__init__()
+        self.add_module("see", SeeWhole())
+        self.add_module(
+            "stem", nn.Sequential(nn.Conv2d(3, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU())
+        )
+        widths = (32, *RES_WIDTHS)
+        for i in range(len(RES_WIDTHS)):
+            down = nn.Sequential(
+                nn.Conv2d(widths[i], widths[i + 1], 1, stride=2, bias=False), nn.BatchNorm2d(widths[i + 1])
+            )
+            self.add_module(f"block{i + 1}", BasicBlock(widths[i], widths[i + 1], stride=2, downsample=down))
+        self.add_module("pool", nn.AdaptiveAvgPool2d(1))
+        self.add_module("flatten", nn.Flatten())
+        self.add_module("fc", nn.Linear(widths[-1], classes))
+
+
+def judge(weights: str = "robust", device: str = "auto"):
+    """A shipped judge: a frozen :class:`JudgeNet` as a :class:`dreamlib.DreamModel` (call it on [0, 1] RGB
+    pictures of any size; ``categories`` names its classes). ``weights``: ``"robust"`` (a :class:`JudgeNet`
+    trained adversarially, :data:`JUDGE_RECIPE`, lessons 10-18) or ``"ordinary"`` (a :class:`ResJudgeNet` trained
+    without the attack, :data:`ORDINARY_JUDGE_RECIPE`: lesson 11's second judge). Taught in notebooks 10 and 11."""
     from ..device import resolve_device
     from ..dream_model import DreamModel
     from .net import MEAN, STD
 
-    net = JudgeNet()
-    with resources.as_file(resources.files("dreamlib.shapes").joinpath("weights", "judge.pth")) as path:
+    if weights not in JUDGES:
+        raise DreamError(f"unknown judge {weights!r}; choose one of: {', '.join(JUDGES)}")
+    net = JudgeNet() if weights == "robust" else ResJudgeNet()
+    with resources.as_file(resources.files("dreamlib.shapes").joinpath("weights", JUDGES[weights])) as path:
         net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     for p in net.parameters():
         p.requires_grad_(False)
@@ -87,9 +126,9 @@ def judge(device: str = "auto"):
         net,
         mean=MEAN,
         std=STD,
-        layers=("block1", "block2", "block3", "block4"),
+        layers=("block1", "block2", "block3", "block4")[: len(JUDGE_KERNELS if weights == "robust" else RES_WIDTHS)],
         min_size=8,
-        name="shapes judge",
+        name="shapes judge" if weights == "robust" else "shapes judge (ordinary)",
         default_layer="block3",
         categories=CLASSES,
     )

@@ -45,14 +45,16 @@ class ShapesNet(nn.Sequential):
     training data, which would hide how often a feature was seen there, and
     lesson 11 is about exactly that (in an earlier version, with batch norm in conv6 too,
     the twin trained on more eyes dreamed *fewer* eyes than the balanced model).
+    ``last_norm=True`` gives conv6 batch norm too (lesson 11's batch-norm arm); ``classes`` is the number of outputs.
     Taught in notebook 09.
     """
 
-    def __init__(self, classes: int = len(CLASSES)) -> None:
+    def __init__(self, classes: int = len(CLASSES), last_norm: bool = False) -> None:
         super().__init__()
         widths = (3, *WIDTHS)
         for i, stride in enumerate(STRIDES):
-            conv = nn.Conv2d(widths[i], widths[i + 1], 3, stride=stride, padding=1, bias=i == len(STRIDES) - 1)
+            plain = i == len(STRIDES) - 1 and not last_norm
+            conv = nn.Conv2d(widths[i], widths[i + 1], 3, stride=stride, padding=1, bias=plain)
             if conv.bias is None:
                 block = nn.Sequential(conv, nn.BatchNorm2d(widths[i + 1]), nn.ReLU())
             else:  # the last block: no batch norm, so an initialisation that keeps the signal's scale
@@ -112,6 +114,7 @@ def train(  # noqa: PLR0913 (keyword settings, each with a default)
     architecture: Callable[[], nn.Module] = ShapesNet,
     epsilon: float = 0.0,
     attack_steps: int = 3,
+    classes: Sequence[str] = CLASSES,
 ) -> nn.Module:
     """Train a fresh :class:`ShapesNet` on freshly generated batches; returns it in eval mode.
 
@@ -120,24 +123,26 @@ def train(  # noqa: PLR0913 (keyword settings, each with a default)
     :data:`SKEWED_CLASS_WEIGHTS` makes the dog-obsessed twin.
     ``epsilon`` > 0 trains adversarially (:func:`l2_attack` with ``attack_steps`` steps), the budget ramped up
     from 0 over the first half of the run: the robust dreamer. ``callback(step, loss, batch_accuracy)`` is
-    called after every step (the notebook plots it). ``architecture`` builds the network to train (the judge of
+    called after every step (the notebook plots it). ``classes`` (default the ten :data:`CLASSES`) are the classes
+    to draw and tell apart (lesson 11's breeds arm splits dogs into breeds); ``class_weights`` then has one number
+    per entry. ``architecture(number_of_classes)`` builds the network to train (the judge of
     notebook 10 is a :class:`dreamlib.shapes.judge.JudgeNet`). Deterministic for a given seed on one machine.
     Taught in notebook 09.
     """
     from tqdm.auto import tqdm
 
-    class_shares(class_weights)  # a bad value fails here, before any work
+    class_shares(class_weights, classes)  # a bad value fails here, before any work
     check_non_negative("epsilon", epsilon)  # 0: ordinary training
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    net = architecture()
+    net = architecture(len(classes))
     mean, std = _stats(torch.device("cpu"))
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
     bar = tqdm(range(steps), desc="training", disable=not progress)
     for step in bar:
         if step % CHUNK == 0:  # drawing several batches at once is quicker per image
-            pool = make_batch(batch_size * min(CHUNK, steps - step), g, weights=class_weights)
+            pool = make_batch(batch_size * min(CHUNK, steps - step), g, weights=class_weights, classes=classes)
         at = step % CHUNK * batch_size
         images, labels = pool[0][at : at + batch_size], pool[1][at : at + batch_size]
         if epsilon > 0:
@@ -169,26 +174,29 @@ def _predictions(model: nn.Module, images: torch.Tensor, chunk: int = 256) -> to
         )
 
 
-def accuracy(model: nn.Module, n: int = 600, seed: int = 12345) -> float:
+def accuracy(model: nn.Module, n: int = 600, seed: int = 12345, classes: Sequence[str] = CLASSES) -> float:
     """Accuracy on ``n`` balanced held-out images (a generator seed never used in training).
 
-    The images go to the model's device (CPU or GPU). Taught in notebook 09.
+    The images go to the model's device (CPU or GPU); ``classes`` are the ones the model tells apart (lesson 11's
+    breeds arm has its own). Taught in notebook 09.
     """
-    images, labels = make_batch(n, torch.Generator().manual_seed(seed))
+    images, labels = make_batch(n, torch.Generator().manual_seed(seed), classes=classes)
     return (_predictions(model, images) == labels).float().mean().item()
 
 
-def class_accuracy(model: nn.Module, n: int = 1000, seed: int = 12345) -> dict[str, float]:
-    """Held-out accuracy of each class, ``{name: fraction correct}``, on ``n`` balanced images.
+def class_accuracy(
+    model: nn.Module, n: int = 1000, seed: int = 12345, classes: Sequence[str] = CLASSES
+) -> dict[str, float]:
+    """Held-out accuracy of each class, ``{name: fraction correct}``, on ``n`` balanced images of ``classes``.
 
     Shows what a network never saw: after training with a class's weight at 0,
     that class scores 0. Taught in notebook 09 (the remove-a-class exercise).
     """
-    images, labels = make_batch(n, torch.Generator().manual_seed(seed))
+    images, labels = make_batch(n, torch.Generator().manual_seed(seed), classes=classes)
     right = _predictions(model, images) == labels
     return {
         name: right[labels == k].float().mean().item() if (labels == k).any() else float("nan")
-        for k, name in enumerate(CLASSES)
+        for k, name in enumerate(classes)
     }
 
 
@@ -272,5 +280,6 @@ def frozen_model(name: str, net: nn.Module, weights: str, shipped: dict, device:
             raise WeightsUnavailableError(f"weights {weights!r} do not fit the {name} model") from None
     for p in net.parameters():
         p.requires_grad_(False)
-    model = DreamModel(net, mean=MEAN, std=STD, name=name, categories=CLASSES, weights=weights, **description)
+    description = {"categories": CLASSES, **description}
+    model = DreamModel(net, mean=MEAN, std=STD, name=name, weights=weights, **description)
     return model.to(resolve_device(device)).eval()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 
@@ -131,14 +132,31 @@ def faces(c, f, pal, rand, n):
     return paint(c, f, smile, pal["dark"], "mouth")
 
 
-def dogs(c, f, pal, rand, n):
-    """A dog's face: floppy or pricked ears, a head, a pale muzzle, a big dark nose, eyes with a glint."""
+def _coat(c, f, pal, coat: str):
+    """A breed's marking on the head, light or dark so that it shows on any coat: a pale ``"eye patch"`` around one
+    eye, a pale ``"blaze"`` from the forehead down the nose, a dark ``"mask"`` across both eyes; ``"plain"`` paints
+    nothing."""
+    if coat == "eye patch":
+        return paint(c, f, ellipse(f, -0.27, -0.22, 0.27, 0.25), pal["light"], "dog head")
+    if coat == "blaze":
+        return paint(c, f, segment(f, 0.0, -0.58, 0.0, 0.15, 0.2), pal["light"], "dog head")
+    if coat == "mask":
+        return paint(c, f, box(f, 0.0, -0.21, 0.56, 0.14, 0.1), pal["dark"], "dog head")
+    return c
+
+
+def dogs(c, f, pal, rand, n, coat: str = "plain"):
+    """A dog's face: floppy or pricked ears, a head, a pale muzzle, a big dark nose, eyes with a glint.
+
+    ``coat`` (see :func:`_coat`) makes lesson 11's breeds (:data:`BREEDS`); the dogs class is ``"plain"``.
+    """
     floppy = rand(n) < 0.5
     for side in (-1, 1):
         flop = ellipse(f, side * 0.72, 0.05, 0.26, 0.58, turn=side * -0.35)
         prick = polygon(f, [(side * 0.35, -0.55), (side * 0.85, -0.45), (side * 0.75, -1.15)])
         c = paint(c, f, torch.where(floppy, flop, prick), pal["acc1"], "ear")
     c = paint(c, f, ellipse(f, 0.0, -0.05, 0.66, 0.7), pal["body"], "dog head")
+    c = _coat(c, f, pal, coat)
     c = paint(c, f, ellipse(f, 0.0, 0.38, 0.38, 0.3), pal["acc2"], "muzzle")
     for side in (-1, 1):
         c = _dot(c, f, pal["dark"], side * 0.27, -0.2, 0.1, "pupil")
@@ -147,6 +165,15 @@ def dogs(c, f, pal, rand, n):
     c = paint(c, f, segment(f, 0.0, 0.3, 0.0, 0.5, 0.05), pal["dark"], "nose")
     mouth = (ellipse(f, 0.0, 0.44, 0.18, 0.12).abs() - 0.03).maximum(0.48 - f.v)
     return paint(c, f, mouth, pal["dark"], "mouth")
+
+
+# Lesson 11's dog breeds: dog faces told apart by the marking on the head (the ears stay floppy or pricked at random).
+BREEDS = {
+    "plain dogs": dict(coat="plain"),
+    "eye-patch dogs": dict(coat="eye patch"),
+    "blazed dogs": dict(coat="blaze"),
+    "masked dogs": dict(coat="mask"),
+}
 
 
 def birds(c, f, pal, rand, n):
@@ -252,6 +279,13 @@ DRAW = {
     "cups": cups,
     "stripes": stripes,
 }
+
+
+def drawer(name: str):
+    """The function that draws class ``name``: one of :data:`DRAW`'s ten, or a dog breed of :data:`BREEDS`."""
+    return partial(dogs, **BREEDS[name]) if name in BREEDS else DRAW[name]
+
+
 # Every part the world draws, numbered as :func:`dreamlib.shapes.make_batch` labels pixels with ``parts=True``
 # (0 is the background: noise, blobs and lines). A part drawn the same way in several classes shares a name (the
 # dark dot of an eye is a "pupil" in eyes, faces, dogs and birds; a light box is a "window" in houses and cars).

@@ -58,7 +58,7 @@ PREDICTIONS = [
     ("check_neuron_patch", lambda s: s.neuron_patch, 17, 81),
     ("check_same_seed", lambda s: s.same_seed, "frame by frame", "carried"),
     ("check_attack_accuracy", lambda s: s.attack_accuracy, 0.45, 0.9),
-    ("check_dog_twin", lambda s: s.dog_twin, "skewed", "balanced"),
+    ("check_dog_twin", lambda s: s.dog_twin, "dogs 45%", "balanced"),
     ("check_robust_gap", lambda s: s.robust_gap, "smaller", "larger"),
     ("check_least_high_frequency", lambda s: s.least_high_frequency, "maco", "pixel"),
     ("check_still_rises", lambda s: s.still_rises, True, "no"),

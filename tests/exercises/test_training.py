@@ -140,10 +140,13 @@ def test_attack_prediction_is_judged_within_fifteen_points(capsys):
 
 
 def test_dog_twin_prediction_is_judged_against_the_run(capsys):
-    assert exercises.check_dog_twin("Skewed", "skewed") is True
-    assert exercises.check_dog_twin("skewed twin", "skewed") is True
+    assert exercises.check_dog_twin("Dogs 45%", "dogs 45%") is True
+    assert exercises.check_dog_twin(" dogs  45% arm", "dogs 45%") is True
+    assert exercises.check_dog_twin("skewed twin", "dogs 45%") is True
     assert "45%" in capsys.readouterr().out
-    assert exercises.check_dog_twin("balanced", "skewed") is False
+    assert exercises.check_dog_twin("4 breeds", "4 breeds") is True
+    assert "breeds" in capsys.readouterr().out
+    assert exercises.check_dog_twin("balanced", "dogs 45%") is False
     assert "❌" in capsys.readouterr().out
-    assert exercises.check_dog_twin("skewed", "balanced") is False
-    assert exercises.check_dog_twin(..., "skewed") is False
+    assert exercises.check_dog_twin("dogs 45%", "dogs 45%, batch norm") is False
+    assert exercises.check_dog_twin(..., "dogs 45%") is False
