@@ -12,7 +12,7 @@
 - 07 optical flow, 08 dreaming in time: ``video`` (``optical_flow``, ``warp``, ``occlusion_mask``), ``dream_video``
 - 09 your own dreamer:  ``shapes`` (its world, network and training), ``load_model("shapes")``
 - 10 robust dreamers:   ``shapes.l2_attack``, ``shapes.judge``
-- 11 why dogs:          ``top_classes``, ``dog_probability``, ``shapes.class_share``
+- 11 why dogs:          ``shapes.ARMS``, ``shapes.twin``, ``shapes.dog_share``, ``top_classes``, ``dog_probability``
 - 12, 13 feature visualisation: ``render``, ``Param``, ``diversity``, ``direction``, ``vis`` (``param``,
                         ``transforms``, ``regularisers``)
 - 14 MACO, 15 accentuation: ``render(param="maco")``, ``magnitude_spectrum``, ``accentuate``, ``Accentuation``

@@ -22,7 +22,8 @@ Its sibling :func:`transformer.ShapesViT` (``load_model("shapes_vit")``) is a sm
 same world; :func:`cue_conflict` draws pictures whose outline and surface name different classes, and
 :func:`shape_bias` measures which cue a network follows (notebook 20).
 
-Taught in notebooks 09 (training), 10 (perceptually aligned gradients), 11 (the skewed twin) and 20 (a transformer).
+Taught in notebooks 09 (training), 10 (perceptually aligned gradients), 11 (why dogs: the arms) and 20 (a
+transformer).
 """
 
 from .bias import ARMS, dog_share, twin

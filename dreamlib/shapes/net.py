@@ -204,8 +204,7 @@ def class_share(model: nn.Module, images: torch.Tensor, index: int | str) -> flo
     """The fraction of ``images`` ((N, 3, H, W) in [0, 1]) whose top-1 class under ``model`` is ``index``.
 
     ``index`` is a class number or a name from ``model.categories``. Lesson 11's
-    controlled experiment dreams the same photos with the balanced and the
-    dog-heavy shapes models and compares ``class_share(judge, dreams, "dogs")``.
+    experiment counts the dream patches a judge calls dogs with it (:func:`dreamlib.shapes.dog_share`).
     Runs on the model's device, without gradients. Taught in notebook 11.
     """
     categories = list(getattr(model, "categories", None) or CLASSES)
