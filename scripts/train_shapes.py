@@ -87,8 +87,9 @@ RUNS = {
 }
 # lesson 11's arms: one file per arm and seed (seed 0 of "balanced" and "dogs 45%" are shapes.pth and its skewed twin)
 ARM_RUNS = {weights_file(arm, seed): ARMS[arm].recipe(seed) for arm in ARMS for seed in ARMS[arm].seeds}
-RUNS.update({name: recipe for name, recipe in ARM_RUNS.items() if name not in RUNS})
-HALF = {"shapes_vit.pth", "judge_ordinary.pth", *(name for name in ARM_RUNS if name.startswith("arms/"))}
+ARM_FILES = [name for name in ARM_RUNS if name not in RUNS]  # the rest ship as models of their own
+RUNS.update({name: ARM_RUNS[name] for name in ARM_FILES})
+HALF = {"shapes_vit.pth", "judge_ordinary.pth", *ARM_FILES}
 
 if __name__ == "__main__":
     args = sys.argv[1:]
@@ -107,7 +108,7 @@ if __name__ == "__main__":
         "shapes_vit.pth",
     ]  # `... judge.pth` remakes the judge
     if "arms" in only:  # every arm of lesson 11's experiment that is not a shipped model of its own
-        only = [name for name in only if name != "arms"] + [name for name in ARM_RUNS if name.startswith("arms/")]
+        only = [name for name in only if name != "arms"] + ARM_FILES
     unknown = sorted(set(only) - set(RUNS))
     if unknown:
         print(f"error: unknown weights file {unknown[0]!r}; choose from arms, {', '.join(RUNS)}", file=sys.stderr)

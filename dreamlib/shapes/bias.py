@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 
 import torch
@@ -21,16 +22,7 @@ import torch
 from ..errors import DreamError
 from .data import CLASSES
 from .judge import patches
-from .net import (
-    DEFAULT_LAYER,
-    DEPTH_LAYERS,
-    LAYERS,
-    ROBUST_RECIPE,
-    SKEWED_CLASS_WEIGHTS,
-    ShapesNet,
-    class_share,
-    frozen_model,
-)
+from .net import DESCRIPTION, ROBUST_RECIPE, SKEWED_CLASS_WEIGHTS, ShapesNet, class_share, frozen_model
 from .objects import BREEDS
 
 SEEDS = (0, 1, 2)
@@ -38,9 +30,14 @@ SEEDS = (0, 1, 2)
 BREED_CLASSES = tuple(c for name in CLASSES for c in (BREEDS if name == "dogs" else (name,)))
 
 
+def is_dog(name: str) -> bool:
+    """Whether class ``name`` shows dog faces: ``"dogs"`` or one of the breeds."""
+    return name == "dogs" or name in BREEDS
+
+
 def _weights(dog_share: float, classes: Sequence[str] = CLASSES) -> tuple[float, ...]:
     """Class weights that give the dog classes ``dog_share`` of the pictures in all and the others equal shares."""
-    dogs = [c == "dogs" or c in BREEDS for c in classes]
+    dogs = [is_dog(c) for c in classes]
     return tuple(dog_share / sum(dogs) if d else (1 - dog_share) / (len(classes) - sum(dogs)) for d in dogs)
 
 
@@ -48,7 +45,6 @@ def _weights(dog_share: float, classes: Sequence[str] = CLASSES) -> tuple[float,
 class Arm:
     """One arm of the experiment: what its training data and network are, and how it differs from "balanced"."""
 
-    label: str
     classes: tuple[str, ...] = CLASSES
     class_weights: tuple[float, ...] | None = None
     last_norm: bool = False  # batch norm in conv6 too
@@ -58,12 +54,10 @@ class Arm:
     def dog_share(self) -> float:
         """The share of its training pictures that show a dog face."""
         weights = self.class_weights or (1.0,) * len(self.classes)
-        return sum(w for w, c in zip(weights, self.classes) if c == "dogs" or c in BREEDS) / sum(weights)
+        return sum(w for w, c in zip(weights, self.classes) if is_dog(c)) / sum(weights)
 
     def recipe(self, seed: int) -> dict:
         """The keyword arguments of :func:`dreamlib.shapes.train` that make this arm from ``seed``."""
-        from functools import partial
-
         return dict(
             ROBUST_RECIPE,
             seed=seed,
@@ -74,12 +68,10 @@ class Arm:
 
 
 ARMS = {
-    "balanced": Arm("one dog class, 10% (ImageNet: 11.8%)"),
-    "dogs 45%": Arm("one dog class, 45%", class_weights=SKEWED_CLASS_WEIGHTS),
-    "4 breeds": Arm("four dog breeds, 10% in all", classes=BREED_CLASSES, class_weights=_weights(0.1, BREED_CLASSES)),
-    "dogs 45%, batch norm": Arm(
-        "one dog class, 45%, batch norm in conv6", class_weights=SKEWED_CLASS_WEIGHTS, last_norm=True, seeds=(0,)
-    ),
+    "balanced": Arm(),  # one dog class, 10% of the pictures (ImageNet: 11.8%)
+    "dogs 45%": Arm(class_weights=SKEWED_CLASS_WEIGHTS),
+    "4 breeds": Arm(classes=BREED_CLASSES, class_weights=_weights(0.1, BREED_CLASSES)),  # 10% in all
+    "dogs 45%, batch norm": Arm(class_weights=SKEWED_CLASS_WEIGHTS, last_norm=True, seeds=(0,)),
 }
 # Seed 0 of two arms is a model that ships on its own: the balanced one is load_model("shapes"), the 45% one its
 # skewed twin (load_model("shapes", weights="skewed")).
@@ -108,10 +100,7 @@ def twin(arm: str, seed: int = 0, device: str = "auto"):
         {label: path},
         device,
         categories=spec.classes,
-        layers=LAYERS,
-        min_size=16,
-        default_layer=DEFAULT_LAYER,
-        depth_layers=DEPTH_LAYERS,
+        **DESCRIPTION,
     )
 
 

@@ -107,7 +107,7 @@ class ResJudgeNet(nn.Sequential):
 
 
 def judge(weights: str = "robust", device: str = "auto"):
-    """A shipped judge: a frozen :class:`JudgeNet` as a :class:`dreamlib.DreamModel` (call it on [0, 1] RGB
+    """A shipped judge, frozen, as a :class:`dreamlib.DreamModel` (call it on [0, 1] RGB
     pictures of any size; ``categories`` names its classes). ``weights``: ``"robust"`` (a :class:`JudgeNet`
     trained adversarially, :data:`JUDGE_RECIPE`, lessons 10-18) or ``"ordinary"`` (a :class:`ResJudgeNet` trained
     without the attack, :data:`ORDINARY_JUDGE_RECIPE`: lesson 11's second judge). Taught in notebooks 10 and 11."""
@@ -126,7 +126,7 @@ def judge(weights: str = "robust", device: str = "auto"):
         net,
         mean=MEAN,
         std=STD,
-        layers=("block1", "block2", "block3", "block4")[: len(JUDGE_KERNELS if weights == "robust" else RES_WIDTHS)],
+        layers=tuple(name for name, _ in net.named_children() if name.startswith("block")),
         min_size=8,
         name="shapes judge" if weights == "robust" else "shapes judge (ordinary)",
         default_layer="block3",

@@ -71,6 +71,8 @@ MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
 LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
 DEFAULT_LAYER = "conv5"
 DEPTH_LAYERS = ("conv2", "conv4", "conv5", "conv6")  # receptive fields 5, 17, 33 and 65 px
+# How a ShapesNet is described to DreamModel, whichever weights it has (load(), and lesson 11's twins)
+DESCRIPTION = {"layers": LAYERS, "min_size": 16, "default_layer": DEFAULT_LAYER, "depth_layers": DEPTH_LAYERS}
 # shipped: balanced classes; skewed: 45% dogs (lesson 11); ordinary: balanced, not adversarially trained (10, 12)
 WEIGHTS = ("shipped", "skewed", "ordinary", "random")
 
@@ -245,10 +247,7 @@ def load(weights: str | None = None, device: str = "auto"):
         weights or "shipped",
         {w: shipped_weights(w) for w in WEIGHTS if w != "random"},
         device,
-        layers=LAYERS,
-        min_size=16,
-        default_layer=DEFAULT_LAYER,
-        depth_layers=DEPTH_LAYERS,
+        **DESCRIPTION,
     )
 
 
