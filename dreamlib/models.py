@@ -2,8 +2,8 @@
 
 :func:`load_model` looks a name up in the registry (:func:`list_models`) and calls its loader: torchvision's
 InceptionV3, GoogLeNet, VGG16, ResNet-50 and the vision transformer ViT-B/16 with their ImageNet weights (through the
-torch hub cache), and ``"shapes"`` and ``"shapes_vit"``, the small CNN and transformer that ship with dreamlib
-(:mod:`dreamlib.shapes`). :func:`register_model` adds
+torch hub cache), and ``"shapes"``, ``"shapes_dreamer"`` and ``"shapes_vit"``, the small CNNs and transformer that
+ship with dreamlib (:mod:`dreamlib.shapes`). :func:`register_model` adds
 your own, as torchvision's ``register_model`` does. Each returns a :class:`dreamlib.DreamModel`
 (:mod:`dreamlib.dream_model`), the network with its own preprocessing. Taught in notebook 01.
 """
@@ -251,7 +251,9 @@ def load_model(
     pattern classifier of notebook 09: its weights ship with dreamlib (``"shipped"``,
     the default; ``"skewed"``, its twin trained with dog faces over-represented, for
     notebook 11; ``"ordinary"``, its twin trained without adversarial examples, for
-    notebooks 10 and 12; ``$DREAMLIB_WEIGHTS`` does not apply to it). ``"shapes_vit"`` is
+    notebooks 10 and 12; ``$DREAMLIB_WEIGHTS`` does not apply to it). ``"shapes_dreamer"`` is the
+    same network trained with twice the robustness budget for longer, whose photo dreams show whole faces
+    (``make demo``'s offline dreamer, notebook 10). ``"shapes_vit"`` is
     its vision transformer sibling of notebook 20 (``"shipped"`` or ``"random"``), and
     ``"vit_b_16"`` torchvision's ViT-B/16, which dreams at any picture size
     (:mod:`dreamlib.vit`).
@@ -341,4 +343,5 @@ for _name, _spec in MODELS.items():
         functools.partial(_load_imagenet, _name)
     )
 register_model("shapes", layers=shapes_net.LAYERS, default_layer=shapes_net.DEFAULT_LAYER)(shapes_net.load)
+register_model("shapes_dreamer", layers=shapes_net.LAYERS, default_layer="conv6")(shapes_net.load_dreamer)
 register_model("shapes_vit", layers=shapes_vit.LAYERS, default_layer=shapes_vit.DEFAULT_LAYER)(shapes_vit.load)

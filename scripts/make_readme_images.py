@@ -1,4 +1,7 @@
-"""Make the README's and the docs' pictures with the self-trained shapes model, offline.
+"""Make the README's and the docs' pictures with the self-trained shapes models, offline.
+
+The picture the README opens with is made by ``shapes_dreamer`` (the photo dreamer of ``make demo``); the others by
+``shapes``, the model the lessons use offline.
 
 ``python scripts/make_readme_images.py`` makes them all (about half an hour on 2 CPU cores);
 ``python scripts/make_readme_images.py hero`` only the picture the README and the docs' home page open with.
@@ -84,8 +87,8 @@ def hero(model: torch.nn.Module, height: int = 160) -> Image.Image:
 
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
+    hero(dl.load_model("shapes_dreamer")).save(OUT / "hero.jpg", quality=88)  # the photo dreamer of `make demo`
     model = dl.load_model("shapes")
-    hero(model).save(OUT / "hero.jpg", quality=88)
     if sys.argv[1:] == ["hero"]:
         sys.exit(0)
     photo = dl.sample_image("coffee", max_size=256)

@@ -55,7 +55,8 @@ def test_env_variable_sets_the_default_weights(monkeypatch):
 
 def test_unknown_model_names_the_choices():
     with pytest.raises(
-        dreamlib.DreamError, match="googlenet, inception_v3, resnet50, shapes, shapes_vit, vgg16, vit_b_16"
+        dreamlib.DreamError,
+        match="googlenet, inception_v3, resnet50, shapes, shapes_dreamer, shapes_vit, vgg16, vit_b_16",
     ):
         dreamlib.load_model("alexnet", weights="random")
 
@@ -170,7 +171,8 @@ def test_random_weights_are_one_fixed_draw_that_leaves_the_callers_random_number
 
 
 def test_the_registry_lists_every_model_and_takes_your_own():
-    assert dreamlib.list_models() == dreamlib.available_models() == sorted([*MODELS, "shapes", "shapes_vit"])
+    shipped = ["shapes", "shapes_dreamer", "shapes_vit"]
+    assert dreamlib.list_models() == dreamlib.available_models() == sorted([*MODELS, *shipped])
     from dreamlib import models
 
     def load(weights=None, device="auto"):

@@ -7,7 +7,9 @@ Its network, :class:`ShapesNet` (:mod:`dreamlib.shapes.net`), has six conv block
 fields grow from 3 px (conv1) to 65 px (conv6, the whole image). The shipped weights were trained
 adversarially (:func:`l2_attack`), which makes the network's gradients *perceptually aligned*: its dreams show
 the things it learned, and another network recognises them. They ship with dreamlib, so
-``load_model("shapes")`` gives real learned dreams with no download. A twin trained on the same recipe but
+``load_model("shapes")`` gives real learned dreams with no download; ``load_model("shapes_dreamer")`` is the same
+network trained with twice the robustness budget for longer (:data:`net.DREAMER_RECIPE`), whose dreams of photos show
+small whole faces rather than rows of parts (``make demo`` dreams with it offline; notebook 10). A twin trained on the same recipe but
 with 45% of its images showing dog faces (:data:`SKEWED_CLASS_WEIGHTS`) ships as
 ``load_model("shapes", weights="skewed")``; :mod:`dreamlib.shapes.bias` has lesson 11's whole experiment: twins that
 differ from the balanced model in one thing each (:data:`ARMS`: the share of dog faces, the number of dog breeds,

@@ -19,8 +19,8 @@ from tests.helpers import run_cli
         (["--octave-scale", "big"], "expected a number, got 'big'"),
         (
             ["--model", "alexnet"],
-            "error: unknown model 'alexnet'; choose one of: googlenet, inception_v3, resnet50, shapes, shapes_vit, "
-            "vgg16, vit_b_16",
+            "error: unknown model 'alexnet'; choose one of: googlenet, inception_v3, resnet50, shapes, shapes_dreamer, "
+            "shapes_vit, vgg16, vit_b_16",
         ),
         (["--layer", "Mixed_9"], "error: unknown layer 'Mixed_9' for inception_v3; valid layers: Conv2d_1a_3x3,"),
         (["--size", "0"], "error: size must be a whole number >= 1"),

@@ -41,7 +41,7 @@ def test_help_lists_the_models_and_every_default(capsys):
     with pytest.raises(SystemExit):
         run_cli(capsys, "dream", "--help")
     out = " ".join(capsys.readouterr().out.split())
-    assert "one of googlenet, inception_v3, resnet50, shapes, shapes_vit, vgg16, vit_b_16" in out
+    assert "one of googlenet, inception_v3, resnet50, shapes, shapes_dreamer, shapes_vit, vgg16, vit_b_16" in out
     assert "(default: 1.4)" in out and "--no-fast" in out
 
 
