@@ -343,5 +343,7 @@ for _name, _spec in MODELS.items():
         functools.partial(_load_imagenet, _name)
     )
 register_model("shapes", layers=shapes_net.LAYERS, default_layer=shapes_net.DEFAULT_LAYER)(shapes_net.load)
-register_model("shapes_dreamer", layers=shapes_net.LAYERS, default_layer="conv6")(shapes_net.load_dreamer)
+register_model("shapes_dreamer", layers=shapes_net.LAYERS, default_layer=shapes_net.DREAMER_LAYER)(
+    shapes_net.load_dreamer
+)
 register_model("shapes_vit", layers=shapes_vit.LAYERS, default_layer=shapes_vit.DEFAULT_LAYER)(shapes_vit.load)
