@@ -130,7 +130,8 @@ def probe_precision(device: torch.device, size: int = 64, repeats: int = 15, bud
     if device.type == "cpu":
         torch.set_num_threads(1)  # per-core speed: the ratio we need, and far less upset by other busy programs
     try:
-        return _measure(step, repeats, budget_s)
+        with torch.enable_grad():  # the first dream asks from inside torch.no_grad() (prepare's probe of the model)
+            return _measure(step, repeats, budget_s)
     finally:
         torch.set_num_threads(threads)
 

@@ -158,3 +158,19 @@ def test_the_probe_leaves_the_callers_random_numbers_alone():
     torch.manual_seed(0)
     prec.probe_precision(torch.device("cpu"), repeats=1, budget_s=0.1)
     assert torch.equal(torch.rand(3), expected)
+
+
+
+def test_the_probe_measures_when_called_without_gradients():
+    with torch.no_grad():  # where a dream's check of the model first asks for the precision
+        result = prec.probe_precision(torch.device("cpu"), repeats=2, budget_s=0.1)
+    assert result.fp32_s > 0 and result.bf16_s > 0 and BF16_MIN_COSINE <= result.cosine <= 1.0 + 1e-9
+
+
+def test_the_first_faster_dream_on_a_new_machine_measures_and_dreams(fresh_cache):
+    """A learner's first ``dl.dream(dl.faster(model), ...)`` (lesson 04) finds no cached answer and probes."""
+    fast = dreamlib.faster(dreamlib.load_model("shapes"))
+    image = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    dreamed = dreamlib.dream(fast, image, "conv4", octaves=1, steps=1, seed=0, progress=False)
+    assert dreamed.shape == image.shape and not torch.equal(dreamed, image)
+    assert fresh_cache.exists()  # the probe ran and its answer was kept for the next time
