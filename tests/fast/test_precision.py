@@ -160,7 +160,6 @@ def test_the_probe_leaves_the_callers_random_numbers_alone():
     assert torch.equal(torch.rand(3), expected)
 
 
-
 def test_the_probe_measures_when_called_without_gradients():
     with torch.no_grad():  # where a dream's check of the model first asks for the precision
         result = prec.probe_precision(torch.device("cpu"), repeats=2, budget_s=0.1)
