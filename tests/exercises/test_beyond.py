@@ -65,9 +65,9 @@ def test_neuron_patch_prediction_is_judged_and_explained(capsys):
 
 def test_a_centre_neuron_without_jitter_changes_exactly_its_receptive_field():
     """Lesson 06's prediction: with jitter=0 and one octave, the changed patch is the receptive field (17 px)."""
-    model = dl.load_model("shapes")
+    model = dl.load_model("shapes_dreamer")  # the lesson's network and neuron
     photo = dl.sample_image("coffee", max_size=128)
-    dreamed = dl.dream(model, photo, objective=dl.neuron("conv4", 7), steps=4, lr=0.02, seed=0, jitter=0, octaves=1)
+    dreamed = dl.dream(model, photo, objective=dl.neuron("conv4", 8), steps=4, lr=0.02, seed=0, jitter=0, octaves=1)
     changed = (dreamed - photo).abs().amax(1)[0] > 0
     rows, cols = changed.any(1).nonzero(), changed.any(0).nonzero()
     width = max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1).item()
