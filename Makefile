@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(PY) -m dreamlib dream images/chelsea.png -o $(DEMO_OUT) --model $(DEMO_MODEL) --fallback shapes_dreamer --size 384 --steps 10 --seed 0
 
 # Lint and format first (ruff, configured in pyproject.toml), then the tests. Offline by design: the lessons run
-# at full settings on the shipped shapes model, even where ImageNet weights are cached (DREAMLIB_OFFLINE=1), so
+# at full settings on the shipped shapes models, even where ImageNet weights are cached (DREAMLIB_OFFLINE=1), so
 # their checked outputs are stable.
 test: $(STAMP)
 	$(PY) -m ruff check .

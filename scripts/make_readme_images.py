@@ -1,7 +1,7 @@
 """Make the README's and the docs' pictures with the self-trained shapes models, offline.
 
 The picture the README opens with is made by ``shapes_dreamer`` (the photo dreamer of ``make demo``); the others by
-``shapes``, the model the lessons use offline.
+``shapes``, the model lessons 09-20 use.
 
 ``python scripts/make_readme_images.py`` makes them all (about half an hour on 2 CPU cores);
 ``python scripts/make_readme_images.py hero`` only the picture the README and the docs' home page open with.

@@ -9,8 +9,8 @@ adversarially (:func:`l2_attack`), which makes the network's gradients *perceptu
 the things it learned, and another network recognises them. They ship with dreamlib, so
 ``load_model("shapes")`` gives real learned dreams with no download; ``load_model("shapes_dreamer")`` is the same
 network trained with twice the robustness budget for longer (:data:`net.DREAMER_RECIPE`), whose dreams of photos show
-small whole faces rather than rows of parts (``make demo`` dreams with it offline; notebook 10). A twin trained on
-the same recipe but with 45% of its images showing dog faces (:data:`SKEWED_CLASS_WEIGHTS`) ships as
+small whole faces rather than rows of parts (``make demo`` and notebooks 00-08 dream with it offline; notebook 10). A
+twin trained on the same recipe but with 45% of its images showing dog faces (:data:`SKEWED_CLASS_WEIGHTS`) ships as
 ``load_model("shapes", weights="skewed")``; :mod:`dreamlib.shapes.bias` has lesson 11's whole experiment: twins that
 differ from the balanced model in one thing each (:data:`ARMS`: the share of dog faces, the number of dog breeds,
 batch norm in conv6), three training seeds each (:func:`twin`), and :func:`dog_share`, which counts the dream
