@@ -16,7 +16,6 @@ import torch
 
 import dreamlib as dl
 from dreamlib.shapes import objects
-from dreamlib.shapes.net import DESCRIPTION, ShapesNet, frozen_model
 
 LEFT_OUT = [
     (),
@@ -50,7 +49,7 @@ def main(extra: list[str]) -> None:
     }
     for arg in extra:
         name, path = arg.split("=", 1)
-        models[name] = frozen_model("shapes", ShapesNet(), path, {}, "cpu", **DESCRIPTION)
+        models[name] = dl.load_model("shapes", weights=path)  # a state dict of the same network
     dog = dl.shapes.CLASSES.index("dogs")
     only_dogs = [1.0 if i == dog else 0.0 for i in range(len(dl.shapes.CLASSES))]
     print(f"{'dog faces drawn without':40s}" + "".join(f"{name:>16s}" for name in models))
