@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 # Without internet (and no cached ImageNet weights) the demo says so in one line and dreams
 # with shapes_dreamer instead: the shipped shapes network trained for photo dreams, on its own layer conv6.
 demo: $(STAMP)
-	$(PY) -m dreamlib dream images/chelsea.png -o $(DEMO_OUT) --model $(DEMO_MODEL) --fallback shapes_dreamer --size 384 --steps 10 --seed 0
+	$(PY) -m dreamlib dream images/chelsea.png -o $(DEMO_OUT) --model $(DEMO_MODEL) --fallback shapes_dreamer --size 384 --seed 0
 
 # Lint and format first (ruff, configured in pyproject.toml), then the tests. Offline by design: the lessons run
 # at full settings on the shipped shapes models, even where ImageNet weights are cached (DREAMLIB_OFFLINE=1), so

@@ -15,6 +15,7 @@ from torch import nn
 
 from . import vit
 from .errors import DreamError
+from .recipe import DEFAULT, Recipe, check_model_recipe
 
 
 def short_list(names: Sequence[str], limit: int = 40) -> str:
@@ -39,12 +40,15 @@ class DreamModel(nn.Module):
     shallow to deep, that the lessons compare (so a lesson runs unchanged on
     any model); ``min_size`` is the smallest image side the network accepts;
     ``weights`` says what the weights are (``"imagenet"``, ``"random"``,
-    ``"shipped"``, a file path, or ``"custom"``).
+    ``"shipped"``, a file path, or ``"custom"``); ``recipe`` is the :class:`dreamlib.Recipe`
+    it dreams best with where it differs from the defaults (octaves, octave scale, steps,
+    step size, jitter, basis; :data:`dreamlib.recipe.MODEL_FIELDS`), which
+    :func:`dreamlib.dream` and the command line use when the caller does not choose.
     Taught in notebooks 01 (layers) and 02 (normalisation).
     """
 
     # What __init__ sets besides the network and normalisation: a model made from this one (dl.faster's) shares them.
-    DESCRIPTION = ("layers", "min_size", "name", "default_layer", "categories", "depth_layers", "weights")
+    DESCRIPTION = ("layers", "min_size", "name", "default_layer", "categories", "depth_layers", "weights", "recipe")
 
     def __init__(  # noqa: PLR0913 (keyword settings, each with a default)
         self,
@@ -59,6 +63,7 @@ class DreamModel(nn.Module):
         categories: Sequence[str] | None = None,
         depth_layers: Sequence[str] | None = None,
         weights: str = "custom",
+        recipe: Recipe | None = None,
     ) -> None:
         super().__init__()
         self.net = net.eval()
@@ -79,6 +84,7 @@ class DreamModel(nn.Module):
         self.categories = list(categories) if categories is not None else None
         self.depth_layers: tuple[str, ...] = tuple(depth_layers) if depth_layers is not None else spread(self.layers)
         self.weights = weights
+        self.recipe = DEFAULT if recipe is None else check_model_recipe(recipe)
 
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
         """[0, 1] RGB -> what the network was trained on."""

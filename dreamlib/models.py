@@ -26,6 +26,7 @@ from .device import resolve_device
 from .dream_model import DreamModel, as_dream_model, short_list, spread  # noqa: F401 (their old home, still valid)
 from .errors import DreamError, DreamWarning, WeightsUnavailableError
 from .io.weights import CorruptWeightsError, fetch_imagenet_weights, load_state_file, weights_cache_path
+from .recipe import DEFAULT, Recipe, check_model_recipe
 from .shapes import net as shapes_net
 from .shapes import transformer as shapes_vit
 
@@ -191,25 +192,30 @@ class Registered:
     layers: tuple[str, ...]
     default_layer: str
     imagenet: bool = False  # its weights are torchvision's ImageNet download (so ``fallback=`` applies)
+    recipe: Recipe = DEFAULT  # the settings it dreams best with (DreamModel.recipe), for the command line's help
 
 
 _REGISTRY: dict[str, Registered] = {}
 
 
-def register_model(name: str, *, layers: Sequence[str], default_layer: str, imagenet: bool = False):
+def register_model(
+    name: str, *, layers: Sequence[str], default_layer: str, imagenet: bool = False, recipe: Recipe | None = None
+):
     """Register a loader under ``name``: ``@register_model("mine", layers=..., default_layer=...)`` over a function
     ``load(weights=None, device="auto") -> DreamModel`` makes ``load_model("mine")`` call it, and lists it in
-    :func:`list_models` (torchvision's ``register_model`` / ``list_models`` shape). Taught in notebook 09.
+    :func:`list_models` (torchvision's ``register_model`` / ``list_models`` shape). ``recipe``: the dream settings
+    the loaded model carries (its ``recipe``), where they are not the defaults. Taught in notebook 09.
     """
     if not isinstance(name, str) or not name:
         raise DreamError(f"a model name must be a non-empty string, got {name!r}")
     if default_layer not in layers:
         raise DreamError(f"default layer {default_layer!r} of {name!r} is not among its layers")
+    own = DEFAULT if recipe is None else check_model_recipe(recipe)
 
     def wrap(load: Callable[..., DreamModel]) -> Callable[..., DreamModel]:
         if name in _REGISTRY:
             raise DreamError(f"a model named {name!r} is already registered")
-        _REGISTRY[name] = Registered(load, tuple(layers), default_layer, imagenet)
+        _REGISTRY[name] = Registered(load, tuple(layers), default_layer, imagenet, own)
         return load
 
     return wrap
@@ -235,6 +241,11 @@ def model_layers(name: str) -> tuple[tuple[str, ...], str]:
     """(dreamable layers, default layer) of a named model, without building it."""
     entry = _registered(name)
     return entry.layers, entry.default_layer
+
+
+def model_recipe(name: str) -> Recipe:
+    """The dream settings a named model carries (:attr:`DreamModel.recipe`), without building it. Notebook 04."""
+    return _registered(name).recipe
 
 
 def load_model(
@@ -343,7 +354,10 @@ for _name, _spec in MODELS.items():
         functools.partial(_load_imagenet, _name)
     )
 register_model("shapes", layers=shapes_net.LAYERS, default_layer=shapes_net.DEFAULT_LAYER)(shapes_net.load)
-register_model("shapes_dreamer", layers=shapes_net.LAYERS, default_layer=shapes_net.DREAMER_LAYER)(
-    shapes_net.load_dreamer
-)
+register_model(
+    "shapes_dreamer",
+    layers=shapes_net.LAYERS,
+    default_layer=shapes_net.DREAMER_LAYER,
+    recipe=shapes_net.DREAMER_DREAM,
+)(shapes_net.load_dreamer)
 register_model("shapes_vit", layers=shapes_vit.LAYERS, default_layer=shapes_vit.DEFAULT_LAYER)(shapes_vit.load)

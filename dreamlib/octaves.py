@@ -21,7 +21,7 @@ from .images import as_batch, check_finite, resize
 from .models import as_dream_model
 from .objectives import Objective
 from .prepare import prepare
-from .recipe import DEFAULT, Recipe, StepInfo, octave_sizes
+from .recipe import DEFAULT, MODEL_FIELDS, StepInfo, for_model, octave_sizes
 from .vis.param import Param, preconditioner
 
 __all__ = ["StepInfo", "dream", "octave_sizes"]
@@ -33,14 +33,14 @@ def dream(  # noqa: PLR0913 (keyword settings, each with a default)
     layer: str | None = None,
     *,
     objective: Objective | None = None,
-    octaves: int = DEFAULT.octaves,
-    octave_scale: float = DEFAULT.octave_scale,
-    steps: int = DEFAULT.steps,
-    lr: float = DEFAULT.lr,
-    jitter: int = DEFAULT.jitter,
+    octaves: int | None = None,
+    octave_scale: float | None = None,
+    steps: int | None = None,
+    lr: float | None = None,
+    jitter: int | None = None,
     seed: int | None = DEFAULT.seed,
     tile: int | None = DEFAULT.tile,
-    param: str | Param = DEFAULT.param,
+    param: str | Param | None = None,
     decorrelate: bool | None = DEFAULT.decorrelate,
     progress: bool = True,
     callback: Callable[[StepInfo], None] | None = None,
@@ -56,7 +56,10 @@ def dream(  # noqa: PLR0913 (keyword settings, each with a default)
     first, carrying the detail each adds up to the next: the loop below is lesson 04's,
     and gives its pixels. The settings that decide the picture (``octaves`` ...
     ``decorrelate``) make a :class:`dreamlib.Recipe`, which checks them and explains
-    each; ``seed`` makes the jitter repeatable. ``param="fft"`` takes every step in the
+    each; those left at None (``octaves``, ``octave_scale``, ``steps``, ``lr``, ``jitter``,
+    ``param``) are the model's own (``model.recipe``: :data:`dreamlib.recipe.DEFAULT`'s
+    4 octaves 1.4 apart, 20 steps of 0.01, jitter 32, pixel steps, unless the model
+    chose others). ``seed`` makes the jitter repeatable. ``param="fft"`` takes every step in the
     decorrelated Fourier basis of :func:`render` (notebook 12). ``tile`` (pixels), a
     uint8 tensor or a file path go to :func:`dreamlib.tiles.dream_large`, the same
     dream for print sizes (notebook 06). A :func:`dreamlib.faster` model steps on its
@@ -64,7 +67,19 @@ def dream(  # noqa: PLR0913 (keyword settings, each with a default)
     float32 tensor in [0, 1] of the input's size, on the input's device. Taught in
     notebook 04 (octaves); the step itself in notebook 03.
     """
-    recipe = Recipe(octaves, octave_scale, steps, lr, jitter, seed, tile, param, decorrelate)
+    recipe = for_model(
+        model,
+        octaves=octaves,
+        octave_scale=octave_scale,
+        steps=steps,
+        lr=lr,
+        jitter=jitter,
+        seed=seed,
+        tile=tile,
+        param=param,
+        decorrelate=decorrelate,
+    )  # None: the model's own setting
+    octaves, octave_scale, steps, lr, jitter, param = (getattr(recipe, name) for name in MODEL_FIELDS)
     if layer is not None and objective is not None:
         raise DreamError("give either layer= or objective=, not both")
     objective = layer if objective is None else objective  # None: the model's default layer

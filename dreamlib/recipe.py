@@ -105,6 +105,35 @@ def help_text(name: str) -> str:
 
 DEFAULT = Recipe()  # the defaults, one source: dream's keywords, the command line and the records read them here
 
+# What a model may choose for itself (a DreamModel's ``recipe``: the settings it dreams best with, found by measuring,
+# e.g. ``load_model("shapes_dreamer")``'s). dream()'s keywords for these default to None, "the model's"; the seed, the
+# tiles and the colour setting are the caller's alone.
+MODEL_FIELDS = ("octaves", "octave_scale", "steps", "lr", "jitter", "param")
+
+
+def check_model_recipe(recipe: Recipe) -> Recipe:
+    """A model's own recipe: a :class:`Recipe` that sets nothing outside :data:`MODEL_FIELDS` (one-line error)."""
+    if not isinstance(recipe, Recipe):
+        raise DreamError(f"a model's recipe must be a dl.Recipe, got {type(recipe).__name__}")
+    others = [f for f in names() if f not in MODEL_FIELDS and getattr(recipe, f) != getattr(DEFAULT, f)]
+    if others:
+        raise DreamError(f"a model's recipe sets only {', '.join(MODEL_FIELDS)}; it sets {', '.join(others)}")
+    return recipe
+
+
+def for_model(model, **settings) -> Recipe:
+    """The recipe a dream of ``model`` runs with: each of ``settings`` as given, except that one of
+    :data:`MODEL_FIELDS` given as None takes the model's own value (its ``recipe``; :data:`DEFAULT`'s for a model
+    without one). ``dreamlib.dream``, the records and the command line resolve their settings here. Notebook 04."""
+    unknown = sorted(set(settings) - set(names()))
+    if unknown:
+        raise DreamError(f"unknown dream setting(s) {', '.join(unknown)}; valid: {', '.join(names())}")
+    own = getattr(model, "recipe", None)
+    own = own if isinstance(own, Recipe) else DEFAULT
+    chosen = {k: v for k, v in settings.items() if v is not None or k not in MODEL_FIELDS}
+    return dataclasses.replace(own, **chosen)
+
+
 # A zoom (notebook 06) dreams every frame a little, at one scale, from a fixed seed.
 ZOOM_RECIPE = DEFAULT.replace(steps=5, octaves=1, seed=0)
 

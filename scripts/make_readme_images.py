@@ -50,8 +50,8 @@ def grid(images: torch.Tensor, columns: int = 10, pad: int = 0) -> Image.Image:
 
 def hero(model: torch.nn.Module, height: int = 160) -> Image.Image:
     """The picture the README opens with: a bundled photo, its dream, a class rendered from noise, a video still."""
-    photo = dl.sample_image("chelsea", max_size=256)
-    dreamed = dl.dream(model, photo, "conv6", octaves=3, steps=10, seed=0, progress=False)
+    photo = dl.sample_image("chelsea", max_size=384)  # as `make demo`
+    dreamed = dl.dream(model, photo, seed=0, progress=False)  # the model's own layer and settings, as `make demo`
     eyes = dl.render(model, dl.class_logit(0), size=160, seed=0, progress=False)
     p = dl.class_probabilities(model, eyes)[0]
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,7 +60,7 @@ def hero(model: torch.nn.Module, height: int = 160) -> Image.Image:
         still = list(dl.video.read_frames(report.path, report.size))[-1]
     still = torch.from_numpy(still.copy()).permute(2, 0, 1)[None].float() / 255
     print(
-        f"hero: chelsea dreamed on conv6 (3 octaves x 10 steps); 'eyes' rendered, p {p:.2f}; "
+        f"hero: chelsea dreamed on {model.default_layer} with {model.recipe}; 'eyes' rendered, p {p:.2f}; "
         f"video frame {report.frames} of {report.frames}, flicker {report.flicker:.4f} "
         f"(undreamed {report.source_flicker:.4f})"
     )

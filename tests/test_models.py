@@ -179,8 +179,9 @@ def test_the_registry_lists_every_model_and_takes_your_own():
         return dreamlib.as_dream_model(torch.nn.Sequential(torch.nn.Conv2d(3, 2, 3), torch.nn.ReLU()))
 
     try:
-        models.register_model("mine", layers=("0", "1"), default_layer="1")(load)
+        models.register_model("mine", layers=("0", "1"), default_layer="1", recipe=dreamlib.Recipe(steps=3))(load)
         assert "mine" in dreamlib.list_models() and models.model_layers("mine") == (("0", "1"), "1")
+        assert models.model_recipe("mine") == dreamlib.Recipe(steps=3)  # for the command line, without building
         assert "1" in dreamlib.load_model("mine").layers  # load_model calls the registered loader
         with pytest.raises(dreamlib.DreamError, match="already registered"):
             models.register_model("mine", layers=("0",), default_layer="0")(load)
@@ -188,4 +189,6 @@ def test_the_registry_lists_every_model_and_takes_your_own():
         models._REGISTRY.pop("mine", None)
     with pytest.raises(dreamlib.DreamError, match="not among its layers"):
         models.register_model("other", layers=("0",), default_layer="9")
+    with pytest.raises(dreamlib.DreamError, match="a model's recipe sets only .*; it sets seed"):
+        models.register_model("other", layers=("0",), default_layer="0", recipe=dreamlib.Recipe(seed=0))
     assert "mine" not in dreamlib.list_models()

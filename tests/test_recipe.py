@@ -6,9 +6,10 @@ import dataclasses
 import inspect
 
 import pytest
+import torch
 
 import dreamlib as dl
-from dreamlib.recipe import DEFAULT, MAX_JITTER, Recipe, help_text, names
+from dreamlib.recipe import DEFAULT, MAX_JITTER, MODEL_FIELDS, Recipe, for_model, help_text, names
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,10 @@ def test_a_recipe_is_frozen_and_replace_makes_a_checked_copy():
 
 def test_dream_zoom_and_the_command_line_take_their_defaults_from_the_recipe():
     signature = inspect.signature(dl.dream).parameters
-    assert {name: signature[name].default for name in names()} == DEFAULT.settings()
+    assert {name: signature[name].default for name in names() if name not in MODEL_FIELDS} == {
+        name: value for name, value in DEFAULT.settings().items() if name not in MODEL_FIELDS
+    }
+    assert all(signature[name].default is None for name in MODEL_FIELDS)  # None: the model's own
     zoom = inspect.signature(dl.zoom).parameters
     from dreamlib.recipe import ZOOM_RECIPE
 
@@ -61,8 +65,10 @@ def test_dream_zoom_and_the_command_line_take_their_defaults_from_the_recipe():
 
     dream_cli = build_parser()._subparsers._group_actions[0].choices["dream"]
     actions = {a.dest: a for a in dream_cli._actions}
-    for name in ("octaves", "octave_scale", "steps", "lr", "jitter", "tile", "param"):
-        assert actions[name].default == getattr(DEFAULT, name) and actions[name].help == help_text(name)
+    assert actions["tile"].default is None and actions["tile"].help == help_text("tile")
+    for name in MODEL_FIELDS:  # unset: the model's own; the help names the usual value
+        assert actions[name].default is None and actions[name].help.startswith(help_text(name))
+        assert f"{getattr(DEFAULT, name)} for most models" in actions[name].help
     assert actions["seed"].default == 0  # the command line always dreams with a seed: its PNGs can be re-made
 
 
@@ -70,3 +76,42 @@ def test_every_field_is_explained():
     for name in names():
         assert len(help_text(name)) > 10
     assert "notebook" in Recipe.__doc__
+
+
+def test_a_model_recipe_fills_only_the_settings_the_caller_leaves_unset(tiny):
+    own = Recipe(octaves=2, steps=3, jitter=4)
+    model = dl.DreamModel(tiny, recipe=own)
+    assert for_model(model) == own and for_model(tiny) == DEFAULT  # a plain module: the defaults
+    assert for_model(model, steps=None, octaves=1, seed=5) == own.replace(octaves=1, seed=5)
+    assert for_model(model, seed=None, tile=None).seed is None  # None is a value for the caller's own settings
+    assert dl.DreamModel(tiny).recipe == DEFAULT and dl.faster(model).recipe == own
+    with pytest.raises(dl.DreamError, match="^a model's recipe sets only octaves, .*; it sets seed$"):
+        dl.DreamModel(tiny, recipe=Recipe(seed=1))
+    with pytest.raises(dl.DreamError, match="^a model's recipe must be a dl.Recipe, got dict$"):
+        dl.DreamModel(tiny, recipe={"steps": 3})
+    with pytest.raises(dl.DreamError, match="^unknown dream setting.*stpes"):
+        for_model(model, stpes=3)
+
+
+def test_dream_runs_the_model_recipe_unless_told_otherwise(tiny, image):
+    """The model's own settings are used exactly as if they had been given, and a given setting wins."""
+    model = dl.DreamModel(tiny, recipe=Recipe(octaves=2, octave_scale=1.5, steps=3, lr=0.03, jitter=2))
+    plain = dl.DreamModel(tiny)
+    seen = []
+    own = dl.dream(model, image, seed=0, progress=False, callback=lambda info: seen.append(info.octaves))
+    assert seen == [2] * 6
+    assert torch.equal(own, dl.dream(plain, image, progress=False, **model.recipe.replace(seed=0).settings()))
+    assert not torch.equal(own, dl.dream(plain, image, seed=0, progress=False))
+    given = dl.dream(model, image, seed=0, progress=False, steps=1, octaves=1)
+    spelled = model.recipe.replace(seed=0, steps=1, octaves=1).settings()
+    assert torch.equal(given, dl.dream(plain, image, progress=False, **spelled))
+
+
+def test_the_photo_dreamer_carries_its_measured_recipe_and_the_others_the_defaults():
+    from dreamlib.models import model_recipe
+    from dreamlib.shapes.net import DREAMER_DREAM
+
+    assert model_recipe("shapes_dreamer") == DREAMER_DREAM != DEFAULT
+    assert dl.load_model("shapes_dreamer").recipe == DREAMER_DREAM
+    assert all(model_recipe(name) == DEFAULT for name in dl.list_models() if name != "shapes_dreamer")
+    assert dl.load_model("shapes", device="meta").recipe == DEFAULT

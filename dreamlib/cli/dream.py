@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..errors import DreamError
-from ..recipe import DEFAULT, ZOOM_RECIPE
+from ..recipe import DEFAULT, MODEL_FIELDS, ZOOM_RECIPE
 from .options import (
     PRECISIONS,
     SAVE_FORMATS,
@@ -47,7 +47,7 @@ def add_parsers(sub) -> None:
         help="output .png / .jpg (never the input); a folder when the input is one (finished images "
         "there are skipped, so a stopped run resumes). PNGs keep their settings: see `info`",
     )
-    _shared(d, DREAM_RECIPE, DREAM_FIELDS)
+    _shared(d, DREAM_RECIPE, DREAM_FIELDS, MODEL_FIELDS)
     d.set_defaults(run=cmd_dream, fields=DREAM_FIELDS)
 
     z = sub.add_parser("zoom", help="a zoom animation: dream, zoom in, repeat")
@@ -60,7 +60,7 @@ def add_parsers(sub) -> None:
     z.set_defaults(run=cmd_zoom, fields=ZOOM_FIELDS)
 
 
-def _shared(p: argparse.ArgumentParser, recipe, fields) -> None:
+def _shared(p: argparse.ArgumentParser, recipe, fields, model_fields=()) -> None:
     add_model_options(p)
     add_objective_options(p, guide=True)
     p.add_argument("--size", type=int, default=512, help="longest side of the working image")
@@ -71,7 +71,7 @@ def _shared(p: argparse.ArgumentParser, recipe, fields) -> None:
         help="auto: $DREAMLIB_PRECISION if set, else bf16 where this machine computes it faster (measured once), "
         "else fp32",
     )
-    add_recipe_options(p, recipe, fields)
+    add_recipe_options(p, recipe, fields, model_fields)
 
 
 def _run_settings(args: argparse.Namespace, model, layer: str) -> dict:
@@ -114,13 +114,14 @@ def cmd_dream(args: argparse.Namespace) -> int:
 
     _check_input(args.input)
     check_run_options(args)
-    recipe = recipe_of(args, args.fields)
+    recipe_of(args, args.fields)  # checked before any work; unset options are the model's, once it is loaded
     check_size(args.size)
     if Path(args.input).expanduser().is_dir():
-        return _dream_folder(args, recipe)
+        return _dream_folder(args)
     out = check_output(args.output, args.input, SAVE_FORMATS)
     image = load_image(args.input, max_size=args.size, dtype=torch.uint8)  # dream() owns its float copy
     model, layer = load_for(args)
+    recipe = recipe_of(args, args.fields, model)
     run = _run_settings(args, model, layer)
     record = dream_record(
         model, source=args.input, size=args.size, extra=_record_extra(args, layer), **run, **recipe.settings()
@@ -130,12 +131,13 @@ def cmd_dream(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dream_folder(args: argparse.Namespace, recipe) -> int:
+def _dream_folder(args: argparse.Namespace) -> int:
     from ..io.folders import dream_folder, folder_images
 
     folder_images(args.input)  # no images -> one line, before the model loads
     out = _check_output_folder(args.output, args.input)
     model, layer = load_for(args)
+    recipe = recipe_of(args, args.fields, model)
     report = dream_folder(
         model,
         args.input,

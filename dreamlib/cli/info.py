@@ -12,7 +12,7 @@ from .options import MODELS_PLACEHOLDER
 
 
 def add_parsers(sub) -> None:
-    ls = sub.add_parser("layers", help="list the dreamable layers of a model")
+    ls = sub.add_parser("layers", help="list the dreamable layers of a model (and its own dream settings)")
     ls.add_argument("--model", default="inception_v3", help=f"one of {MODELS_PLACEHOLDER}")
     ls.set_defaults(run=cmd_layers)
 
@@ -34,11 +34,18 @@ def add_parsers(sub) -> None:
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
-    from ..models import model_layers
+    from ..models import model_layers, model_recipe
+    from ..recipe import DEFAULT, MODEL_FIELDS
 
     layers, default = model_layers(args.model)
     for name in layers:
         print(name + ("  (default)" if name == default else ""))
+    own = model_recipe(args.model)
+    chosen = [
+        f"--{f.replace('_', '-')} {getattr(own, f)}" for f in MODEL_FIELDS if getattr(own, f) != getattr(DEFAULT, f)
+    ]
+    if chosen:  # the settings `dream` uses for this model unless told otherwise
+        print(f"its own dream settings: {' '.join(chosen)}")
     return 0
 
 

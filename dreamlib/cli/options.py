@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..errors import DreamError
-from ..recipe import PARAMS, Recipe, help_text
+from ..recipe import PARAMS, Recipe, for_model, help_text
 
 SAVE_FORMATS = (".png", ".jpg", ".jpeg")
 PRECISIONS = ("auto", "fp32", "bf16")  # dreamlib.fast.precision.PRECISIONS, named here without importing torch
@@ -83,18 +83,26 @@ def add_objective_options(p: argparse.ArgumentParser, guide: bool = False) -> No
         goal.add_argument("--guide", help="the features of this guide image at --layer")
 
 
-def add_recipe_options(p: argparse.ArgumentParser, recipe: Recipe, fields: tuple[str, ...]) -> None:
-    """One option per :class:`dreamlib.Recipe` field in ``fields``, with ``recipe``'s value as its default."""
+def add_recipe_options(
+    p: argparse.ArgumentParser, recipe: Recipe, fields: tuple[str, ...], model_fields: tuple[str, ...] = ()
+) -> None:
+    """One option per :class:`dreamlib.Recipe` field in ``fields``, with ``recipe``'s value as its default; those in
+    ``model_fields`` default to the model's own (:data:`dreamlib.recipe.MODEL_FIELDS`), ``recipe``'s for most."""
     for name in fields:
         default = getattr(recipe, name)
         kind = {"lr": number, "octave_scale": number, "param": str}.get(name, int)
         extra = {"choices": PARAMS} if name == "param" else {}
-        p.add_argument("--" + name.replace("_", "-"), type=kind, default=default, help=help_text(name), **extra)
+        text = help_text(name)
+        if name in model_fields:
+            text += f" (default: the model's own; {default} for most models, see `layers`)"
+            default = None
+        p.add_argument("--" + name.replace("_", "-"), type=kind, default=default, help=text, **extra)
 
 
-def recipe_of(args: argparse.Namespace, fields: tuple[str, ...]) -> Recipe:
-    """The recipe the options give (checked: one-line errors name the valid ranges)."""
-    return Recipe(**{name: getattr(args, name) for name in fields})
+def recipe_of(args: argparse.Namespace, fields: tuple[str, ...], model=None) -> Recipe:
+    """The recipe the options give (checked: one-line errors name the valid ranges); options left unset take
+    ``model``'s own settings (:func:`dreamlib.recipe.for_model`; the defaults before the model is loaded)."""
+    return for_model(model, **{name: getattr(args, name) for name in fields})
 
 
 def check_size(value, name: str = "size") -> None:

@@ -18,7 +18,7 @@ import torch
 from ..errors import DreamError, DreamWarning
 from ..images import load_image, save_image
 from ..octaves import dream
-from ..recipe import DEFAULT, Recipe
+from ..recipe import Recipe, for_model
 from .records import dream_record, png_text, read_record
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -83,7 +83,8 @@ def dream_folder(  # noqa: PLR0913 (keyword settings, each with a default)
 ) -> FolderReport:
     """Dream every image in ``folder`` into ``out_dir/<name>.png`` with the same :class:`dreamlib.Recipe`.
 
-    The recipe is ``recipe`` with ``settings`` changed (``steps=5``, ...: :func:`dreamlib.dream`'s keywords); its
+    The recipe is ``recipe`` (default: the model's own) with ``settings`` changed (``steps=5``, ...:
+    :func:`dreamlib.dream`'s keywords); its
     ``seed`` is 0 unless you give one (a fixed seed: every output can be re-made, and a re-run recognises its
     outputs). Images are loaded at ``size`` (longest side); ``layer`` and ``objective`` are
     :func:`dreamlib.dream`'s (pass a :func:`dreamlib.faster` model to run fast). Outputs already complete for these
@@ -92,7 +93,7 @@ def dream_folder(  # noqa: PLR0913 (keyword settings, each with a default)
     """
     from tqdm.auto import tqdm
 
-    recipe = (recipe or DEFAULT.replace(seed=0)).replace(**settings)
+    recipe = (recipe or for_model(model, seed=0)).replace(**settings)
     if recipe.seed is None:
         recipe = recipe.replace(seed=0)
     in_dir, target = Path(folder).expanduser(), Path(out_dir).expanduser()

@@ -19,7 +19,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import DreamError
-from ..recipe import Recipe, names
+from ..recipe import Recipe, for_model, names
 
 PREFIX = "dreamlib:"  # PNG text keys are PREFIX + field
 OBJECTIVE_OPTIONS = ("channel", "class", "guide")  # the objectives the command line can set
@@ -129,7 +129,7 @@ def dream_record(
     ``source``: what was loaded (a path, URL or ``sample:NAME``); ``size``: the ``max_size`` it was loaded at;
     ``layer``, ``objective``: as given to :func:`dreamlib.dream` (its precision and whether it ran fast come from
     ``model``: a :func:`dreamlib.faster` model, or the network as built, in fp32); ``settings``: the
-    recipe (``octaves=``, ``steps=``, ...; those not given take the :class:`dreamlib.Recipe` defaults, and are
+    recipe (``octaves=``, ``steps=``, ...; those not given take the model's own, as in :func:`dreamlib.dream`, and are
     checked like them); ``extra``: more fields to keep (the command line adds ``channel``, ``class``, ``guide``).
     Builds on notebook 04.
     """
@@ -137,7 +137,7 @@ def dream_record(
     from ..fast import FastModel, resolve_precision
     from ..models import as_dream_model
 
-    recipe = Recipe(**settings)
+    recipe = for_model(model, **settings)
     dm = as_dream_model(model)
     record: dict[str, str] = _input(source) if source is not None else {}
     record["model"] = dm.name

@@ -51,10 +51,11 @@ def test_every_option_has_help_and_shows_its_default():
         for action in command._actions:
             if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
                 assert f"(default: {action.default})" in " ".join(text.split()), (name, action.dest)
+    dream_help = " ".join(sub.choices["dream"].format_help().split())
     assert (
-        "--octave-scale" in sub.choices["dream"].format_help()
-        and "(default: 1.4)" in sub.choices["dream"].format_help()
+        "--octave-scale" in dream_help and "(default: the model's own; 1.4 for most models, see `layers`)" in dream_help
     )
+    assert "(default: 1.4)" in " ".join(sub.choices["video"].format_help().split())  # its own recipe, not the model's
 
 
 def test_program_name_is_the_one_the_user_typed():

@@ -201,3 +201,31 @@ def test_fallback_option_dreams_offline_on_the_shipped_model(capsys, photo, tmp_
     assert not (tmp_path / "x.png").exists()
     code, _, err = run_cli(capsys, "dream", photo, "-o", tmp_path / "y.png", "--fallback", "alexnet")
     assert code == 2 and err.startswith("error: unknown model 'alexnet'")
+
+
+def test_unset_dream_options_take_the_model_own_settings(capsys, photo, tmp_path):
+    """shapes_dreamer carries its own recipe: `dream` uses it where no option is given, and records it; options win."""
+    from dreamlib.io.records import read_record
+    from dreamlib.shapes.net import DREAMER_DREAM
+
+    own, given = tmp_path / "own.png", tmp_path / "given.png"
+    code, _, err = run_cli(capsys, "dream", photo, "-o", own, "--model", "shapes_dreamer", "--octaves", "1", "-q")
+    assert code == 0, err
+    record = read_record(own)
+    assert (record["steps"], record["octave_scale"], record["octaves"]) == (
+        str(DREAMER_DREAM.steps),
+        str(DREAMER_DREAM.octave_scale),
+        "1",
+    )
+    assert (record["lr"], record["jitter"]) == (str(DREAMER_DREAM.lr), str(DREAMER_DREAM.jitter))
+    code, _, err = run_cli(
+        capsys, "dream", photo, "-o", given, "--model", "shapes_dreamer", "--octaves", "1", "--steps", "2", "-q"
+    )
+    assert code == 0, err
+    assert read_record(given)["steps"] == "2"
+    code, _, err = run_cli(
+        capsys, "dream", photo, "-o", tmp_path / "x.png", "--model", "shapes_dreamer", "--steps", "0"
+    )
+    assert (
+        code == 2 and err.startswith("error: steps must be a whole number >= 1") and not (tmp_path / "x.png").exists()
+    )

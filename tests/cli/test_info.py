@@ -10,6 +10,11 @@ def test_layers_lists_names_and_marks_the_default(capsys):
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "conv1" and lines[-1] == "inception5b" and "inception4c  (default)" in lines
+    code, out, _ = run_cli(capsys, "layers", "--model", "shapes_dreamer")  # a model with its own dream settings
+    assert code == 0 and out.splitlines()[-2:] == [
+        "conv6  (default)",
+        "its own dream settings: --octave-scale 2.0 --steps 15",
+    ]
     code, _, err = run_cli(capsys, "layers", "--model", "nope")
     assert code == 2 and "choose one of" in err
 

@@ -42,7 +42,7 @@ def test_help_lists_the_models_and_every_default(capsys):
         run_cli(capsys, "dream", "--help")
     out = " ".join(capsys.readouterr().out.split())
     assert "one of googlenet, inception_v3, resnet50, shapes, shapes_dreamer, shapes_vit, vgg16, vit_b_16" in out
-    assert "(default: 1.4)" in out and "--no-fast" in out
+    assert "(default: the model's own; 1.4 for most models, see `layers`)" in out and "--no-fast" in out
 
 
 @pytest.mark.parametrize(

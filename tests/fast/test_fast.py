@@ -114,7 +114,7 @@ def test_the_twin_runs_your_own_network_when_folding_could_surprise():
 
 def test_fast_and_plain_dreams_agree_and_plain_runs_the_network_as_built():
     model = shapes()
-    image = torch.rand(1, 3, 96, 96)
+    image = torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(0))
     settings = dict(octaves=2, steps=3, seed=0, progress=False)
     calls = {"conv": 0, "bn": 0}
     hooks = [
@@ -126,8 +126,10 @@ def test_fast_and_plain_dreams_agree_and_plain_runs_the_network_as_built():
     for h in hooks:
         h.remove()
     fast = dreamlib.dream(dreamlib.faster(model, "fp32"), image, "conv4", **settings)
-    assert (fast - image).abs().mean() > 1e-3  # it dreamed
-    torch.testing.assert_close(fast, plain, rtol=0, atol=1e-3)
+    assert (fast - image).abs().mean() > 1e-2  # it dreamed
+    # The same picture: gradient ascent can amplify a rounding difference at a few pixels (lesson 03), never at many.
+    difference = (fast - plain).abs()
+    assert difference.mean() < 1e-4 and (difference > 1e-3).float().mean() < 1e-3
 
 
 def test_faster_is_the_one_place_speed_is_decided():
