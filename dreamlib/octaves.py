@@ -67,18 +67,8 @@ def dream(  # noqa: PLR0913 (keyword settings, each with a default)
     float32 tensor in [0, 1] of the input's size, on the input's device. Taught in
     notebook 04 (octaves); the step itself in notebook 03.
     """
-    recipe = for_model(
-        model,
-        octaves=octaves,
-        octave_scale=octave_scale,
-        steps=steps,
-        lr=lr,
-        jitter=jitter,
-        seed=seed,
-        tile=tile,
-        param=param,
-        decorrelate=decorrelate,
-    )  # None: the model's own setting
+    given = dict(octaves=octaves, octave_scale=octave_scale, steps=steps, lr=lr, jitter=jitter, param=param)
+    recipe = for_model(model, seed=seed, tile=tile, decorrelate=decorrelate, **given)  # None: the model's own
     octaves, octave_scale, steps, lr, jitter, param = (getattr(recipe, name) for name in MODEL_FIELDS)
     if layer is not None and objective is not None:
         raise DreamError("give either layer= or objective=, not both")

@@ -35,7 +35,9 @@ def _capped(function, cap):
         bound = signature.bind_partial(*args, **kwargs)
         for name in names:
             given = bound.arguments.get(name, signature.parameters[name].default)
-            if isinstance(given, int):
+            if given is None:  # dream's steps=None: the model's own count
+                bound.arguments[name] = cap
+            elif isinstance(given, int):
                 bound.arguments[name] = min(given, cap)
         return function(*bound.args, **bound.kwargs)
 
