@@ -7,8 +7,10 @@ them the other way.
 
 What it checks is that every cell runs on those shapes, not what the pictures look like (random weights dream noise),
 so a first cell, added here and not to the lesson, caps the optimisation steps of dreamlib's own loops (``steps=``
-of ``dl.dream``, ``dl.render``, ``dl.accentuate``, ...: at most 2; training: at most 20). The lessons' sizes, batches,
-layers and code paths stay those of quick mode; the steps were most of this test's time and test nothing more.
+of ``dl.dream``, ``dl.render``, ``dl.accentuate``, the sparse autoencoder's and the forced-choice renders', ...: at
+most 2; training: at most 20; lesson 17's fooling detector keeps its renders, which it must tell from photos). The
+lessons' sizes, batches, layers and code paths stay those of quick mode; the steps were most of this test's time and
+test nothing more.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _capped(function, cap):
     return capped
 
 capped = []
-for module in (dreamlib, dreamlib.shapes):
+for module in (dreamlib, dreamlib.shapes, dreamlib.two_afc, dreamlib.sae):
     for name in dir(module):
         function = getattr(module, name)
         if inspect.isfunction(function) and any(p.endswith("steps") for p in inspect.signature(function).parameters):
