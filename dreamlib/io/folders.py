@@ -84,11 +84,11 @@ def dream_folder(  # noqa: PLR0913 (keyword settings, each with a default)
     """Dream every image in ``folder`` into ``out_dir/<name>.png`` with the same :class:`dreamlib.Recipe`.
 
     The recipe is ``recipe`` (default: the model's own) with ``settings`` changed (``steps=5``, ...:
-    :func:`dreamlib.dream`'s keywords); its
-    ``seed`` is 0 unless you give one (a fixed seed: every output can be re-made, and a re-run recognises its
-    outputs). Images are loaded at ``size`` (longest side); ``layer`` and ``objective`` are
-    :func:`dreamlib.dream`'s (pass a :func:`dreamlib.faster` model to run fast). Outputs already complete for these
-    settings are skipped; an input that cannot be read is reported (a one-line warning) and the others go on.
+    :func:`dreamlib.dream`'s keywords); its ``seed`` is 0 unless you give one (a fixed seed: every output can be
+    re-made, and a re-run recognises its outputs). Images are loaded at ``size`` (longest side); ``layer`` and
+    ``objective`` are :func:`dreamlib.dream`'s (pass a :func:`dreamlib.faster` model to run fast). Outputs already
+    complete for these settings are skipped; an input that cannot be read is reported (a one-line warning) and the
+    others go on.
     ``record_extra`` adds fields to the settings stored in each PNG. Builds on notebook 04.
     """
     from tqdm.auto import tqdm
