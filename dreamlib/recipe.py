@@ -3,10 +3,12 @@
 :func:`dreamlib.dream` takes these as plain keywords (``octaves=4, steps=20, ...``) and puts them in a
 :class:`Recipe`, whose checks give one-line errors that name the valid range. The same object gives
 :func:`dreamlib.zoom`, :func:`dreamlib.io.folders.dream_folder` and the command line their defaults and help,
-and the settings record every dreamed PNG carries (:mod:`dreamlib.io.records`) its fields. What a recipe does
-not hold is *how* a dream runs (the model's device, :func:`dreamlib.faster`): those change the speed, not the
-picture. Also here, shared by the octave loop and its print-size twin (:mod:`dreamlib.tiles`): the pyramid's sizes
-(:func:`octave_sizes`) and what a ``callback`` receives (:class:`StepInfo`).
+and the settings record every dreamed PNG carries (:mod:`dreamlib.io.records`) its fields. A model may carry a
+recipe of its own (``model.recipe``, setting :data:`MODEL_FIELDS`), which fills in the settings a caller leaves
+out (:func:`for_model`). What a recipe does not hold is *how* a dream runs (the model's device,
+:func:`dreamlib.faster`): those change the speed, not the picture. Also here, shared by the octave loop and its
+print-size twin (:mod:`dreamlib.tiles`): the pyramid's sizes (:func:`octave_sizes`) and what a ``callback``
+receives (:class:`StepInfo`).
 Taught in notebook 04 (octaves), with the settings of :func:`dreamlib.dream`.
 
 This module imports nothing heavy, so the command line reads its defaults and help instantly.
