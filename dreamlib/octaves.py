@@ -21,7 +21,7 @@ from .images import as_batch, check_finite, resize
 from .models import as_dream_model
 from .objectives import Objective
 from .prepare import prepare
-from .recipe import DEFAULT, MODEL_FIELDS, StepInfo, for_model, octave_sizes
+from .recipe import DEFAULT, StepInfo, for_model, octave_sizes
 from .vis.param import Param, preconditioner
 
 __all__ = ["StepInfo", "dream", "octave_sizes"]
@@ -69,7 +69,8 @@ def dream(  # noqa: PLR0913 (keyword settings, each with a default)
     """
     given = dict(octaves=octaves, octave_scale=octave_scale, steps=steps, lr=lr, jitter=jitter, param=param)
     recipe = for_model(model, seed=seed, tile=tile, decorrelate=decorrelate, **given)  # None: the model's own
-    octaves, octave_scale, steps, lr, jitter, param = (getattr(recipe, name) for name in MODEL_FIELDS)
+    octaves, octave_scale, steps = recipe.octaves, recipe.octave_scale, recipe.steps
+    lr, jitter, param = recipe.lr, recipe.jitter, recipe.param
     if layer is not None and objective is not None:
         raise DreamError("give either layer= or objective=, not both")
     objective = layer if objective is None else objective  # None: the model's default layer

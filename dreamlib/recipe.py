@@ -127,13 +127,9 @@ def for_model(model, **settings) -> Recipe:
     """The recipe a dream of ``model`` runs with: each of ``settings`` as given, except that one of
     :data:`MODEL_FIELDS` given as None takes the model's own value (its ``recipe``; :data:`DEFAULT`'s for a model
     without one). ``dreamlib.dream``, the records and the command line resolve their settings here. Notebook 04."""
-    unknown = sorted(set(settings) - set(names()))
-    if unknown:
-        raise DreamError(f"unknown dream setting(s) {', '.join(unknown)}; valid: {', '.join(names())}")
     own = getattr(model, "recipe", None)
     own = own if isinstance(own, Recipe) else DEFAULT
-    chosen = {k: v for k, v in settings.items() if v is not None or k not in MODEL_FIELDS}
-    return dataclasses.replace(own, **chosen)
+    return own.replace(**{k: v for k, v in settings.items() if v is not None or k not in MODEL_FIELDS})
 
 
 # A zoom (notebook 06) dreams every frame a little, at one scale, from a fixed seed.
