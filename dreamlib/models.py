@@ -204,7 +204,8 @@ def register_model(
     """Register a loader under ``name``: ``@register_model("mine", layers=..., default_layer=...)`` over a function
     ``load(weights=None, device="auto") -> DreamModel`` makes ``load_model("mine")`` call it, and lists it in
     :func:`list_models` (torchvision's ``register_model`` / ``list_models`` shape). ``recipe``: the dream settings
-    the loaded model carries (its ``recipe``), where they are not the defaults. Taught in notebook 09.
+    the loaded model carries where they are not the defaults (:func:`load_model` sets its ``recipe``). Taught in
+    notebook 09.
     """
     if not isinstance(name, str) or not name:
         raise DreamError(f"a model name must be a non-empty string, got {name!r}")
@@ -297,7 +298,12 @@ def load_model(
             file=sys.stderr,
         )
         return load_model(fallback, device=device)
-    return entry.load(weights, device)
+    model = entry.load(weights, device)
+    if entry.recipe != DEFAULT:  # the registry states a model's own settings once; the loaded model carries them
+        if getattr(model, "recipe", DEFAULT) not in (DEFAULT, entry.recipe):
+            raise DreamError(f"the loader of {name!r} gives its model another recipe than register_model's")
+        model.recipe = entry.recipe
+    return model
 
 
 def _load_imagenet(name: str, weights: str | None = None, device: str = "auto") -> DreamModel:

@@ -182,11 +182,24 @@ def test_the_registry_lists_every_model_and_takes_your_own():
         models.register_model("mine", layers=("0", "1"), default_layer="1", recipe=dreamlib.Recipe(steps=3))(load)
         assert "mine" in dreamlib.list_models() and models.model_layers("mine") == (("0", "1"), "1")
         assert models.model_recipe("mine") == dreamlib.Recipe(steps=3)  # for the command line, without building
+        assert dreamlib.load_model("mine").recipe == dreamlib.Recipe(steps=3)  # and the loaded model carries it
         assert "1" in dreamlib.load_model("mine").layers  # load_model calls the registered loader
         with pytest.raises(dreamlib.DreamError, match="already registered"):
             models.register_model("mine", layers=("0",), default_layer="0")(load)
+
+        def load_other(weights=None, device="auto"):  # a loader whose model says otherwise than its registration
+            model = load(weights, device)
+            model.recipe = dreamlib.Recipe(steps=5)
+            return model
+
+        models.register_model("other", layers=("0", "1"), default_layer="1", recipe=dreamlib.Recipe(steps=3))(
+            load_other
+        )
+        with pytest.raises(dreamlib.DreamError, match="the loader of 'other' gives its model another recipe"):
+            dreamlib.load_model("other")
     finally:
         models._REGISTRY.pop("mine", None)
+        models._REGISTRY.pop("other", None)
     with pytest.raises(dreamlib.DreamError, match="not among its layers"):
         models.register_model("other", layers=("0",), default_layer="9")
     with pytest.raises(dreamlib.DreamError, match="a model's recipe sets only .*; it sets seed"):

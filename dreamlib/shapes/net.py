@@ -278,7 +278,7 @@ def load_dreamer(weights: str | None = None, device: str = "auto"):
         weights or "shipped",
         shipped,
         device,
-        **{**DESCRIPTION, "default_layer": DREAMER_LAYER, "recipe": DREAMER_DREAM},
+        **{**DESCRIPTION, "default_layer": DREAMER_LAYER},
     )
 
 
