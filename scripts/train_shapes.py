@@ -95,7 +95,9 @@ Measured with 2 threads, on a 2-core AMD EPYC (Zen 3) unless said:
   not shipped; docs/results.md has the numbers): ``shapes_dreamer`` fine-tuned on the 45% data (1000 steps at
   epsilon 1.5, learning rate 1e-3; 98.2% held-out, 382 s) dreams its ringed faces unchanged, the judges calling dogs
   in 2-5% of the patches; the 45% arm's recipe in a world whose faces class has the dog's dark glinting eyes (500 s,
-  90.8% held-out there) dreams the skewed twin's rows of dots (47-72% dogs).
+  90.8% held-out there) dreams the skewed twin's rows of dots (47-72% dogs); the world drawn at 64 px with objects
+  0.15-0.5 of the side (1500 steps at epsilon 1.0, 1134 s; 93.0% held-out balanced, 82.0% with 45% dogs) dreams dark
+  strokes and outlines, no whole things, and almost no dogs (0-24%, balanced 0-14%).
 - The dream settings of ``shapes_dreamer`` (``DREAMER_DREAM``) were chosen by ``scripts/dream_settings.py``: octaves
   2.0 apart and 15 steps name objects in 10.0% of the dream patches against 7.3% with 1.4 apart and 10 steps;
   ``param="fft"`` in one probe 1.2% (the judges call most of its patches stripes); jitter 16 or a step of 0.02 no
