@@ -91,7 +91,7 @@ Measured with 2 threads, on a 2-core AMD EPYC (Zen 3) unless said:
   beside dogs at 45%: every earless face called a dog. Dreams: the same rows of dark eyes. Trained 4000 steps (30% /
   30%, seed 0, 1667 s): 67% of dog faces and 95% of earless ones right (96.3% overall), the class "dogs" dreamed from
   grey round heads with eyes, nose and mouth but no ears, and 0% / 0% dog patches in its photo dreams.
-- Two more ways to dog faces that did not work (2026-12-07, 2-core AMD EPYC with AVX512-BF16, one thread, seed 0,
+- Three more ways to dog faces that did not work (2026-12-07, 2-core AMD EPYC with AVX512-BF16, one thread, seed 0,
   not shipped; docs/results.md has the numbers): ``shapes_dreamer`` fine-tuned on the 45% data (1000 steps at
   epsilon 1.5, learning rate 1e-3; 98.2% held-out, 382 s) dreams its ringed faces unchanged, the judges calling dogs
   in 2-5% of the patches; the 45% arm's recipe in a world whose faces class has the dog's dark glinting eyes (500 s,
