@@ -94,6 +94,10 @@ class Recipe:
         """The recipe as :func:`dreamlib.dream`'s keyword arguments."""
         return {name: getattr(self, name) for name in names()}
 
+    def changes(self) -> dict:
+        """The settings in which it differs from the defaults (:data:`DEFAULT`), in field order."""
+        return {name: value for name, value in self.settings().items() if value != getattr(DEFAULT, name)}
+
 
 def names() -> tuple[str, ...]:
     """The recipe's fields, in order: ``octaves``, ``octave_scale``, ``steps``, ..."""
@@ -117,7 +121,7 @@ def check_model_recipe(recipe: Recipe) -> Recipe:
     """A model's own recipe: a :class:`Recipe` that sets nothing outside :data:`MODEL_FIELDS` (one-line error)."""
     if not isinstance(recipe, Recipe):
         raise DreamError(f"a model's recipe must be a dl.Recipe, got {type(recipe).__name__}")
-    others = [f for f in names() if f not in MODEL_FIELDS and getattr(recipe, f) != getattr(DEFAULT, f)]
+    others = [f for f in recipe.changes() if f not in MODEL_FIELDS]
     if others:
         raise DreamError(f"a model's recipe sets only {', '.join(MODEL_FIELDS)}; it sets {', '.join(others)}")
     return recipe

@@ -35,15 +35,11 @@ def add_parsers(sub) -> None:
 
 def cmd_layers(args: argparse.Namespace) -> int:
     from ..models import model_layers, model_recipe
-    from ..recipe import DEFAULT, MODEL_FIELDS
 
     layers, default = model_layers(args.model)
     for name in layers:
         print(name + ("  (default)" if name == default else ""))
-    own = model_recipe(args.model)
-    chosen = [
-        f"--{f.replace('_', '-')} {getattr(own, f)}" for f in MODEL_FIELDS if getattr(own, f) != getattr(DEFAULT, f)
-    ]
+    chosen = [f"--{f.replace('_', '-')} {value}" for f, value in model_recipe(args.model).changes().items()]
     if chosen:  # the settings `dream` uses for this model unless told otherwise
         print(f"its own dream settings: {' '.join(chosen)}")
     return 0
